@@ -1,0 +1,96 @@
+// Package contact is the contact domain: the contact and its rules, the
+// workspace settings that shape them, and the service that creates, reads,
+// updates and deletes contacts through a Repository.
+package contact
+
+import (
+	"time"
+)
+
+// Kind tells a person from a group chat.
+type Kind string
+
+// The kinds of contact.
+const (
+	Person Kind = "person"
+	Group  Kind = "group"
+)
+
+// PendingAddPhoneOrEmail is the pending action of a contact with neither a
+// phone nor an email (e.g. created by a webchat or Instagram conversation).
+const PendingAddPhoneOrEmail = "add_phone_or_email"
+
+// Profile is the part of a contact that people edit.
+type Profile struct {
+	Name          string
+	FirstName     string
+	LastName      string
+	Kind          Kind
+	Phone         string // E.164
+	Email         string // trimmed, as typed
+	TaxID         string // canonical CPF (11 digits) or CNPJ (14 characters)
+	BirthDate     string // YYYY-MM-DD
+	Company       string
+	Country       string // ISO 3166-1 alpha-2
+	CountryManual bool   // Country was set by a person rather than derived from Phone
+	Language      string // BCP 47
+	OwnerID       string // the agent whose wallet holds the contact
+	TelegramID    string
+	AvatarURL     string
+	CustomFields  map[string]any // validated against the workspace's definitions
+}
+
+// TagRef is a tag as shown on a contact.
+type TagRef struct {
+	ID    string
+	Name  string
+	Color string
+}
+
+// Contact is a person or group the workspace talks to.
+type Contact struct {
+	Workspace string
+	ID        string
+	Profile
+	Tags               []TagRef
+	MainContactID      string
+	Blocked            bool
+	BlockedAt          time.Time
+	BlockedBy          string
+	ConversationStatus string
+	CreatedAt          time.Time
+	CreatedBy          string
+	UpdatedAt          time.Time
+	UpdatedBy          string
+	Version            int
+}
+
+// PendingActions lists what is still to be done on the contact.
+func (c *Contact) PendingActions() []string {
+	if c.Phone == "" && c.Email == "" {
+		return []string{PendingAddPhoneOrEmail}
+	}
+	return []string{}
+}
+
+// Clone returns a deep copy of c.
+func (c *Contact) Clone() *Contact {
+	out := *c
+	out.Tags = append([]TagRef(nil), c.Tags...)
+	out.CustomFields = cloneMap(c.CustomFields)
+	return &out
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if s, ok := v.([]any); ok {
+			v = append([]any(nil), s...)
+		}
+		out[k] = v
+	}
+	return out
+}

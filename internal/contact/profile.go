@@ -1,0 +1,324 @@
+package contact
+
+import (
+	"encoding/json"
+	"errors"
+	"net/mail"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/phone"
+	"github.com/omnichannel/contacts/internal/taxid"
+)
+
+// Length limits of profile fields, in characters.
+const (
+	MaxNameRunes       = 200
+	MaxNamePartRunes   = 100
+	MaxCompanyRunes    = 200
+	MaxEmailRunes      = 254
+	MaxOwnerIDRunes    = 128
+	MaxTelegramIDRunes = 64
+	MaxURLRunes        = 2048
+)
+
+// editableFields are the profile's JSON fields, in the order errors are listed.
+var editableFields = []string{
+	"name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate",
+	"company", "country", "language", "ownerId", "telegramId", "avatarUrl", "customFields",
+}
+
+// readOnlyFields are the contract's fields that no create or update may set.
+var readOnlyFields = map[string]bool{
+	"id": true, "tags": true, "mainContactId": true, "blocked": true, "blockedAt": true,
+	"blockedBy": true, "pendingActions": true, "conversationStatus": true,
+	"createdAt": true, "updatedAt": true, "version": true,
+}
+
+// checker collects every broken rule.
+type checker struct {
+	errors []errs.FieldError
+	now    time.Time
+}
+
+func (c *checker) add(fe errs.FieldError) { c.errors = append(c.errors, fe) }
+
+// text reads doc[field] as a trimmed string of at most max characters; a
+// missing or null member is "".
+func (c *checker) text(doc map[string]any, field string, max int) string {
+	v, ok := doc[field]
+	if !ok || v == nil {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.add(errs.Field(field, "invalid_type", "type", "string"))
+		return ""
+	}
+	s = strings.TrimSpace(s)
+	if runeCount(s) > max {
+		c.add(errs.Field(field, "too_long", "max", strconv.Itoa(max)))
+		return ""
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		c.add(errs.Field(field, "invalid_type", "type", "string without control characters"))
+		return ""
+	}
+	return s
+}
+
+// BuildProfile validates doc, a decoded JSON object in the contract's field
+// names, and returns the profile it describes, normalised. Every broken rule
+// is one FieldError. requireReach demands a phone or an email.
+func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach bool) (Profile, []errs.FieldError) {
+	c := &checker{now: now}
+	known := map[string]bool{}
+	for _, f := range editableFields {
+		known[f] = true
+	}
+	var extra []string
+	for k := range doc {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+
+	var p Profile
+	p.Name = c.text(doc, "name", MaxNameRunes)
+	p.FirstName = c.text(doc, "firstName", MaxNamePartRunes)
+	p.LastName = c.text(doc, "lastName", MaxNamePartRunes)
+	deriveNames(&p)
+
+	switch k := c.text(doc, "kind", 16); k {
+	case "", string(Person):
+		p.Kind = Person
+	case string(Group):
+		p.Kind = Group
+	default:
+		c.add(errs.Field("kind", "choice_invalid", "choices", "person, group"))
+	}
+
+	if raw := c.text(doc, "phone", 64); raw != "" {
+		n, err := phone.Parse(raw, ws.Region())
+		if err != nil {
+			c.add(errs.Field("phone", "phone_invalid"))
+		} else {
+			p.Phone = n.E164
+			p.Country = n.Region
+		}
+	}
+	if raw := c.text(doc, "email", MaxEmailRunes); raw != "" {
+		if !validEmail(raw) {
+			c.add(errs.Field("email", "email_invalid"))
+		} else {
+			p.Email = raw
+		}
+	}
+	if raw := c.text(doc, "taxId", 32); raw != "" {
+		id, err := taxid.Parse(raw)
+		switch {
+		case errors.Is(err, taxid.ErrCheckDigits):
+			c.add(errs.Field("taxId", "tax_id_check_digits"))
+		case err != nil:
+			c.add(errs.Field("taxId", "tax_id_invalid"))
+		default:
+			p.TaxID = id.Value
+		}
+	}
+	if raw := c.text(doc, "birthDate", 32); raw != "" {
+		d, code := parseDate(raw, now, true)
+		if code != "" {
+			c.add(errs.Field("birthDate", code))
+		}
+		p.BirthDate = d
+	}
+	p.Company = c.text(doc, "company", MaxCompanyRunes)
+	if raw := c.text(doc, "country", 8); raw != "" {
+		r, err := language.ParseRegion(raw)
+		if err != nil || !r.IsCountry() || len(raw) != 2 {
+			c.add(errs.Field("country", "country_invalid"))
+		} else {
+			p.Country, p.CountryManual = r.String(), true
+		}
+	}
+	if raw := c.text(doc, "language", 35); raw != "" {
+		tag, err := language.Parse(raw)
+		if err != nil || tag == language.Und {
+			c.add(errs.Field("language", "language_invalid"))
+		} else {
+			p.Language = tag.String()
+		}
+	}
+	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
+	p.TelegramID = c.text(doc, "telegramId", MaxTelegramIDRunes)
+	if raw := c.text(doc, "avatarUrl", MaxURLRunes); raw != "" {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			c.add(errs.Field("avatarUrl", "url_invalid"))
+		} else {
+			p.AvatarURL = raw
+		}
+	}
+	p.CustomFields = buildCustomFields(doc["customFields"], ws, c)
+
+	if requireReach && p.Phone == "" && p.Email == "" && !hasField(c.errors, "phone", "email") {
+		c.add(errs.Field("phone", "phone_or_email_required"))
+	}
+	for _, k := range extra {
+		if readOnlyFields[k] {
+			c.add(errs.Field(k, "read_only"))
+		} else {
+			c.add(errs.Field(k, "unknown_field"))
+		}
+	}
+	return p, c.errors
+}
+
+func buildCustomFields(v any, ws Workspace, c *checker) map[string]any {
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		c.add(errs.Field("customFields", "invalid_type", "type", "object"))
+		return nil
+	}
+	if len(m) > MaxCustomFields {
+		c.add(errs.Field("customFields", "too_many", "max", strconv.Itoa(MaxCustomFields)))
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]any, len(m))
+	for _, k := range keys {
+		if m[k] == nil {
+			continue
+		}
+		path := "customFields." + k
+		def, ok := ws.Field(k)
+		if !ok {
+			c.add(errs.Field(path, "unknown_field"))
+			continue
+		}
+		if val, ok := validateCustomValue(path, def, m[k], c); ok {
+			out[k] = val
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Document returns the editable part of p as a JSON object in the
+// contract's field names: the base a merge patch applies to.
+func (p Profile) Document() map[string]any {
+	doc := map[string]any{}
+	set := func(k, v string) {
+		if v != "" {
+			doc[k] = v
+		}
+	}
+	set("name", p.Name)
+	set("firstName", p.FirstName)
+	set("lastName", p.LastName)
+	set("kind", string(p.Kind))
+	set("phone", p.Phone)
+	set("email", p.Email)
+	set("taxId", p.TaxID)
+	set("birthDate", p.BirthDate)
+	set("company", p.Company)
+	if p.CountryManual {
+		set("country", p.Country)
+	}
+	set("language", p.Language)
+	set("ownerId", p.OwnerID)
+	set("telegramId", p.TelegramID)
+	set("avatarUrl", p.AvatarURL)
+	if len(p.CustomFields) > 0 {
+		doc["customFields"] = cloneMap(p.CustomFields)
+	}
+	return doc
+}
+
+// deriveNames fills the full name from its parts or the parts from the full
+// name, whichever is missing.
+func deriveNames(p *Profile) {
+	switch {
+	case p.Name == "" && (p.FirstName != "" || p.LastName != ""):
+		p.Name = strings.TrimSpace(p.FirstName + " " + p.LastName)
+	case p.Name != "" && p.FirstName == "" && p.LastName == "":
+		first, last, _ := strings.Cut(p.Name, " ")
+		p.FirstName, p.LastName = first, strings.TrimSpace(last)
+	}
+}
+
+// EmailKey is the form of an email address under which it is matched.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t")
+}
+
+// parseDate reads YYYY-MM-DD or DD/MM/YYYY and returns YYYY-MM-DD, or the code
+// of the rule broken. noFuture refuses dates after now.
+func parseDate(s string, now time.Time, noFuture bool) (string, string) {
+	s = strings.TrimSpace(s)
+	var t time.Time
+	var err error
+	if strings.Contains(s, "/") {
+		t, err = time.Parse("2/1/2006", s)
+	} else {
+		t, err = time.Parse("2006-01-02", s)
+	}
+	if err != nil || t.Year() < 1900 {
+		return "", "date_invalid"
+	}
+	if noFuture && t.After(now) {
+		return "", "date_in_future"
+	}
+	return t.Format("2006-01-02"), ""
+}
+
+func hasField(list []errs.FieldError, fields ...string) bool {
+	for _, fe := range list {
+		for _, f := range fields {
+			if fe.Field == f {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func runeCount(s string) int { return utf8.RuneCountInString(s) }
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
+}

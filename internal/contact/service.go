@@ -1,0 +1,184 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/mergepatch"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// Errors the service returns.
+var (
+	ErrNotFound        = errs.E(errs.NotFound, "contact_not_found")
+	ErrVersionMismatch = errs.E(errs.Precondition, "version_mismatch")
+	ErrBusy            = errs.E(errs.Conflict, "concurrent_update")
+	ErrKeyReused       = errs.E(errs.Invalid, "idempotency_key_reused")
+	ErrForbidden       = errs.E(errs.Forbidden, "forbidden_role")
+)
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// IdempotencyRecord remembers the first outcome of a create made with an
+// Idempotency-Key.
+type IdempotencyRecord struct {
+	Key         string
+	Fingerprint string   // a hash of the request body
+	Contact     *Contact // the contact as first created
+	ExpiresAt   time.Time
+}
+
+// Repository stores contacts. Every method is scoped to one workspace.
+type Repository interface {
+	// Create stores a new contact with its phone and email lookups and its
+	// "created" timeline entry, and rec when not nil, all in one transaction.
+	// Errors: Conflict "idempotency_key_in_use" when rec.Key was stored meanwhile.
+	Create(ctx context.Context, c *Contact, rec *IdempotencyRecord) error
+	// Get returns the contact. Errors: NotFound.
+	Get(ctx context.Context, workspace, id string) (*Contact, error)
+	// Update reads the contact, lets fn change it, and writes it back with its
+	// lookups and an "updated" timeline entry, under a check that nobody wrote
+	// it in between. ifVersion > 0 demands that version. Errors: NotFound,
+	// Precondition (ifVersion is stale), Conflict (lost too many races), and
+	// whatever fn returns.
+	Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*Contact) error) (*Contact, error)
+	// Delete removes the contact and everything it owns. ifVersion > 0
+	// demands that version. Errors: NotFound, Precondition.
+	Delete(ctx context.Context, workspace, id string, ifVersion int) error
+	// Idempotency returns the record stored under key, or nil.
+	Idempotency(ctx context.Context, workspace, key string) (*IdempotencyRecord, error)
+}
+
+// Service creates, reads, updates and deletes contacts.
+type Service struct {
+	Contacts   Repository
+	Workspaces WorkspaceSource
+	Now        func() time.Time // time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// CreateRequest is a request to create a contact.
+type CreateRequest struct {
+	Document       map[string]any // the JSON body
+	IdempotencyKey string         // optional
+	Fingerprint    string         // hash of the body, with IdempotencyKey
+}
+
+// Create validates and stores a new contact. With an idempotency key already
+// used for the same body it returns the first contact and replayed = true.
+// Errors: Invalid (validation_failed, idempotency_key_reused).
+func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRequest) (c *Contact, replayed bool, err error) {
+	for attempt := 0; ; attempt++ {
+		if req.IdempotencyKey != "" {
+			rec, err := s.Contacts.Idempotency(ctx, caller.Workspace, req.IdempotencyKey)
+			if err != nil {
+				return nil, false, err
+			}
+			if rec != nil {
+				if rec.Fingerprint != req.Fingerprint {
+					return nil, false, ErrKeyReused
+				}
+				return rec.Contact, true, nil
+			}
+		}
+		c, err := s.newContact(ctx, caller, req.Document)
+		if err != nil {
+			return nil, false, err
+		}
+		var rec *IdempotencyRecord
+		if req.IdempotencyKey != "" {
+			rec = &IdempotencyRecord{Key: req.IdempotencyKey, Fingerprint: req.Fingerprint, Contact: c, ExpiresAt: c.CreatedAt.Add(IdempotencyTTL)}
+		}
+		err = s.Contacts.Create(ctx, c, rec)
+		if errs.Is(err, errs.Conflict) && rec != nil && attempt == 0 {
+			continue // a twin request stored the key first: replay its outcome
+		}
+		return c, false, err
+	}
+}
+
+func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[string]any) (*Contact, error) {
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	p, problems := BuildProfile(doc, ws, now, true)
+	if len(problems) > 0 {
+		return nil, errs.Validation(problems)
+	}
+	return &Contact{
+		Workspace: caller.Workspace,
+		ID:        ids.New(now),
+		Profile:   p,
+		CreatedAt: now,
+		CreatedBy: caller.Subject,
+		UpdatedAt: now,
+		UpdatedBy: caller.Subject,
+		Version:   1,
+	}, nil
+}
+
+// Get returns a contact of the caller's workspace. Errors: NotFound.
+func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Contact, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	return s.Contacts.Get(ctx, caller.Workspace, id)
+}
+
+// Update applies patch, a JSON merge patch of the profile, to a contact.
+// ifVersion > 0 demands that the contact is still at that version.
+// Errors: NotFound, Invalid, Precondition, Conflict.
+func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, ifVersion int, patch map[string]any) (*Contact, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	return s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
+		now := s.now()
+		doc := mergepatch.Apply(c.Profile.Document(), patch)
+		// A contact that has a phone or email must keep one; one created by a
+		// channel without either may be edited before it gets one.
+		hadReach := c.Phone != "" || c.Email != ""
+		p, problems := BuildProfile(doc, ws, now, hadReach)
+		if len(problems) > 0 {
+			return errs.Validation(problems)
+		}
+		c.Profile = p
+		c.UpdatedAt = now
+		c.UpdatedBy = caller.Subject
+		return nil
+	})
+}
+
+// Delete removes a contact with everything it owns; owners and managers
+// only. Errors: Forbidden, NotFound, Precondition.
+func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
+	if !caller.IsManager() {
+		return ErrForbidden
+	}
+	if !ids.Valid(id) {
+		return ErrNotFound
+	}
+	return s.Contacts.Delete(ctx, caller.Workspace, id, ifVersion)
+}
+
+// IsNotFound reports whether err means the contact does not exist.
+func IsNotFound(err error) bool {
+	var e *errs.Error
+	return errors.As(err, &e) && e.Kind == errs.NotFound
+}

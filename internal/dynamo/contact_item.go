@@ -1,0 +1,166 @@
+package dynamo
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/phone"
+)
+
+// contactItem is a contact as stored: PK contactPK, SK contactSK.
+type contactItem struct {
+	PK                 string         `dynamodbav:"PK"`
+	SK                 string         `dynamodbav:"SK"`
+	Type               string         `dynamodbav:"type"`
+	Workspace          string         `dynamodbav:"workspace"`
+	ID                 string         `dynamodbav:"id"`
+	Name               string         `dynamodbav:"name,omitempty"`
+	FirstName          string         `dynamodbav:"firstName,omitempty"`
+	LastName           string         `dynamodbav:"lastName,omitempty"`
+	Kind               string         `dynamodbav:"kind"`
+	Phone              string         `dynamodbav:"phone,omitempty"`
+	PhoneIdentity      string         `dynamodbav:"phoneIdentity,omitempty"`
+	Email              string         `dynamodbav:"email,omitempty"`
+	EmailKey           string         `dynamodbav:"emailKey,omitempty"`
+	TaxID              string         `dynamodbav:"taxId,omitempty"`
+	BirthDate          string         `dynamodbav:"birthDate,omitempty"`
+	Company            string         `dynamodbav:"company,omitempty"`
+	Country            string         `dynamodbav:"country,omitempty"`
+	CountryManual      bool           `dynamodbav:"countryManual,omitempty"`
+	Language           string         `dynamodbav:"language,omitempty"`
+	OwnerID            string         `dynamodbav:"ownerId,omitempty"`
+	TelegramID         string         `dynamodbav:"telegramId,omitempty"`
+	AvatarURL          string         `dynamodbav:"avatarUrl,omitempty"`
+	CustomFields       map[string]any `dynamodbav:"customFields,omitempty"`
+	Tags               []tagItem      `dynamodbav:"tags,omitempty"`
+	MainContactID      string         `dynamodbav:"mainContactId,omitempty"`
+	Blocked            bool           `dynamodbav:"blocked,omitempty"`
+	BlockedAt          string         `dynamodbav:"blockedAt,omitempty"`
+	BlockedBy          string         `dynamodbav:"blockedBy,omitempty"`
+	ConversationStatus string         `dynamodbav:"conversationStatus,omitempty"`
+	CreatedAt          string         `dynamodbav:"createdAt"`
+	CreatedBy          string         `dynamodbav:"createdBy,omitempty"`
+	UpdatedAt          string         `dynamodbav:"updatedAt"`
+	UpdatedBy          string         `dynamodbav:"updatedBy,omitempty"`
+	Version            int            `dynamodbav:"version"`
+}
+
+type tagItem struct {
+	ID    string `dynamodbav:"id"`
+	Name  string `dynamodbav:"name"`
+	Color string `dynamodbav:"color,omitempty"`
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func toContactItem(c *contact.Contact) contactItem {
+	it := contactItem{
+		PK: contactPK(c.Workspace, c.ID), SK: contactSK, Type: typeContact,
+		Workspace: c.Workspace, ID: c.ID,
+		Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Kind: string(c.Kind),
+		Phone: c.Phone, Email: c.Email, TaxID: c.TaxID, BirthDate: c.BirthDate,
+		Company: c.Company, Country: c.Country, CountryManual: c.CountryManual,
+		Language: c.Language, OwnerID: c.OwnerID, TelegramID: c.TelegramID, AvatarURL: c.AvatarURL,
+		CustomFields: c.CustomFields, MainContactID: c.MainContactID,
+		Blocked: c.Blocked, BlockedAt: formatTime(c.BlockedAt), BlockedBy: c.BlockedBy,
+		ConversationStatus: c.ConversationStatus,
+		CreatedAt:          formatTime(c.CreatedAt), CreatedBy: c.CreatedBy,
+		UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy,
+		Version: c.Version,
+	}
+	if c.Phone != "" {
+		it.PhoneIdentity = phone.Identity(c.Phone)
+	}
+	if c.Email != "" {
+		it.EmailKey = contact.EmailKey(c.Email)
+	}
+	for _, t := range c.Tags {
+		it.Tags = append(it.Tags, tagItem(t))
+	}
+	return it
+}
+
+func (it contactItem) contact() *contact.Contact {
+	c := &contact.Contact{
+		Workspace: it.Workspace, ID: it.ID,
+		Profile: contact.Profile{
+			Name: it.Name, FirstName: it.FirstName, LastName: it.LastName, Kind: contact.Kind(it.Kind),
+			Phone: it.Phone, Email: it.Email, TaxID: it.TaxID, BirthDate: it.BirthDate,
+			Company: it.Company, Country: it.Country, CountryManual: it.CountryManual,
+			Language: it.Language, OwnerID: it.OwnerID, TelegramID: it.TelegramID, AvatarURL: it.AvatarURL,
+			CustomFields: it.CustomFields,
+		},
+		MainContactID: it.MainContactID,
+		Blocked:       it.Blocked, BlockedAt: parseTime(it.BlockedAt), BlockedBy: it.BlockedBy,
+		ConversationStatus: it.ConversationStatus,
+		CreatedAt:          parseTime(it.CreatedAt), CreatedBy: it.CreatedBy,
+		UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
+		Version: it.Version,
+	}
+	for _, t := range it.Tags {
+		c.Tags = append(c.Tags, contact.TagRef(t))
+	}
+	return c
+}
+
+func marshalContact(c *contact.Contact) (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMap(toContactItem(c))
+	if err != nil {
+		return nil, fmt.Errorf("marshal contact %s: %w", c.ID, err)
+	}
+	return av, nil
+}
+
+func unmarshalContact(av map[string]types.AttributeValue) (*contact.Contact, error) {
+	var it contactItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal contact: %w", err)
+	}
+	return it.contact(), nil
+}
+
+// lookupItem maps a phone identity or email key to a contact.
+type lookupItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	ContactID string `dynamodbav:"contactId"`
+	Value     string `dynamodbav:"value"`
+}
+
+// lookups returns the lookup items of c.
+func lookups(c *contact.Contact) []lookupItem {
+	var out []lookupItem
+	if c.Phone != "" {
+		out = append(out, lookupItem{PK: phonePK(c.Workspace, phone.Identity(c.Phone)), SK: lookupSK(c.ID), Type: typePhoneLookup, ContactID: c.ID, Value: c.Phone})
+	}
+	if c.Email != "" {
+		out = append(out, lookupItem{PK: emailPK(c.Workspace, contact.EmailKey(c.Email)), SK: lookupSK(c.ID), Type: typeEmailLookup, ContactID: c.ID, Value: c.Email})
+	}
+	return out
+}
+
+// timelineItem is one entry of a contact's timeline.
+type timelineItem struct {
+	PK     string   `dynamodbav:"PK"`
+	SK     string   `dynamodbav:"SK"`
+	Type   string   `dynamodbav:"type"`
+	Event  string   `dynamodbav:"event"`
+	At     string   `dynamodbav:"at"`
+	Actor  string   `dynamodbav:"actor,omitempty"`
+	Fields []string `dynamodbav:"fields,omitempty,stringset"`
+}

@@ -1,0 +1,375 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+)
+
+// maxTransactItems is DynamoDB's limit of items in one transaction.
+const maxTransactItems = 100
+
+// maxUpdateAttempts bounds the read-modify-write loop of an update without If-Match.
+const maxUpdateAttempts = 5
+
+// ErrIdempotencyKeyInUse is returned by Create when another request stored
+// the same idempotency key first.
+var ErrIdempotencyKeyInUse = errs.E(errs.Conflict, "idempotency_key_in_use")
+
+// Contacts is the DynamoDB implementation of contact.Repository.
+type Contacts struct {
+	Client *dynamodb.Client
+	Table  string
+}
+
+var _ contact.Repository = (*Contacts)(nil)
+
+// Create implements contact.Repository.
+func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error {
+	item, err := marshalContact(c)
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.Table, Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}}
+	for _, l := range lookups(c) {
+		put, err := s.put(l)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, put)
+	}
+	entry, err := s.put(newTimelineEntry(c, "created", nil, c.CreatedAt, c.CreatedBy))
+	if err != nil {
+		return err
+	}
+	writes = append(writes, entry)
+	recIndex := -1
+	if rec != nil {
+		av, err := marshalIdempotency(c.Workspace, rec)
+		if err != nil {
+			return err
+		}
+		recIndex = len(writes)
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.Table, Item: av,
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}})
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if failed := conditionFailures(err); recIndex >= 0 && failed[recIndex] {
+		return ErrIdempotencyKeyInUse.Wrap(err)
+	}
+	if err != nil {
+		return fmt.Errorf("create contact %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Get implements contact.Repository.
+func (s *Contacts) Get(ctx context.Context, workspace, id string) (*contact.Contact, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.Table, Key: key(contactPK(workspace, id), contactSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get contact %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, contact.ErrNotFound
+	}
+	return unmarshalContact(out.Item)
+}
+
+// Update implements contact.Repository.
+func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*contact.Contact) error) (*contact.Contact, error) {
+	for attempt := 1; ; attempt++ {
+		old, err := s.Get(ctx, workspace, id)
+		if err != nil {
+			return nil, err
+		}
+		if ifVersion > 0 && old.Version != ifVersion {
+			return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(old.Version))
+		}
+		c := old.Clone()
+		if err := fn(c); err != nil {
+			return nil, err
+		}
+		changed := changedFields(old, c)
+		if len(changed) == 0 {
+			return old, nil // nothing to write: no new version, no timeline entry
+		}
+		c.Version = old.Version + 1
+		err = s.write(ctx, old, c, changed)
+		if !isRace(err) {
+			return c, err
+		}
+		if ifVersion > 0 {
+			return nil, s.raceOutcome(ctx, workspace, id)
+		}
+		if attempt == maxUpdateAttempts {
+			return nil, contact.ErrBusy.Wrap(err)
+		}
+		backoff(ctx, attempt)
+	}
+}
+
+// write stores c over old, moving its lookups and adding an "updated"
+// timeline entry, on condition that old is still the stored version.
+func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed []string) error {
+	item, err := marshalContact(c)
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.Table, Item: item,
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(old.Version)}},
+	}}}
+	oldLookups, newLookups := lookups(old), lookups(c)
+	for _, l := range oldLookups {
+		if !containsLookup(newLookups, l) {
+			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(l.PK, l.SK)}})
+		}
+	}
+	for _, l := range newLookups {
+		if !containsLookup(oldLookups, l) {
+			put, err := s.put(l)
+			if err != nil {
+				return err
+			}
+			writes = append(writes, put)
+		}
+	}
+	entry, err := s.put(newTimelineEntry(c, "updated", changed, c.UpdatedAt, c.UpdatedBy))
+	if err != nil {
+		return err
+	}
+	writes = append(writes, entry)
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if err != nil {
+		return fmt.Errorf("update contact %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// raceOutcome tells why a conditional write of a contact failed.
+func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error {
+	cur, err := s.Get(ctx, workspace, id)
+	if err != nil {
+		return err
+	}
+	return contact.ErrVersionMismatch.With("current", fmt.Sprint(cur.Version))
+}
+
+// Delete implements contact.Repository. A contact with up to 100 items
+// (itself, its lookups, its timeline...) goes in one transaction. A larger one
+// first loses what it owns in batches, then itself and its lookups in one
+// transaction, so that it never looks half-deleted: until the last step it is
+// whole apart from history, and a retry finishes the job.
+func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion int) error {
+	c, err := s.Get(ctx, workspace, id)
+	if err != nil {
+		return err
+	}
+	if ifVersion > 0 && c.Version != ifVersion {
+		return contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))
+	}
+	owned, err := s.ownedKeys(ctx, workspace, id)
+	if err != nil {
+		return err
+	}
+	final := []map[string]types.AttributeValue{}
+	for _, l := range lookups(c) {
+		final = append(final, key(l.PK, l.SK))
+	}
+	if len(owned)+len(final)+1 > maxTransactItems {
+		if err := batchDelete(ctx, s.Client, s.Table, owned); err != nil {
+			return fmt.Errorf("delete items of contact %s: %w", id, err)
+		}
+		owned = nil
+	}
+	writes := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName: &s.Table, Key: key(contactPK(workspace, id), contactSK),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Version)}},
+	}}}
+	for _, k := range append(final, owned...) {
+		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: k}})
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if isRace(err) {
+		return s.raceOutcome(ctx, workspace, id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete contact %s: %w", id, err)
+	}
+	return nil
+}
+
+// ownedKeys returns the keys of every item in the contact's partition but
+// the contact item itself.
+func (s *Contacts) ownedKeys(ctx context.Context, workspace, id string) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName:                 &s.Table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: contactPK(workspace, id)}},
+		ProjectionExpression:      aws.String("PK, SK"),
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list items of contact %s: %w", id, err)
+		}
+		for _, it := range page.Items {
+			if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok && sk.Value == contactSK {
+				continue
+			}
+			keys = append(keys, it)
+		}
+	}
+	return keys, nil
+}
+
+// Idempotency implements contact.Repository.
+func (s *Contacts) Idempotency(ctx context.Context, workspace, k string) (*contact.IdempotencyRecord, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.Table, Key: key(idempotencyPK(workspace, k), idempotencySK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get idempotency record: %w", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	var it idempotencyItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	}
+	if it.ExpiresAt < time.Now().Unix() {
+		return nil, nil // expired; TTL deletes it within days
+	}
+	return &contact.IdempotencyRecord{Key: k, Fingerprint: it.Fingerprint, Contact: it.Contact.contact(), ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
+}
+
+// idempotencyItem remembers the first outcome of a create.
+type idempotencyItem struct {
+	PK          string      `dynamodbav:"PK"`
+	SK          string      `dynamodbav:"SK"`
+	Type        string      `dynamodbav:"type"`
+	Fingerprint string      `dynamodbav:"fingerprint"`
+	Contact     contactItem `dynamodbav:"contact"`
+	ExpiresAt   int64       `dynamodbav:"expiresAt"` // the table's TTL attribute
+}
+
+func marshalIdempotency(ws string, rec *contact.IdempotencyRecord) (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMap(idempotencyItem{
+		PK: idempotencyPK(ws, rec.Key), SK: idempotencySK, Type: typeIdempotency,
+		Fingerprint: rec.Fingerprint, Contact: toContactItem(rec.Contact), ExpiresAt: rec.ExpiresAt.Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal idempotency record: %w", err)
+	}
+	return av, nil
+}
+
+func newTimelineEntry(c *contact.Contact, event string, fields []string, at time.Time, actor string) timelineItem {
+	return timelineItem{
+		PK: contactPK(c.Workspace, c.ID), SK: timelineSK(ids.New(at)), Type: typeTimeline,
+		Event: event, At: formatTime(at), Actor: actor, Fields: fields,
+	}
+}
+
+func (s *Contacts) put(v any) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("marshal %T: %w", v, err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}}, nil
+}
+
+// changedFields names the profile fields that differ between a and b.
+func changedFields(a, b *contact.Contact) []string {
+	da, db := a.Profile.Document(), b.Profile.Document()
+	var out []string
+	for k, v := range da {
+		if !reflect.DeepEqual(v, db[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range db {
+		if _, ok := da[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	if a.Country != b.Country && !contains(out, "country") {
+		out = append(out, "country")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsLookup(list []lookupItem, l lookupItem) bool {
+	for _, x := range list {
+		if x.PK == l.PK && x.SK == l.SK && x.Value == l.Value {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionFailures returns the indexes of the transaction's items whose
+// condition failed.
+func conditionFailures(err error) map[int]bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	out := map[int]bool{}
+	for i, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// isRace reports whether err is a transaction lost to another writer: a
+// failed condition or a conflict with a concurrent transaction.
+func isRace(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed", "TransactionConflict":
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,59 @@
+// Package dynamo stores the service's entities in one DynamoDB table
+// (single-table design). Every key starts with the workspace, so no request
+// can reach another workspace's items. docs/data-model.md lists the keys and
+// access patterns.
+package dynamo
+
+import "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+// Key attribute names of the table.
+const (
+	attrPK = "PK"
+	attrSK = "SK"
+)
+
+// Item types, stored in the "type" attribute of every item.
+const (
+	typeContact     = "contact"
+	typePhoneLookup = "phone"
+	typeEmailLookup = "email"
+	typeTimeline    = "timeline"
+	typeIdempotency = "idempotency"
+	typeWorkspace   = "workspace"
+)
+
+func workspacePrefix(ws string) string { return "W#" + ws + "#" }
+
+// contactPK is the partition of a contact and everything it owns (timeline,
+// later channels and conversations): one contact, one item collection.
+func contactPK(ws, id string) string { return workspacePrefix(ws) + "C#" + id }
+
+const contactSK = "CONTACT"
+
+// timelineSK sorts timeline entries by time: entry ids are time-ordered.
+func timelineSK(entryID string) string { return "TL#" + entryID }
+
+// phonePK is the partition of every contact of a workspace with the same
+// phone identity; each contact has one item, SK lookupSK(id).
+func phonePK(ws, identity string) string { return workspacePrefix(ws) + "PHONE#" + identity }
+
+// emailPK is the partition of every contact of a workspace with the same
+// email key.
+func emailPK(ws, emailKey string) string { return workspacePrefix(ws) + "EMAIL#" + emailKey }
+
+func lookupSK(contactID string) string { return "C#" + contactID }
+
+func idempotencyPK(ws, key string) string { return workspacePrefix(ws) + "IDEM#" + key }
+
+const idempotencySK = "IDEM"
+
+func workspacePK(ws string) string { return "W#" + ws }
+
+const workspaceSK = "WORKSPACE"
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}

@@ -1,0 +1,84 @@
+package errs
+
+import "strings"
+
+// Language is a language the service writes its messages in.
+type Language string
+
+// The supported languages; English is the default.
+const (
+	English    Language = "en"
+	Portuguese Language = "pt-BR"
+)
+
+type message struct{ en, pt string }
+
+// catalog holds every message by code. Titles of kinds are keyed "kind.<kind>".
+var catalog = map[string]message{
+	"kind.malformed":       {"Malformed request", "Requisição malformada"},
+	"kind.invalid":         {"Invalid request", "Requisição inválida"},
+	"kind.not_found":       {"Not found", "Não encontrado"},
+	"kind.conflict":        {"Conflict", "Conflito"},
+	"kind.precondition":    {"Precondition failed", "Pré-condição falhou"},
+	"kind.forbidden":       {"Forbidden", "Proibido"},
+	"kind.unauthenticated": {"Unauthenticated", "Não autenticado"},
+	"kind.too_large":       {"Payload too large", "Conteúdo grande demais"},
+	"kind.internal":        {"Internal error", "Erro interno"},
+
+	// Errors.
+	"internal":                {"Something went wrong on our side. Try again later.", "Algo deu errado do nosso lado. Tente novamente mais tarde."},
+	"unauthenticated":         {"A valid bearer token is required.", "É necessário um token de acesso válido."},
+	"forbidden_role":          {"Your role does not allow this action.", "Seu perfil não permite esta ação."},
+	"route_not_found":         {"No such route.", "Rota inexistente."},
+	"malformed_json":          {"The request body is not valid JSON: {reason}.", "O corpo da requisição não é um JSON válido: {reason}."},
+	"body_not_object":         {"The request body must be a JSON object.", "O corpo da requisição deve ser um objeto JSON."},
+	"body_too_large":          {"The request body is larger than {max} bytes.", "O corpo da requisição tem mais de {max} bytes."},
+	"validation_failed":       {"Some fields are invalid.", "Alguns campos são inválidos."},
+	"contact_not_found":       {"Contact not found.", "Contato não encontrado."},
+	"version_mismatch":        {"The contact was changed since you read it (current version {current}). Reload it and try again.", "O contato foi alterado desde que você o leu (versão atual {current}). Recarregue e tente novamente."},
+	"if_match_invalid":        {"If-Match must be the ETag of the entity, e.g. \"3\".", "If-Match deve ser o ETag da entidade, por exemplo \"3\"."},
+	"idempotency_key_reused":  {"This Idempotency-Key was already used with a different request body.", "Esta Idempotency-Key já foi usada com outro corpo de requisição."},
+	"idempotency_key_invalid": {"Idempotency-Key must have 1 to {max} visible ASCII characters.", "Idempotency-Key deve ter de 1 a {max} caracteres ASCII visíveis."},
+	"concurrent_update":       {"The contact is being changed by someone else. Try again.", "O contato está sendo alterado por outra pessoa. Tente novamente."},
+	"fields_not_found":        {"No custom field definitions yet.", "Ainda não há definições de campos personalizados."},
+
+	// Field rules.
+	"required":                {"This field is required.", "Este campo é obrigatório."},
+	"invalid_type":            {"Must be a {type}.", "Deve ser do tipo {type}."},
+	"unknown_field":           {"Unknown field.", "Campo desconhecido."},
+	"read_only":               {"This field is read-only.", "Este campo é somente leitura."},
+	"too_long":                {"Must have at most {max} characters.", "Deve ter no máximo {max} caracteres."},
+	"too_many":                {"Must have at most {max} items.", "Deve ter no máximo {max} itens."},
+	"duplicate":               {"Must not repeat {value}.", "Não deve repetir {value}."},
+	"phone_invalid":           {"Not a valid phone number.", "Número de telefone inválido."},
+	"email_invalid":           {"Not a valid email address.", "Endereço de e-mail inválido."},
+	"tax_id_invalid":          {"Not a CPF (11 digits) or CNPJ (14 characters).", "Não é um CPF (11 dígitos) nem um CNPJ (14 caracteres)."},
+	"tax_id_check_digits":     {"The CPF/CNPJ check digits do not match.", "Os dígitos verificadores do CPF/CNPJ não conferem."},
+	"date_invalid":            {"Must be a date as YYYY-MM-DD or DD/MM/YYYY.", "Deve ser uma data no formato AAAA-MM-DD ou DD/MM/AAAA."},
+	"date_in_future":          {"Must not be in the future.", "Não pode ser uma data futura."},
+	"country_invalid":         {"Must be an ISO 3166-1 alpha-2 country code, e.g. BR.", "Deve ser um código de país ISO 3166-1 alfa-2, por exemplo BR."},
+	"language_invalid":        {"Must be a BCP 47 language tag, e.g. pt-BR.", "Deve ser uma etiqueta de idioma BCP 47, por exemplo pt-BR."},
+	"url_invalid":             {"Must be an absolute https URL.", "Deve ser uma URL https absoluta."},
+	"choice_invalid":          {"Must be one of: {choices}.", "Deve ser um destes: {choices}."},
+	"phone_or_email_required": {"A contact needs a phone number or an email address.", "Um contato precisa de um telefone ou de um e-mail."},
+	"id_invalid":              {"Not a valid id.", "Identificador inválido."},
+	"key_invalid":             {"Must start with a lowercase letter and have only a-z, 0-9 and _ (at most 64).", "Deve começar com letra minúscula e ter apenas a-z, 0-9 e _ (no máximo 64)."},
+	"options_required":        {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
+}
+
+// Message renders the message for code in lang, filling {param} placeholders.
+// An unknown code renders as the code itself.
+func Message(lang Language, code string, params map[string]string) string {
+	m, ok := catalog[code]
+	if !ok {
+		return code
+	}
+	text := m.en
+	if lang == Portuguese {
+		text = m.pt
+	}
+	for k, v := range params {
+		text = strings.ReplaceAll(text, "{"+k+"}", v)
+	}
+	return text
+}

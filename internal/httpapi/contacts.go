@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/taxid"
+)
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 255
+
+// ContactRoutes returns the routes of the contacts function.
+func ContactRoutes(svc *contact.Service) []Route {
+	h := contactHandlers{svc: svc}
+	return []Route{
+		{Key: "POST /v1/contacts", Handle: h.create},
+		{Key: "GET /v1/contacts/{id}", Handle: h.get},
+		{Key: "PATCH /v1/contacts/{id}", Handle: h.update},
+		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
+	}
+}
+
+type contactHandlers struct{ svc *contact.Service }
+
+func (h contactHandlers) create(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	req := contact.CreateRequest{Document: doc}
+	if key := r.Header("Idempotency-Key"); key != "" {
+		if !validIdempotencyKey(key) {
+			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
+		}
+		canonical, _ := json.Marshal(doc) // map keys sorted: formatting does not matter
+		sum := sha256.Sum256(canonical)
+		req.IdempotencyKey, req.Fingerprint = key, hex.EncodeToString(sum[:])
+	}
+	c, replayed, err := h.svc.Create(ctx, r.Caller, req)
+	if err != nil {
+		return Response{}, err
+	}
+	headers := []string{"Location", "/v1/contacts/" + c.ID, "ETag", ETag(c.Version)}
+	if replayed {
+		headers = append(headers, "Idempotent-Replayed", "true")
+	}
+	return JSON(http.StatusCreated, contactView(c), headers...), nil
+}
+
+func (h contactHandlers) get(ctx context.Context, r *Request) (Response, error) {
+	c, err := h.svc.Get(ctx, r.Caller, r.Path("id"))
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, contactView(c), "ETag", ETag(c.Version)), nil
+}
+
+func (h contactHandlers) update(ctx context.Context, r *Request) (Response, error) {
+	version, err := r.IfMatch()
+	if err != nil {
+		return Response{}, err
+	}
+	patch, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	c, err := h.svc.Update(ctx, r.Caller, r.Path("id"), version, patch)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, contactView(c), "ETag", ETag(c.Version)), nil
+}
+
+func (h contactHandlers) delete(ctx context.Context, r *Request) (Response, error) {
+	version, err := r.IfMatch()
+	if err != nil {
+		return Response{}, err
+	}
+	if err := h.svc.Delete(ctx, r.Caller, r.Path("id"), version); err != nil {
+		return Response{}, err
+	}
+	return NoContent(), nil
+}
+
+func validIdempotencyKey(k string) bool {
+	if len(k) > MaxIdempotencyKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < '!' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// ContactJSON is a contact as the API shows it.
+type ContactJSON struct {
+	ID                 string         `json:"id"`
+	Name               *string        `json:"name"`
+	FirstName          *string        `json:"firstName"`
+	LastName           *string        `json:"lastName"`
+	Kind               string         `json:"kind"`
+	Phone              *string        `json:"phone"`
+	Email              *string        `json:"email"`
+	TaxID              *string        `json:"taxId"`
+	BirthDate          *string        `json:"birthDate"`
+	Company            *string        `json:"company"`
+	Country            *string        `json:"country"`
+	Language           *string        `json:"language"`
+	OwnerID            *string        `json:"ownerId"`
+	TelegramID         *string        `json:"telegramId"`
+	AvatarURL          *string        `json:"avatarUrl"`
+	Tags               []TagJSON      `json:"tags"`
+	CustomFields       map[string]any `json:"customFields"`
+	MainContactID      *string        `json:"mainContactId"`
+	Blocked            bool           `json:"blocked"`
+	BlockedAt          *string        `json:"blockedAt"`
+	BlockedBy          *string        `json:"blockedBy"`
+	PendingActions     []string       `json:"pendingActions"`
+	ConversationStatus *string        `json:"conversationStatus"`
+	CreatedAt          string         `json:"createdAt"`
+	UpdatedAt          string         `json:"updatedAt"`
+	Version            int            `json:"version"`
+}
+
+// TagJSON is a tag as shown on a contact.
+type TagJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Color string `json:"color,omitempty"`
+}
+
+func contactView(c *contact.Contact) ContactJSON {
+	v := ContactJSON{
+		ID: c.ID, Name: opt(c.Name), FirstName: opt(c.FirstName), LastName: opt(c.LastName),
+		Kind: string(c.Kind), Phone: opt(c.Phone), Email: opt(c.Email), TaxID: opt(formatTaxID(c.TaxID)),
+		BirthDate: opt(c.BirthDate), Company: opt(c.Company), Country: opt(c.Country),
+		Language: opt(c.Language), OwnerID: opt(c.OwnerID), TelegramID: opt(c.TelegramID),
+		AvatarURL: opt(c.AvatarURL), Tags: []TagJSON{}, CustomFields: c.CustomFields,
+		MainContactID: opt(c.MainContactID), Blocked: c.Blocked, BlockedAt: opt(timestamp(c.BlockedAt)),
+		BlockedBy: opt(c.BlockedBy), PendingActions: c.PendingActions(),
+		ConversationStatus: opt(c.ConversationStatus),
+		CreatedAt:          timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), Version: c.Version,
+	}
+	if v.CustomFields == nil {
+		v.CustomFields = map[string]any{}
+	}
+	for _, t := range c.Tags {
+		v.Tags = append(v.Tags, TagJSON(t))
+	}
+	return v
+}
+
+func formatTaxID(canonical string) string {
+	if canonical == "" {
+		return ""
+	}
+	id, err := taxid.Parse(canonical)
+	if err != nil {
+		return canonical
+	}
+	return id.Formatted()
+}
+
+// timestamp formats t as RFC 3339 UTC with milliseconds; zero is "".
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

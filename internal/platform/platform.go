@@ -1,0 +1,46 @@
+// Package platform builds what every function's main needs once per cold
+// start: configuration from the environment, the AWS SDK configuration, the
+// JSON logger.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Env returns the environment variable name, or an error naming it when unset.
+func Env(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("environment variable %s is not set", name)
+	}
+	return v, nil
+}
+
+// AWSConfig loads the SDK configuration of the function's role. Endpoints can
+// be redirected per service with AWS_ENDPOINT_URL_<SERVICE> (the local
+// platform does so).
+func AWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Logger returns the JSON logger every function logs with.
+func Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// Exit logs err and ends the process: for main, when a cold start cannot
+// complete. Lambda reports it as an init error.
+func Exit(log *slog.Logger, err error) {
+	log.Error("init failed", "error", err.Error())
+	os.Exit(1)
+}
