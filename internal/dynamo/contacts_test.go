@@ -1,0 +1,175 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/contact/contacttest"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+func TestContactsRepository(t *testing.T) {
+	contacttest.Run(t, func(t *testing.T) contact.Repository {
+		client, table := dynamotest.NewTable(t)
+		return &dynamo.Contacts{Client: client, Table: table}
+	})
+}
+
+// partition returns the SKs of every item under pk.
+func partition(t *testing.T, client *dynamodb.Client, table, pk string) []string {
+	t.Helper()
+	out, err := client.Query(context.Background(), &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: aws.String("PK = :pk"), ConsistentRead: aws.Bool(true),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	if err != nil {
+		t.Fatalf("query %s: %v", pk, err)
+	}
+	var sks []string
+	for _, it := range out.Items {
+		var k struct{ SK string }
+		if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+			t.Fatal(err)
+		}
+		sks = append(sks, k.SK)
+	}
+	return sks
+}
+
+// TestLookupsFollowTheContact checks that the phone and email lookup items
+// are written, moved and removed together with the contact.
+func TestLookupsFollowTheContact(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	c := contacttest.NewContact("ws-a")
+	if err := repo.Create(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantLookup := func(pk string, want int) {
+		t.Helper()
+		if got := partition(t, client, table, pk); len(got) != want {
+			t.Errorf("items under %s = %v, want %d", pk, got, want)
+		}
+	}
+	wantLookup("W#ws-a#PHONE#+5511987654321", 1)
+	wantLookup("W#ws-a#EMAIL#maria@example.com", 1)
+	wantLookup("W#ws-b#PHONE#+5511987654321", 0)
+
+	if _, err := repo.Update(ctx, "ws-a", c.ID, 0, func(c *contact.Contact) error {
+		c.Phone, c.Email = "+5521999998888", "maria@other.org"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantLookup("W#ws-a#PHONE#+5511987654321", 0)
+	wantLookup("W#ws-a#EMAIL#maria@example.com", 0)
+	wantLookup("W#ws-a#PHONE#+5521999998888", 1)
+	wantLookup("W#ws-a#EMAIL#maria@other.org", 1)
+	if got := partition(t, client, table, "W#ws-a#C#"+c.ID); len(got) != 3 {
+		t.Errorf("contact partition = %v, want the contact and two timeline entries", got)
+	}
+
+	if err := repo.Delete(ctx, "ws-a", c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantLookup("W#ws-a#PHONE#+5521999998888", 0)
+	wantLookup("W#ws-a#EMAIL#maria@other.org", 0)
+	wantLookup("W#ws-a#C#"+c.ID, 0)
+}
+
+// TestDeleteLargeContact deletes a contact that owns more items than one
+// transaction can hold.
+func TestDeleteLargeContact(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	c := contacttest.NewContact("ws-a")
+	if err := repo.Create(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	pk := "W#ws-a#C#" + c.ID
+	var reqs []types.WriteRequest
+	for i := 0; i < 240; i++ {
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("TL#old-%04d", i)},
+		}}})
+	}
+	for len(reqs) > 0 {
+		n := min(25, len(reqs))
+		if _, err := client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs[:n]}}); err != nil {
+			t.Fatal(err)
+		}
+		reqs = reqs[n:]
+	}
+	if err := repo.Delete(ctx, "ws-a", c.ID, 1); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if got := partition(t, client, table, pk); len(got) != 0 {
+		t.Errorf("%d items left in the contact's partition", len(got))
+	}
+}
+
+// TestCapacity measures the capacity units of each CRUD operation, as
+// DynamoDB reports them, for docs/data-model.md. The figures depend only on
+// item sizes, so they are asserted exactly.
+func TestCapacity(t *testing.T) {
+	ctx := context.Background()
+	meter := &dynamo.Meter{}
+	client, table := dynamotest.NewTable(t)
+	metered := dynamodb.New(client.Options(), dynamo.WithMeter(meter))
+	repo := &dynamo.Contacts{Client: metered, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+
+	measure := func(op string, want dynamo.Usage, fn func() error) {
+		t.Helper()
+		meter.Reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		got := meter.Total()
+		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
+		for _, u := range meter.Usage() {
+			t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
+		}
+		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
+			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
+				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
+		}
+	}
+	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25"}
+	var c *contact.Contact
+	measure("create (phone+email)", dynamo.Usage{Calls: 2, Read: 0.5, Write: 8}, func() (err error) {
+		c, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc})
+		return err
+	})
+	measure("create with Idempotency-Key", dynamo.Usage{Calls: 3, Read: 1.5, Write: 10}, func() error {
+		_, _, err := svc.Create(ctx, caller, contact.CreateRequest{Document: doc, IdempotencyKey: "k1", Fingerprint: "f"})
+		return err
+	})
+	measure("read", dynamo.Usage{Calls: 1, Read: 1}, func() error {
+		_, err := svc.Get(ctx, caller, c.ID)
+		return err
+	})
+	measure("update (company)", dynamo.Usage{Calls: 3, Read: 1.5, Write: 4}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"company": "ACME"})
+		return err
+	})
+	measure("update (phone moves)", dynamo.Usage{Calls: 3, Read: 1.5, Write: 8}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"phone": "+55 21 99999-8888"})
+		return err
+	})
+	measure("delete (3 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 12}, func() error {
+		return svc.Delete(ctx, caller, c.ID, 0)
+	})
+}

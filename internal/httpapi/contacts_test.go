@@ -1,0 +1,351 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/httpapi"
+)
+
+// fixture is a deployed-like stack: the contacts API on a fresh table.
+type fixture struct {
+	api    *httpapi.API
+	client *dynamodb.Client
+	table  string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	client, table := dynamotest.NewTable(t)
+	return newFixtureOn(t, client, table)
+}
+
+func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture {
+	t.Helper()
+	svc := &contact.Service{
+		Contacts:   &dynamo.Contacts{Client: client, Table: table},
+		Workspaces: &dynamo.Workspaces{Client: client, Table: table},
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, httpapi.ContactRoutes(svc)...), client: client, table: table}
+}
+
+// call is one request, built on the sample event of the contacts function.
+type call struct {
+	route     string // RouteKey, e.g. "GET /v1/contacts/{id}"
+	id        string // the {id} path parameter
+	body      string
+	workspace string // default "acme"
+	role      string // default "owner"
+	headers   map[string]string
+	noAuth    bool
+}
+
+// result is a decoded response.
+type result struct {
+	status  int
+	headers map[string]string
+	body    map[string]any
+	raw     string
+}
+
+func loadEvent(t *testing.T) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile("../../events/contacts.json")
+	if err != nil {
+		t.Fatalf("read sample event: %v", err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("decode sample event: %v", err)
+	}
+	return ev
+}
+
+func (f *fixture) do(t *testing.T, c call) result {
+	t.Helper()
+	ev := loadEvent(t)
+	ev.RouteKey = c.route
+	ev.RequestContext.RouteKey = c.route
+	method, path, _ := strings.Cut(c.route, " ")
+	ev.RequestContext.HTTP.Method = method
+	ev.PathParameters = nil
+	if c.id != "" {
+		path = strings.Replace(path, "{id}", c.id, 1)
+		ev.PathParameters = map[string]string{"id": c.id}
+	}
+	ev.RawPath, ev.RequestContext.HTTP.Path = path, path
+	ev.Body = c.body
+	delete(ev.Headers, "idempotency-key")
+	ev.Headers["accept-language"] = "en"
+	for k, v := range c.headers {
+		ev.Headers[strings.ToLower(k)] = v
+	}
+	claims := ev.RequestContext.Authorizer.JWT.Claims
+	if c.workspace != "" {
+		claims["workspace_id"] = c.workspace
+	}
+	if c.role != "" {
+		claims["role"] = c.role
+	}
+	if c.noAuth {
+		ev.RequestContext.Authorizer = nil
+	}
+	resp, err := f.api.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("%s: Handle returned error %v; client errors must be responses", c.route, err)
+	}
+	r := result{status: resp.StatusCode, headers: resp.Headers, raw: resp.Body}
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &r.body); err != nil {
+			t.Fatalf("%s: response body is not a JSON object: %v: %s", c.route, err, resp.Body)
+		}
+	}
+	return r
+}
+
+func (r result) want(t *testing.T, status int) result {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.raw)
+	}
+	if status >= 400 {
+		if got := r.headers["Content-Type"]; got != "application/problem+json" {
+			t.Errorf("Content-Type = %q, want application/problem+json", got)
+		}
+		if r.body["status"] != float64(status) || r.body["title"] == "" || r.body["type"] == "" || r.body["detail"] == "" {
+			t.Errorf("problem body lacks type/title/status/detail: %s", r.raw)
+		}
+	}
+	return r
+}
+
+// fieldErrors returns the problem's errors as "field:code".
+func (r result) fieldErrors() []string {
+	var out []string
+	list, _ := r.body["errors"].([]any)
+	for _, e := range list {
+		m := e.(map[string]any)
+		out = append(out, m["field"].(string)+":"+m["code"].(string))
+	}
+	return out
+}
+
+// countItems counts every item of the table (a test-only Scan).
+func (f *fixture) countItems(t *testing.T) int {
+	t.Helper()
+	out, err := f.client.Scan(context.Background(), &dynamodb.ScanInput{TableName: &f.table, Select: types.SelectCount, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("count items: %v", err)
+	}
+	return int(out.Count)
+}
+
+const mariaBody = `{"name":"Maria da Silva","phone":"(11) 99999-1234","email":"maria@example.com.br","taxId":"529.982.247-25","birthDate":"03/04/1985"}`
+
+func (f *fixture) create(t *testing.T, body string) string {
+	t.Helper()
+	r := f.do(t, call{route: "POST /v1/contacts", body: body}).want(t, http.StatusCreated)
+	return r.body["id"].(string)
+}
+
+func TestCreateReadUpdateDelete(t *testing.T) {
+	f := newFixture(t)
+	created := f.do(t, call{route: "POST /v1/contacts", body: mariaBody}).want(t, http.StatusCreated)
+	id := created.body["id"].(string)
+	if got, want := created.headers["Location"], "/v1/contacts/"+id; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got := created.headers["ETag"]; got != `"1"` {
+		t.Errorf("ETag = %q, want \"1\"", got)
+	}
+	for field, want := range map[string]any{
+		"name": "Maria da Silva", "firstName": "Maria", "lastName": "da Silva", "kind": "person",
+		"phone": "+5511999991234", "email": "maria@example.com.br", "taxId": "529.982.247-25",
+		"birthDate": "1985-04-03", "country": "BR", "blocked": false, "version": float64(1),
+		"company": nil, "ownerId": nil,
+	} {
+		if got := created.body[field]; got != want {
+			t.Errorf("%s = %#v, want %#v", field, got, want)
+		}
+	}
+	if got := created.body["pendingActions"].([]any); len(got) != 0 {
+		t.Errorf("pendingActions = %v, want []", got)
+	}
+
+	got := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
+	if got.raw != created.raw {
+		t.Errorf("GET body differs from the created one:\n%s\n%s", got.raw, created.raw)
+	}
+
+	patched := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, headers: map[string]string{"If-Match": `"1"`},
+		body: `{"email":null,"company":"ACME Ltda","phone":"+55 11 8765-4321"}`}).want(t, http.StatusOK)
+	if patched.body["email"] != nil || patched.body["company"] != "ACME Ltda" || patched.body["phone"] != "+5511987654321" || patched.body["version"] != float64(2) {
+		t.Errorf("patched contact = %s", patched.raw)
+	}
+	if patched.headers["ETag"] != `"2"` {
+		t.Errorf("ETag after patch = %q, want \"2\"", patched.headers["ETag"])
+	}
+
+	stale := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, headers: map[string]string{"If-Match": `"1"`}, body: `{"company":"Other"}`}).want(t, http.StatusPreconditionFailed)
+	_ = stale
+	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: id, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusPreconditionFailed)
+	if r := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK); r.body["company"] != "ACME Ltda" {
+		t.Errorf("a stale write changed the contact: %s", r.raw)
+	}
+
+	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: id, headers: map[string]string{"If-Match": `"2"`}}).want(t, http.StatusNoContent)
+	f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusNotFound)
+	if n := f.countItems(t); n != 0 {
+		t.Errorf("%d items left after deleting the only contact, want 0", n)
+	}
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, mariaBody)
+	before := f.countItems(t)
+	tests := []struct {
+		name   string
+		c      call
+		status int
+		fields []string
+	}{
+		{"malformed json", call{route: "POST /v1/contacts", body: `{"name": "Ana",`}, http.StatusBadRequest, nil},
+		{"not an object", call{route: "POST /v1/contacts", body: `["Ana"]`}, http.StatusBadRequest, nil},
+		{"empty body", call{route: "POST /v1/contacts", body: ``}, http.StatusBadRequest, nil},
+		{"trailing data", call{route: "POST /v1/contacts", body: `{"email":"a@b.co"} {}`}, http.StatusBadRequest, nil},
+		{"wrong type", call{route: "POST /v1/contacts", body: `{"email":"a@b.co","name":42}`}, http.StatusUnprocessableEntity, []string{"name:invalid_type"}},
+		{"unparseable phone", call{route: "POST /v1/contacts", body: `{"phone":"99-9"}`}, http.StatusUnprocessableEntity, []string{"phone:phone_invalid"}},
+		{"bad cpf", call{route: "POST /v1/contacts", body: `{"phone":"11999991234","taxId":"123.456.789-00"}`}, http.StatusUnprocessableEntity, []string{"taxId:tax_id_check_digits"}},
+		{"no phone nor email", call{route: "POST /v1/contacts", body: `{"name":"Ana"}`}, http.StatusUnprocessableEntity, []string{"phone:phone_or_email_required"}},
+		{"several rules", call{route: "POST /v1/contacts", body: `{"phone":"x","email":"y","birthDate":"2999-01-01"}`}, http.StatusUnprocessableEntity, []string{"phone:phone_invalid", "email:email_invalid", "birthDate:date_in_future"}},
+		{"body too large", call{route: "POST /v1/contacts", body: `{"name":"` + strings.Repeat("a", httpapi.DefaultMaxBody) + `"}`}, http.StatusRequestEntityTooLarge, nil},
+		{"patch removes phone and email", call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"phone":null,"email":null}`}, http.StatusUnprocessableEntity, []string{"phone:phone_or_email_required"}},
+		{"patch read-only field", call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"blocked":true}`}, http.StatusUnprocessableEntity, []string{"blocked:read_only"}},
+		{"patch malformed", call{route: "PATCH /v1/contacts/{id}", id: id, body: `nope`}, http.StatusBadRequest, nil},
+		{"bad If-Match", call{route: "PATCH /v1/contacts/{id}", id: id, body: `{}`, headers: map[string]string{"If-Match": "v1"}}, http.StatusBadRequest, nil},
+		{"stale If-Match", call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"company":"x"}`, headers: map[string]string{"If-Match": `"9"`}}, http.StatusPreconditionFailed, nil},
+		{"unknown id", call{route: "GET /v1/contacts/{id}", id: "01jdx0000000000000000000zz"}, http.StatusNotFound, nil},
+		{"malformed id", call{route: "GET /v1/contacts/{id}", id: "../../etc"}, http.StatusNotFound, nil},
+		{"no token", call{route: "POST /v1/contacts", body: mariaBody, noAuth: true}, http.StatusUnauthorized, nil},
+		{"unknown role", call{route: "POST /v1/contacts", body: mariaBody, role: "superuser"}, http.StatusUnauthorized, nil},
+		{"workspace breaking the key", call{route: "POST /v1/contacts", body: mariaBody, workspace: "acme#C#x"}, http.StatusUnauthorized, nil},
+		{"agent deletes", call{route: "DELETE /v1/contacts/{id}", id: id, role: "agent"}, http.StatusForbidden, nil},
+		{"unknown route", call{route: "PUT /v1/contacts/{id}", id: id, body: `{}`}, http.StatusNotFound, nil},
+		{"idempotency key with spaces", call{route: "POST /v1/contacts", body: mariaBody, headers: map[string]string{"Idempotency-Key": "a b"}}, http.StatusBadRequest, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, tt.c).want(t, tt.status)
+			if got := r.fieldErrors(); strings.Join(got, ",") != strings.Join(tt.fields, ",") {
+				t.Errorf("errors = %v, want %v", got, tt.fields)
+			}
+		})
+	}
+	if after := f.countItems(t); after != before {
+		t.Errorf("table has %d items after bad requests, want %d", after, before)
+	}
+	if r := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK); r.body["version"] != float64(1) {
+		t.Errorf("contact changed by bad requests: %s", r.raw)
+	}
+}
+
+func TestPortugueseMessages(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, call{route: "POST /v1/contacts", body: `{"phone":"123"}`, headers: map[string]string{"Accept-Language": "pt-BR,pt;q=0.9"}}).want(t, http.StatusUnprocessableEntity)
+	if got, want := r.body["detail"], "Alguns campos são inválidos."; got != want {
+		t.Errorf("detail = %q, want %q", got, want)
+	}
+	msg := r.body["errors"].([]any)[0].(map[string]any)["message"]
+	if got, want := msg, "Número de telefone inválido."; got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+	if got := r.headers["Content-Language"]; got != "pt-BR" {
+		t.Errorf("Content-Language = %q, want pt-BR", got)
+	}
+}
+
+func TestIdempotentCreate(t *testing.T) {
+	f := newFixture(t)
+	key := map[string]string{"Idempotency-Key": "order-42"}
+	first := f.do(t, call{route: "POST /v1/contacts", body: mariaBody, headers: key}).want(t, http.StatusCreated)
+	reformatted := strings.ReplaceAll(mariaBody, `","`, `", "`)
+	again := f.do(t, call{route: "POST /v1/contacts", body: reformatted, headers: key}).want(t, http.StatusCreated)
+	if again.raw != first.raw {
+		t.Errorf("replayed body differs:\n%s\n%s", again.raw, first.raw)
+	}
+	if again.headers["Idempotent-Replayed"] != "true" {
+		t.Errorf("Idempotent-Replayed = %q, want true", again.headers["Idempotent-Replayed"])
+	}
+	f.do(t, call{route: "POST /v1/contacts", body: `{"email":"other@example.com"}`, headers: key}).want(t, http.StatusUnprocessableEntity)
+	// Another workspace may use the same key for its own contact.
+	other := f.do(t, call{route: "POST /v1/contacts", body: mariaBody, headers: key, workspace: "globex"}).want(t, http.StatusCreated)
+	if other.body["id"] == first.body["id"] {
+		t.Errorf("another workspace got the first workspace's contact")
+	}
+}
+
+// TestTenantIsolation sends every route that names a contact with another
+// workspace's token: each is a 404, and the contact is untouched.
+func TestTenantIsolation(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, mariaBody)
+	before := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
+	routes := 0
+	for _, route := range f.api.RouteKeys() {
+		if !strings.Contains(route, "{id}") {
+			continue
+		}
+		routes++
+		t.Run(route, func(t *testing.T) {
+			f.do(t, call{route: route, id: id, workspace: "globex", body: `{"company":"Globex"}`}).want(t, http.StatusNotFound)
+		})
+	}
+	if routes < 3 {
+		t.Fatalf("only %d routes name a contact, want at least 3", routes)
+	}
+	after := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
+	if after.raw != before.raw {
+		t.Errorf("contact changed by another workspace:\n%s\n%s", after.raw, before.raw)
+	}
+}
+
+func TestBase64Body(t *testing.T) {
+	f := newFixture(t)
+	ev := loadEvent(t)
+	ev.Body = base64.StdEncoding.EncodeToString([]byte(mariaBody))
+	ev.IsBase64Encoded = true
+	resp, err := f.api.Handle(context.Background(), ev)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("Handle(base64 body) = %d, %v; want 201: %s", resp.StatusCode, err, resp.Body)
+	}
+}
+
+// TestInternalErrorsDoNotLeak points the service at a table that does not
+// exist: the client gets a bare 500, the cause stays in the logs.
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	client, _ := dynamotest.NewTable(t)
+	f := newFixtureOn(t, client, "no-such-table")
+	r := f.do(t, call{route: "POST /v1/contacts", body: mariaBody}).want(t, http.StatusInternalServerError)
+	for _, leak := range []string{"no-such-table", "ResourceNotFound", "dynamodb", "operation error"} {
+		if strings.Contains(strings.ToLower(r.raw), strings.ToLower(leak)) {
+			t.Errorf("response leaks %q: %s", leak, r.raw)
+		}
+	}
+}
