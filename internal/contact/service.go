@@ -56,7 +56,7 @@ type Repository interface {
 // Service creates, reads, updates and deletes contacts.
 type Service struct {
 	Contacts   Repository
-	Workspaces WorkspaceSource
+	Workspaces WorkspaceStore
 	Now        func() time.Time // time.Now when nil
 }
 
@@ -150,7 +150,7 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	}
 	return s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
 		now := s.now()
-		doc := mergepatch.Apply(c.Profile.Document(), patch)
+		doc, kept := patchDocument(c, patch)
 		// A contact that has a phone or email must keep one; one created by a
 		// channel without either may be edited before it gets one.
 		hadReach := c.Phone != "" || c.Email != ""
@@ -158,11 +158,41 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 		if len(problems) > 0 {
 			return errs.Validation(problems)
 		}
+		for k, v := range kept {
+			if p.CustomFields == nil {
+				p.CustomFields = map[string]any{}
+			}
+			p.CustomFields[k] = v
+		}
 		c.Profile = p
 		c.UpdatedAt = now
 		c.UpdatedBy = caller.Subject
 		return nil
 	})
+}
+
+// patchDocument applies patch to the contact's document. Custom fields the
+// patch does not touch are taken out of the result and returned apart, to be
+// kept as they are: a definition changed or removed since they were written
+// must not block an edit of something else.
+func patchDocument(c *Contact, patch map[string]any) (doc, kept map[string]any) {
+	doc = mergepatch.Apply(c.Profile.Document(), patch)
+	touched, isObject := patch["customFields"].(map[string]any)
+	if _, present := patch["customFields"]; present && !isObject {
+		return doc, nil // replaced or removed as a whole
+	}
+	cf, _ := doc["customFields"].(map[string]any)
+	for k, v := range c.CustomFields {
+		if _, ok := touched[k]; ok {
+			continue
+		}
+		if kept == nil {
+			kept = map[string]any{}
+		}
+		kept[k] = v
+		delete(cf, k)
+	}
+	return doc, kept
 }
 
 // Delete removes a contact with everything it owns; owners and managers

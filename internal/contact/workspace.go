@@ -17,7 +17,8 @@ type Workspace struct {
 	ID             string
 	DefaultCountry string            // region for numbers typed without a country code
 	Fields         []FieldDefinition // custom field definitions
-	Version        int
+	FieldOrder     []string          // display order of fields, as saved
+	Version        int               // 1 for the defaults, never saved
 }
 
 // Region returns the country phone numbers are read in.

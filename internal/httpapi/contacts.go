@@ -25,6 +25,8 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "GET /v1/contacts/{id}", Handle: h.get},
 		{Key: "PATCH /v1/contacts/{id}", Handle: h.update},
 		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
+		{Key: "GET /v1/contact-fields", Handle: h.fields},
+		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
 	}
 }
 
@@ -88,6 +90,53 @@ func (h contactHandlers) delete(ctx context.Context, r *Request) (Response, erro
 		return Response{}, err
 	}
 	return NoContent(), nil
+}
+
+func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, error) {
+	fs, err := h.svc.Fields(ctx, r.Caller)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, fieldSettingsView(fs), "ETag", ETag(fs.Version)), nil
+}
+
+func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, error) {
+	version, err := r.IfMatch()
+	if err != nil {
+		return Response{}, err
+	}
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	fs, err := h.svc.SetFields(ctx, r.Caller, version, doc)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, fieldSettingsView(fs), "ETag", ETag(fs.Version)), nil
+}
+
+// FieldSettingsJSON is the field settings as the API shows them.
+type FieldSettingsJSON struct {
+	Fields  []FieldJSON `json:"fields"`
+	Order   []string    `json:"order"`
+	Version int         `json:"version"`
+}
+
+// FieldJSON is a custom field definition.
+type FieldJSON struct {
+	Key     string   `json:"key"`
+	Label   string   `json:"label"`
+	Type    string   `json:"type"`
+	Options []string `json:"options,omitempty"`
+}
+
+func fieldSettingsView(fs contact.FieldSettings) FieldSettingsJSON {
+	v := FieldSettingsJSON{Fields: []FieldJSON{}, Order: fs.Order, Version: fs.Version}
+	for _, f := range fs.Fields {
+		v.Fields = append(v.Fields, FieldJSON{Key: f.Key, Label: f.Label, Type: string(f.Type), Options: f.Options})
+	}
+	return v
 }
 
 func validIdempotencyKey(k string) bool {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -41,8 +40,16 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 		Contacts:   &dynamo.Contacts{Client: client, Table: table},
 		Workspaces: &dynamo.Workspaces{Client: client, Table: table},
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, httpapi.ContactRoutes(svc)...), client: client, table: table}
+}
+
+// testLog shows the function's log lines in the test's output.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // call is one request, built on the sample event of the contacts function.

@@ -1,0 +1,212 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// Limits of the custom field definitions.
+const (
+	MaxFieldDefinitions = 100
+	MaxFieldOptions     = 100
+	MaxLabelRunes       = 100
+)
+
+// StandardFields are the contract's contact fields a front end lays out, in
+// their default display order.
+var StandardFields = []string{
+	"name", "firstName", "lastName", "phone", "email", "taxId", "birthDate", "company",
+	"country", "language", "ownerId", "telegramId", "tags",
+}
+
+var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// FieldSettings is the custom field definitions of a workspace and the
+// display order of every field, standard and custom.
+type FieldSettings struct {
+	Fields  []FieldDefinition
+	Order   []string
+	Version int
+}
+
+// WorkspaceStore keeps workspace settings.
+type WorkspaceStore interface {
+	WorkspaceSource
+	// SaveFields replaces the field settings. ifVersion > 0 demands that the
+	// stored settings are at that version. Errors: Precondition.
+	SaveFields(ctx context.Context, workspace string, ifVersion int, s FieldSettings) (FieldSettings, error)
+}
+
+// FieldSettingsOf returns the field settings of w, the order completed with
+// every field it leaves out.
+func FieldSettingsOf(w Workspace) FieldSettings {
+	return FieldSettings{Fields: w.Fields, Order: completeOrder(w.FieldOrder, w.Fields), Version: w.Version}
+}
+
+// Fields returns the caller's workspace's field settings.
+func (s *Service) Fields(ctx context.Context, caller tenant.Caller) (FieldSettings, error) {
+	w, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return FieldSettings{}, err
+	}
+	return FieldSettingsOf(w), nil
+}
+
+// SetFields replaces the field settings from doc ({fields, order});
+// owners and managers only. Errors: Forbidden, Invalid, Precondition.
+func (s *Service) SetFields(ctx context.Context, caller tenant.Caller, ifVersion int, doc map[string]any) (FieldSettings, error) {
+	if !caller.IsManager() {
+		return FieldSettings{}, ErrForbidden
+	}
+	fs, problems := ParseFieldSettings(doc)
+	if len(problems) > 0 {
+		return FieldSettings{}, errs.Validation(problems)
+	}
+	return s.Workspaces.SaveFields(ctx, caller.Workspace, ifVersion, fs)
+}
+
+// ParseFieldSettings validates {fields: [{key, label, type, options}], order: [key]}.
+func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
+	c := &checker{}
+	var fs FieldSettings
+	for k := range doc {
+		if k != "fields" && k != "order" {
+			c.add(errs.Field(k, "unknown_field"))
+		}
+	}
+	list, ok := doc["fields"].([]any)
+	switch {
+	case doc["fields"] == nil:
+		c.add(errs.Field("fields", "required"))
+	case !ok:
+		c.add(errs.Field("fields", "invalid_type", "type", "array"))
+	case len(list) > MaxFieldDefinitions:
+		c.add(errs.Field("fields", "too_many", "max", strconv.Itoa(MaxFieldDefinitions)))
+	default:
+		seen := map[string]bool{}
+		for i, item := range list {
+			def, ok := parseFieldDefinition(fmt.Sprintf("fields[%d]", i), item, c)
+			if !ok {
+				continue
+			}
+			if seen[def.Key] || contains(StandardFields, def.Key) {
+				c.add(errs.Field(fmt.Sprintf("fields[%d].key", i), "duplicate", "value", def.Key))
+				continue
+			}
+			seen[def.Key] = true
+			fs.Fields = append(fs.Fields, def)
+		}
+	}
+	if raw, present := doc["order"]; present && raw != nil {
+		order, ok := raw.([]any)
+		if !ok {
+			c.add(errs.Field("order", "invalid_type", "type", "array of field keys"))
+		}
+		seen := map[string]bool{}
+		for i, v := range order {
+			k, ok := v.(string)
+			path := fmt.Sprintf("order[%d]", i)
+			switch {
+			case !ok:
+				c.add(errs.Field(path, "invalid_type", "type", "string"))
+			case seen[k]:
+				c.add(errs.Field(path, "duplicate", "value", k))
+			case !contains(StandardFields, k) && !definesKey(fs.Fields, k):
+				c.add(errs.Field(path, "unknown_field"))
+			default:
+				seen[k] = true
+				fs.Order = append(fs.Order, k)
+			}
+		}
+	}
+	fs.Order = completeOrder(fs.Order, fs.Fields)
+	return fs, c.errors
+}
+
+func parseFieldDefinition(path string, item any, c *checker) (FieldDefinition, bool) {
+	m, ok := item.(map[string]any)
+	if !ok {
+		c.add(errs.Field(path, "invalid_type", "type", "object"))
+		return FieldDefinition{}, false
+	}
+	before := len(c.errors)
+	for k := range m {
+		if k != "key" && k != "label" && k != "type" && k != "options" {
+			c.add(errs.Field(path+"."+k, "unknown_field"))
+		}
+	}
+	var def FieldDefinition
+	def.Key, _ = m["key"].(string)
+	if !fieldKeyPattern.MatchString(def.Key) {
+		c.add(errs.Field(path+".key", "key_invalid"))
+	}
+	def.Label = c.text(m, "label", MaxLabelRunes)
+	if def.Label == "" {
+		def.Label = def.Key
+	}
+	def.Type = FieldType(c.text(m, "type", 16))
+	switch def.Type {
+	case FieldText, FieldNumber, FieldBoolean, FieldDate:
+		if m["options"] != nil {
+			c.add(errs.Field(path+".options", "unknown_field"))
+		}
+	case FieldSelect, FieldMultiSelect:
+		opts, ok := m["options"].([]any)
+		if !ok || len(opts) == 0 {
+			c.add(errs.Field(path+".options", "options_required"))
+			break
+		}
+		if len(opts) > MaxFieldOptions {
+			c.add(errs.Field(path+".options", "too_many", "max", strconv.Itoa(MaxFieldOptions)))
+			break
+		}
+		for i, o := range opts {
+			s, ok := o.(string)
+			op := fmt.Sprintf("%s.options[%d]", path, i)
+			switch {
+			case !ok || s == "":
+				c.add(errs.Field(op, "invalid_type", "type", "non-empty string"))
+			case runeCount(s) > MaxLabelRunes:
+				c.add(errs.Field(op, "too_long", "max", strconv.Itoa(MaxLabelRunes)))
+			case contains(def.Options, s):
+				c.add(errs.Field(op, "duplicate", "value", s))
+			default:
+				def.Options = append(def.Options, s)
+			}
+		}
+	default:
+		c.add(errs.Field(path+".type", "choice_invalid", "choices", "text, number, boolean, date, select, multiselect"))
+	}
+	return def, len(c.errors) == before
+}
+
+// completeOrder appends to order every field it leaves out, standard fields
+// first, then custom ones in definition order.
+func completeOrder(order []string, fields []FieldDefinition) []string {
+	out := append([]string(nil), order...)
+	for _, k := range StandardFields {
+		if !contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	for _, f := range fields {
+		if !contains(out, f.Key) {
+			out = append(out, f.Key)
+		}
+	}
+	return out
+}
+
+func definesKey(fields []FieldDefinition, key string) bool {
+	for _, f := range fields {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
+}
