@@ -169,6 +169,14 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"phone": "+55 21 99999-8888"})
 		return err
 	})
+	measure("save field settings", dynamo.Usage{Calls: 1, Write: 1}, func() error {
+		_, err := svc.SetFields(ctx, caller, 0, map[string]any{"fields": []any{map[string]any{"key": "plan", "type": "text"}}})
+		return err
+	})
+	measure("read field settings", dynamo.Usage{Calls: 1, Read: 0.5}, func() error {
+		_, err := svc.Fields(ctx, caller)
+		return err
+	})
 	measure("delete (3 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 12}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
