@@ -7,7 +7,19 @@ FUZZTIME ?= 5s
 # Every fuzz target, as package:Target.
 FUZZ_TARGETS := ./internal/phone:FuzzParse ./internal/taxid:FuzzParse ./internal/httpapi:FuzzDecodeObject ./internal/contact:FuzzBuildProfile
 
-.PHONY: build test unit lint fuzz bench clean
+WORKSPACE ?= acme
+ROLE ?= owner
+SUB ?= local-user
+
+.PHONY: build test unit lint fuzz bench clean dev token
+
+## dev: the whole service on http://127.0.0.1:3000 (DynamoDB Local, moto, every function, the HTTP API). Ctrl-C stops it.
+dev:
+	@$(GO) build -o .local/bin/dev ./infra/local/cmd/dev && exec .local/bin/dev
+
+## token: a JWT the local HTTP API accepts: make token WORKSPACE=acme ROLE=agent SUB=user-7
+token:
+	@$(GO) run ./infra/local/cmd/token -workspace $(WORKSPACE) -role $(ROLE) -sub $(SUB)
 
 ## build: every function as a zipped arm64 `bootstrap` under build/<name>/, sizes printed.
 build:

