@@ -52,7 +52,8 @@ type Contact struct {
 	Workspace string
 	ID        string
 	Profile
-	Tags               []TagRef
+	TagIDs             []string // the tags on the contact, as stored
+	Tags               []TagRef // TagIDs resolved from the catalogue, for display; not stored
 	MainContactID      string
 	Blocked            bool
 	BlockedAt          time.Time
@@ -63,6 +64,20 @@ type Contact struct {
 	UpdatedAt          time.Time
 	UpdatedBy          string
 	Version            int
+}
+
+// MaxTagsPerContact bounds the tags on one contact (each is an index entry
+// written with the contact).
+const MaxTagsPerContact = 25
+
+// HasTag reports whether the contact carries the tag.
+func (c *Contact) HasTag(id string) bool {
+	for _, t := range c.TagIDs {
+		if t == id {
+			return true
+		}
+	}
+	return false
 }
 
 // PendingActions lists what is still to be done on the contact.
@@ -76,6 +91,7 @@ func (c *Contact) PendingActions() []string {
 // Clone returns a deep copy of c.
 func (c *Contact) Clone() *Contact {
 	out := *c
+	out.TagIDs = append([]string(nil), c.TagIDs...)
 	out.Tags = append([]TagRef(nil), c.Tags...)
 	out.CustomFields = cloneMap(c.CustomFields)
 	return &out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ var readOnlyFields = map[string]bool{
 	"blockedBy": true, "pendingActions": true, "conversationStatus": true,
 	"createdAt": true, "updatedAt": true, "version": true,
 }
+
+// ownerIDPattern is what a user id (a JWT "sub") may be made of; it becomes
+// part of index keys, so no '#'.
+var ownerIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:@|+-]{1,128}$`)
 
 // checker collects every broken rule.
 type checker struct {
@@ -158,7 +163,9 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 			p.Language = tag.String()
 		}
 	}
-	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
+	if p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes); p.OwnerID != "" && !ownerIDPattern.MatchString(p.OwnerID) {
+		c.add(errs.Field("ownerId", "id_invalid"))
+	}
 	p.TelegramID = c.text(doc, "telegramId", MaxTelegramIDRunes)
 	if raw := c.text(doc, "avatarUrl", MaxURLRunes); raw != "" {
 		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

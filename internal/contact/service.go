@@ -57,7 +57,42 @@ type Repository interface {
 type Service struct {
 	Contacts   Repository
 	Workspaces WorkspaceStore
+	Tags       TagSource        // resolves tag names for display; nil shows none
 	Now        func() time.Time // time.Now when nil
+}
+
+// CheckAccess returns ErrNotFound when the workspace keeps agents to their
+// own wallet and c is not in the caller's.
+func (s *Service) CheckAccess(ctx context.Context, caller tenant.Caller, c *Contact) error {
+	if caller.Role != tenant.Agent || c.OwnerID == caller.Subject {
+		return nil
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return err
+	}
+	if WalletOnly(ws, caller) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
+func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
+	c.Tags = []TagRef{}
+	if s.Tags == nil || len(c.TagIDs) == 0 {
+		return nil
+	}
+	catalog, err := s.Tags.Catalog(ctx, c.Workspace)
+	if err != nil {
+		return err
+	}
+	for _, id := range c.TagIDs {
+		if t, ok := catalog[id]; ok {
+			c.Tags = append(c.Tags, t)
+		}
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time {
@@ -117,6 +152,9 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
+	if p.OwnerID == "" && WalletOnly(ws, caller) {
+		p.OwnerID = caller.Subject // else the agent could not see what they created
+	}
 	return &Contact{
 		Workspace: caller.Workspace,
 		ID:        ids.New(now),
@@ -126,6 +164,7 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 		UpdatedAt: now,
 		UpdatedBy: caller.Subject,
 		Version:   1,
+		Tags:      []TagRef{},
 	}, nil
 }
 
@@ -134,7 +173,14 @@ func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Co
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	return s.Contacts.Get(ctx, caller.Workspace, id)
+	c, err := s.Contacts.Get(ctx, caller.Workspace, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckAccess(ctx, caller, c); err != nil {
+		return nil, err
+	}
+	return c, s.ResolveTags(ctx, c)
 }
 
 // Update applies patch, a JSON merge patch of the profile, to a contact.
@@ -148,7 +194,10 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	if err != nil {
 		return nil, err
 	}
-	return s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
+	c, err := s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
+		if err := s.CheckAccess(ctx, caller, c); err != nil {
+			return err
+		}
 		now := s.now()
 		doc, kept := patchDocument(c, patch)
 		// A contact that has a phone or email must keep one; one created by a
@@ -169,6 +218,10 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 		c.UpdatedBy = caller.Subject
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return c, s.ResolveTags(ctx, c)
 }
 
 // patchDocument applies patch to the contact's document. Custom fields the

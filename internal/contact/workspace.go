@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // DefaultCountry is the country phone numbers are read in when the workspace
@@ -14,11 +15,12 @@ const DefaultCountry = "BR"
 
 // Workspace holds the settings of a workspace that shape its contacts.
 type Workspace struct {
-	ID             string
-	DefaultCountry string            // region for numbers typed without a country code
-	Fields         []FieldDefinition // custom field definitions
-	FieldOrder     []string          // display order of fields, as saved
-	Version        int               // 1 for the defaults, never saved
+	ID              string
+	DefaultCountry  string            // region for numbers typed without a country code
+	Fields          []FieldDefinition // custom field definitions
+	FieldOrder      []string          // display order of fields, as saved
+	AgentWalletOnly bool              // agents see only the contacts they own
+	Version         int               // 1 for the defaults, never saved
 }
 
 // Region returns the country phone numbers are read in.
@@ -37,6 +39,18 @@ func (w Workspace) Field(key string) (FieldDefinition, bool) {
 		}
 	}
 	return FieldDefinition{}, false
+}
+
+// WalletOnly reports whether the caller may see only the contacts in their
+// own wallet (ownerId = the caller).
+func WalletOnly(w Workspace, c tenant.Caller) bool {
+	return w.AgentWalletOnly && c.Role == tenant.Agent
+}
+
+// TagSource gives a workspace's tag catalogue, to show tags by name.
+type TagSource interface {
+	// Catalog returns the workspace's tags by id.
+	Catalog(ctx context.Context, workspace string) (map[string]TagRef, error)
 }
 
 // WorkspaceSource gives the settings of a workspace.

@@ -36,7 +36,7 @@ type contactItem struct {
 	TelegramID         string         `dynamodbav:"telegramId,omitempty"`
 	AvatarURL          string         `dynamodbav:"avatarUrl,omitempty"`
 	CustomFields       map[string]any `dynamodbav:"customFields,omitempty"`
-	Tags               []tagItem      `dynamodbav:"tags,omitempty"`
+	TagIDs             []string       `dynamodbav:"tagIds,omitempty,stringset"`
 	MainContactID      string         `dynamodbav:"mainContactId,omitempty"`
 	Blocked            bool           `dynamodbav:"blocked,omitempty"`
 	BlockedAt          string         `dynamodbav:"blockedAt,omitempty"`
@@ -47,12 +47,6 @@ type contactItem struct {
 	UpdatedAt          string         `dynamodbav:"updatedAt"`
 	UpdatedBy          string         `dynamodbav:"updatedBy,omitempty"`
 	Version            int            `dynamodbav:"version"`
-}
-
-type tagItem struct {
-	ID    string `dynamodbav:"id"`
-	Name  string `dynamodbav:"name"`
-	Color string `dynamodbav:"color,omitempty"`
 }
 
 func formatTime(t time.Time) string {
@@ -88,9 +82,7 @@ func toContactItem(c *contact.Contact) contactItem {
 	if c.Email != "" {
 		it.EmailKey = contact.EmailKey(c.Email)
 	}
-	for _, t := range c.Tags {
-		it.Tags = append(it.Tags, tagItem(t))
-	}
+	it.TagIDs = c.TagIDs
 	return it
 }
 
@@ -111,9 +103,7 @@ func (it contactItem) contact() *contact.Contact {
 		UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
 		Version: it.Version,
 	}
-	for _, t := range it.Tags {
-		c.Tags = append(c.Tags, contact.TagRef(t))
-	}
+	c.TagIDs = it.TagIDs
 	return c
 }
 

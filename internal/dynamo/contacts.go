@@ -58,6 +58,11 @@ func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.
 		return err
 	}
 	writes = append(writes, entry)
+	index, err := indexWrites(s.Table, nil, c)
+	if err != nil {
+		return err
+	}
+	writes = append(writes, index...)
 	recIndex := -1
 	if rec != nil {
 		av, err := marshalIdempotency(c.Workspace, rec)
@@ -159,6 +164,11 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 		return err
 	}
 	writes = append(writes, entry)
+	index, err := indexWrites(s.Table, old, c)
+	if err != nil {
+		return err
+	}
+	writes = append(writes, index...)
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if err != nil {
 		return fmt.Errorf("update contact %s: %w", c.ID, err)
@@ -192,6 +202,9 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	var final []map[string]types.AttributeValue
 	for _, l := range lookups(c) {
 		final = append(final, key(l.PK, l.SK))
+	}
+	for _, r := range indexRows(c) {
+		final = append(final, key(r.PK, r.SK))
 	}
 	if len(owned)+len(final)+1 > maxTransactItems {
 		if err := batchDelete(ctx, s.Client, s.Table, owned); err != nil {
@@ -322,6 +335,16 @@ func changedFields(a, b *contact.Contact) []string {
 	}
 	if a.Country != b.Country && !contains(out, "country") {
 		out = append(out, "country")
+	}
+	for field, differs := range map[string]bool{
+		"tags":               !reflect.DeepEqual(a.TagIDs, b.TagIDs),
+		"blocked":            a.Blocked != b.Blocked || a.BlockedBy != b.BlockedBy || !a.BlockedAt.Equal(b.BlockedAt),
+		"mainContactId":      a.MainContactID != b.MainContactID,
+		"conversationStatus": a.ConversationStatus != b.ConversationStatus,
+	} {
+		if differs {
+			out = append(out, field)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -149,11 +149,11 @@ func TestCapacity(t *testing.T) {
 	}
 	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25"}
 	var c *contact.Contact
-	measure("create (phone+email)", dynamo.Usage{Calls: 2, Read: 0.5, Write: 8}, func() (err error) {
+	measure("create (phone+email)", dynamo.Usage{Calls: 2, Read: 0.5, Write: 32}, func() (err error) {
 		c, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc})
 		return err
 	})
-	measure("create with Idempotency-Key", dynamo.Usage{Calls: 3, Read: 1.5, Write: 10}, func() error {
+	measure("create with Idempotency-Key", dynamo.Usage{Calls: 3, Read: 1.5, Write: 34}, func() error {
 		_, _, err := svc.Create(ctx, caller, contact.CreateRequest{Document: doc, IdempotencyKey: "k1", Fingerprint: "f"})
 		return err
 	})
@@ -165,7 +165,7 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"company": "ACME"})
 		return err
 	})
-	measure("update (phone moves)", dynamo.Usage{Calls: 3, Read: 1.5, Write: 8}, func() error {
+	measure("update (phone moves)", dynamo.Usage{Calls: 3, Read: 1.5, Write: 46}, func() error {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"phone": "+55 21 99999-8888"})
 		return err
 	})
@@ -177,7 +177,7 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Fields(ctx, caller)
 		return err
 	})
-	measure("delete (3 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 12}, func() error {
+	measure("delete (3 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 36}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 }

@@ -42,6 +42,11 @@ var catalog = map[string]message{
 	"concurrent_update":       {"The contact is being changed by someone else. Try again.", "O contato está sendo alterado por outra pessoa. Tente novamente."},
 	"fields_not_found":        {"No custom field definitions yet.", "Ainda não há definições de campos personalizados."},
 
+	"tag_not_found":  {"Tag not found.", "Etiqueta não encontrada."},
+	"tag_name_taken": {"A tag with this name already exists.", "Já existe uma etiqueta com este nome."},
+	"too_many_tags":  {"The workspace already has {max} tags.", "A área de trabalho já tem {max} etiquetas."},
+	"cursor_invalid": {"The cursor is not valid for this list. Start again from the first page.", "O cursor não é válido para esta lista. Recomece da primeira página."},
+
 	// Field rules.
 	"required":                {"This field is required.", "Este campo é obrigatório."},
 	"invalid_type":            {"Must be a {type}.", "Deve ser do tipo {type}."},
@@ -63,6 +68,9 @@ var catalog = map[string]message{
 	"phone_or_email_required": {"A contact needs a phone number or an email address.", "Um contato precisa de um telefone ou de um e-mail."},
 	"id_invalid":              {"Not a valid id.", "Identificador inválido."},
 	"key_invalid":             {"Must start with a lowercase letter and have only a-z, 0-9 and _ (at most 64).", "Deve começar com letra minúscula e ter apenas a-z, 0-9 e _ (no máximo 64)."},
+	"color_invalid":           {"Must be a color as #rrggbb.", "Deve ser uma cor no formato #rrggbb."},
+	"tag_unknown":             {"No such tag.", "Etiqueta inexistente."},
+	"limit_invalid":           {"Must be a whole number from 1 to {max}.", "Deve ser um número inteiro de 1 a {max}."},
 	"options_required":        {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
 }
 

@@ -194,7 +194,7 @@ func contactView(c *contact.Contact) ContactJSON {
 		Kind: string(c.Kind), Phone: opt(c.Phone), Email: opt(c.Email), TaxID: opt(formatTaxID(c.TaxID)),
 		BirthDate: opt(c.BirthDate), Company: opt(c.Company), Country: opt(c.Country),
 		Language: opt(c.Language), OwnerID: opt(c.OwnerID), TelegramID: opt(c.TelegramID),
-		AvatarURL: opt(c.AvatarURL), Tags: []TagJSON{}, CustomFields: c.CustomFields,
+		AvatarURL: opt(c.AvatarURL), Tags: tagsView(c.Tags), CustomFields: c.CustomFields,
 		MainContactID: opt(c.MainContactID), Blocked: c.Blocked, BlockedAt: opt(timestamp(c.BlockedAt)),
 		BlockedBy: opt(c.BlockedBy), PendingActions: c.PendingActions(),
 		ConversationStatus: opt(c.ConversationStatus),
@@ -202,9 +202,6 @@ func contactView(c *contact.Contact) ContactJSON {
 	}
 	if v.CustomFields == nil {
 		v.CustomFields = map[string]any{}
-	}
-	for _, t := range c.Tags {
-		v.Tags = append(v.Tags, TagJSON(t))
 	}
 	return v
 }

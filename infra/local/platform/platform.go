@@ -34,6 +34,12 @@ import (
 // DefaultJWTSecret signs local tokens when LOCAL_JWT_SECRET is unset.
 const DefaultJWTSecret = "local-dev-secret"
 
+// localParameters fill the template parameters that have no default and
+// that a deploy sets (samconfig.toml): local values only.
+var localParameters = map[string]string{
+	"CursorSecret": "local-cursor-secret-not-for-production-0123456789",
+}
+
 // Options configure a local platform. Zero values are the `make dev` defaults.
 type Options struct {
 	Root           string            // module root; default: found from the working directory
@@ -143,6 +149,14 @@ func (o *Options) defaults() error {
 	if o.StackName == "" {
 		o.StackName = "local"
 	}
+	params := map[string]string{}
+	for k, v := range localParameters {
+		params[k] = v
+	}
+	for k, v := range o.Parameters {
+		params[k] = v
+	}
+	o.Parameters = params
 	if o.MaxConcurrency == 0 {
 		o.MaxConcurrency = 4
 	}

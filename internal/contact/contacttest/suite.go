@@ -54,7 +54,7 @@ func NewContact(ws string) *contact.Contact {
 			Phone: "+5511987654321", Email: "Maria@Example.com", Country: "BR",
 			CustomFields: map[string]any{"seats": 1.0},
 		},
-		Tags:      []contact.TagRef{{ID: "t1", Name: "VIP", Color: "#ff0000"}},
+		TagIDs:    []string{"01jdx00000000000000000tag1"},
 		CreatedAt: now, CreatedBy: "user-1", UpdatedAt: now, UpdatedBy: "user-1", Version: 1,
 	}
 }

@@ -1,0 +1,155 @@
+package dynamo
+
+import (
+	"fmt"
+	"hash/fnv"
+	"reflect"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/searchkey"
+)
+
+// indexShards spreads every workspace-wide index over this many partitions,
+// so one workspace's writes are not capped by one partition's 1,000 WCU/s.
+const indexShards = 8
+
+// Index families: where a contact is listed. State is "A" (active) or "B"
+// (blocked); shard is 0..indexShards-1, from the contact id.
+func listPK(ws, state, shard string) string  { return workspacePrefix(ws) + "L#" + state + "#" + shard }
+func ownerPK(ws, owner, state string) string { return workspacePrefix(ws) + "O#" + owner + "#" + state }
+func tagIndexPK(ws, tagID, state, shard string) string {
+	return workspacePrefix(ws) + "T#" + tagID + "#" + state + "#" + shard
+}
+func pendingPK(ws, state string) string { return workspacePrefix(ws) + "P#" + state }
+func searchPK(ws, shard string) string  { return workspacePrefix(ws) + "Q#" + shard }
+
+// nameOrderSK's separator sorts before any character of a sort key, so
+// "Ana" lists before "Ana Maria".
+func nameOrderSK(sortKey, id string) string    { return "N#" + sortKey + "\x01" + id }
+func createdOrderSK(created, id string) string { return "C#" + created + "#" + id }
+
+// Search token kinds, the first letters of a token's SK.
+const (
+	tokenName   = "n:"
+	tokenPhone  = "p:"
+	tokenSuffix = "x:"
+	tokenEmail  = "e:"
+)
+
+// createdLayout sorts as text in time order (fixed width).
+const createdLayout = "2006-01-02T15:04:05.000000000Z"
+
+func shardOf(id string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return strconv.Itoa(int(h.Sum32() % indexShards))
+}
+
+func stateOf(c *contact.Contact) string {
+	if c.Blocked {
+		return "B"
+	}
+	return "A"
+}
+
+// indexRow is a contact's entry in one index: its keys and what a list row
+// shows, so a list page is read from the index alone.
+type indexRow struct {
+	PK         string   `dynamodbav:"PK"`
+	SK         string   `dynamodbav:"SK"`
+	LSI1SK     string   `dynamodbav:"LSI1SK,omitempty"`
+	Type       string   `dynamodbav:"type"`
+	ContactID  string   `dynamodbav:"contactId"`
+	Name       string   `dynamodbav:"name,omitempty"`
+	Phone      string   `dynamodbav:"phone,omitempty"`
+	Email      string   `dynamodbav:"email,omitempty"`
+	OwnerID    string   `dynamodbav:"ownerId,omitempty"`
+	AvatarURL  string   `dynamodbav:"avatarUrl,omitempty"`
+	TelegramID string   `dynamodbav:"telegramId,omitempty"`
+	TagIDs     []string `dynamodbav:"tagIds,omitempty,stringset"`
+	Blocked    bool     `dynamodbav:"blocked,omitempty"`
+	Pending    bool     `dynamodbav:"pending,omitempty"`
+	CreatedAt  string   `dynamodbav:"createdAt"`
+}
+
+// indexRows returns every index entry of c: the workspace list, the
+// owner's wallet, each tag, the pending list, and the search tokens (name
+// words, phone digit strings, reversed phone digits, email).
+func indexRows(c *contact.Contact) []indexRow {
+	ws, state, shard := c.Workspace, stateOf(c), shardOf(c.ID)
+	created := c.CreatedAt.UTC().Format(createdLayout)
+	base := indexRow{
+		Type: "index", ContactID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID,
+		AvatarURL: c.AvatarURL, TelegramID: c.TelegramID, TagIDs: c.TagIDs, Blocked: c.Blocked,
+		Pending: len(c.PendingActions()) > 0, CreatedAt: created,
+	}
+	ordered := func(pk string) indexRow {
+		r := base
+		r.PK, r.SK, r.LSI1SK = pk, nameOrderSK(searchkey.SortKey(c.Name), c.ID), createdOrderSK(created, c.ID)
+		return r
+	}
+	rows := []indexRow{ordered(listPK(ws, state, shard))}
+	if c.OwnerID != "" {
+		rows = append(rows, ordered(ownerPK(ws, c.OwnerID, state)))
+	}
+	if base.Pending {
+		rows = append(rows, ordered(pendingPK(ws, state)))
+	}
+	for _, t := range c.TagIDs {
+		rows = append(rows, ordered(tagIndexPK(ws, t, state, shard)))
+	}
+	token := func(kind, value string) {
+		r := base
+		r.PK, r.SK = searchPK(ws, shard), kind+value+"#"+c.ID
+		rows = append(rows, r)
+	}
+	for _, w := range searchkey.NameWords(c.Name) {
+		token(tokenName, w)
+	}
+	if c.Phone != "" {
+		for _, d := range searchkey.PhoneTokens(c.Phone) {
+			token(tokenPhone, d)
+		}
+		token(tokenSuffix, searchkey.SuffixToken(c.Phone))
+	}
+	if c.Email != "" {
+		token(tokenEmail, contact.EmailKey(c.Email))
+	}
+	return rows
+}
+
+// indexWrites returns the writes that turn old's index entries into c's:
+// puts of new or changed rows, deletes of rows c no longer has. Either may
+// be nil (a create, a delete).
+func indexWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
+	before := map[string]indexRow{}
+	if old != nil {
+		for _, r := range indexRows(old) {
+			before[r.PK+"\x00"+r.SK] = r
+		}
+	}
+	var writes []types.TransactWriteItem
+	if c != nil {
+		for _, r := range indexRows(c) {
+			k := r.PK + "\x00" + r.SK
+			prev, had := before[k]
+			delete(before, k)
+			if had && reflect.DeepEqual(prev, r) {
+				continue
+			}
+			av, err := attributevalue.MarshalMap(r)
+			if err != nil {
+				return nil, fmt.Errorf("marshal index row: %w", err)
+			}
+			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av}})
+		}
+	}
+	for _, r := range before {
+		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(r.PK, r.SK)}})
+	}
+	return writes, nil
+}

@@ -1,0 +1,315 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/searchkey"
+)
+
+// Search is the DynamoDB implementation of search.Index: every list is a set
+// of Queries on index entries (one per shard of a sharded family), merged
+// in order. No Scan.
+type Search struct {
+	Client *dynamodb.Client
+	Table  string
+}
+
+var _ search.Index = (*Search)(nil)
+
+// stream is one Query of a page: a partition, read in one order, from a
+// key prefix.
+type stream struct {
+	pk      string
+	lsi     bool   // read LSI1 (creation order) instead of SK (name order, tokens)
+	prefix  string // every row of the stream starts with it
+	forward bool
+	keep    func(r *indexRow, sortKey string) bool
+}
+
+// Find implements search.Index.
+func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) {
+	streams := s.plan(q)
+	results := make([][]keyed, len(streams))
+	more := make([]bool, len(streams))
+	errs := make([]error, len(streams))
+	var wg sync.WaitGroup
+	for i, st := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], more[i], errs[i] = s.read(ctx, st, q.After, q.Limit+1)
+		}()
+	}
+	wg.Wait()
+	var all []keyed
+	anyMore := false
+	for i := range streams {
+		if errs[i] != nil {
+			return search.Page{}, errs[i]
+		}
+		all = append(all, results[i]...)
+		anyMore = anyMore || more[i]
+	}
+	forward := len(streams) == 0 || streams[0].forward
+	sort.Slice(all, func(i, j int) bool {
+		if forward {
+			return all[i].sortKey < all[j].sortKey
+		}
+		return all[i].sortKey > all[j].sortKey
+	})
+	page := search.Page{Items: []search.Summary{}}
+	for i, k := range all {
+		if i == q.Limit {
+			page.More = true
+			break
+		}
+		page.Items = append(page.Items, k.row.summary())
+		page.Last = k.sortKey
+	}
+	// A stream stopped at limit+1 kept rows may hold more beyond them.
+	page.More = page.More || (anyMore && len(page.Items) == q.Limit)
+	return page, nil
+}
+
+// keyed is a kept row with the key the page is ordered by.
+type keyed struct {
+	row     *indexRow
+	sortKey string
+}
+
+// read returns up to want kept rows of st after the key after, and whether
+// the stream may have more.
+func (s *Search) read(ctx context.Context, st stream, after string, want int) ([]keyed, bool, error) {
+	keyAttr := "SK"
+	in := &dynamodb.QueryInput{TableName: &s.Table, ScanIndexForward: aws.Bool(st.forward), Limit: aws.Int32(int32(min(want, 500)))}
+	if st.lsi {
+		keyAttr = "LSI1SK"
+		in.IndexName = aws.String("LSI1")
+	}
+	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: st.pk}}
+	switch {
+	case after == "" || !strings.HasPrefix(after, st.prefix) && (after < st.prefix) == st.forward:
+		in.KeyConditionExpression = aws.String("PK = :pk AND begins_with(" + keyAttr + ", :k)")
+		values[":k"] = &types.AttributeValueMemberS{Value: st.prefix}
+	case st.forward:
+		in.KeyConditionExpression = aws.String("PK = :pk AND " + keyAttr + " > :k")
+		values[":k"] = &types.AttributeValueMemberS{Value: after}
+	default:
+		in.KeyConditionExpression = aws.String("PK = :pk AND " + keyAttr + " < :k")
+		values[":k"] = &types.AttributeValueMemberS{Value: after}
+	}
+	in.ExpressionAttributeValues = values
+	var out []keyed
+	for {
+		page, err := s.Client.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("query %s: %w", keyAttr, err)
+		}
+		for _, av := range page.Items {
+			var r indexRow
+			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+				return nil, false, fmt.Errorf("unmarshal index row: %w", err)
+			}
+			k := r.SK
+			if st.lsi {
+				k = r.LSI1SK
+			}
+			if !strings.HasPrefix(k, st.prefix) {
+				return out, false, nil // past the prefix: the stream is done
+			}
+			if st.keep(&r, k) {
+				out = append(out, keyed{row: &r, sortKey: k})
+				if len(out) == want {
+					return out, true, nil
+				}
+			}
+		}
+		if page.LastEvaluatedKey == nil {
+			return out, false, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// plan picks the index family that serves q best and the filters left to
+// apply to its rows.
+func (s *Search) plan(q search.Query) []stream {
+	ws := q.Workspace
+	state := "A"
+	if q.Blocked {
+		state = "B"
+	}
+	filters := func(r *indexRow) bool {
+		if r.Blocked != q.Blocked || (q.Pending && !r.Pending) || (q.OwnerID != "" && r.OwnerID != q.OwnerID) {
+			return false
+		}
+		for _, t := range q.TagIDs {
+			if !containsStr(r.TagIDs, t) {
+				return false
+			}
+		}
+		return true
+	}
+	shards := func(pk func(shard string) string, st stream) []stream {
+		out := make([]stream, indexShards)
+		for i := range out {
+			out[i] = st
+			out[i].pk = pk(strconv.Itoa(i))
+		}
+		return out
+	}
+	switch q.Text.Kind {
+	case searchkey.QueryName:
+		return s.nameStreams(q, shards, filters)
+	case searchkey.QueryPhone:
+		return s.phoneStreams(q, shards, filters)
+	case searchkey.QueryEmail:
+		return shards(func(sh string) string { return searchPK(ws, sh) }, stream{
+			prefix: tokenEmail + q.Text.Email, forward: true,
+			keep: func(r *indexRow, _ string) bool { return filters(r) },
+		})
+	}
+	ordered := stream{prefix: "N#", forward: true, keep: func(r *indexRow, _ string) bool { return filters(r) }}
+	if q.Order == search.ByNewest {
+		ordered.prefix, ordered.lsi, ordered.forward = "C#", true, false
+	}
+	switch {
+	case len(q.TagIDs) > 0:
+		return shards(func(sh string) string { return tagIndexPK(ws, q.TagIDs[0], state, sh) }, ordered)
+	case q.OwnerID != "":
+		ordered.pk = ownerPK(ws, q.OwnerID, state)
+		return []stream{ordered}
+	case q.Pending:
+		ordered.pk = pendingPK(ws, state)
+		return []stream{ordered}
+	}
+	return shards(func(sh string) string { return listPK(ws, state, sh) }, ordered)
+}
+
+// nameStreams search the longest query word as a prefix of name tokens;
+// every other word must prefix some word of the name. A contact whose name
+// has several words matching is returned once: for its first matching word.
+func (s *Search) nameStreams(q search.Query, shards func(func(string) string, stream) []stream, filters func(*indexRow) bool) []stream {
+	words := q.Text.Words
+	lead := words[0]
+	for _, w := range words {
+		if len(w) > len(lead) {
+			lead = w
+		}
+	}
+	return shards(func(sh string) string { return searchPK(q.Workspace, sh) }, stream{
+		prefix: tokenName + lead, forward: true,
+		keep: func(r *indexRow, sk string) bool {
+			if !filters(r) {
+				return false
+			}
+			nameWords := searchkey.NameWords(r.Name)
+			for _, w := range words {
+				if !anyHasPrefix(nameWords, w) {
+					return false
+				}
+			}
+			for _, w := range nameWords {
+				if strings.HasPrefix(w, lead) {
+					return sk == tokenName+w+"#"+r.ContactID
+				}
+			}
+			return false
+		},
+	})
+}
+
+// phoneStreams search the digits as a prefix of the phone tokens and, as the
+// last digits of a number, as a prefix of the reversed digits. A contact
+// found both ways, or under several tokens, is returned once.
+func (s *Search) phoneStreams(q search.Query, shards func(func(string) string, stream) []stream, filters func(*indexRow) bool) []stream {
+	digits, suffix := q.Text.Digits, q.Text.Suffix
+	firstToken := func(r *indexRow) string {
+		for _, t := range searchkey.PhoneTokens(r.Phone) {
+			if strings.HasPrefix(t, digits) {
+				return t
+			}
+		}
+		return ""
+	}
+	pk := func(sh string) string { return searchPK(q.Workspace, sh) }
+	streams := shards(pk, stream{prefix: tokenPhone + digits, forward: true, keep: func(r *indexRow, sk string) bool {
+		return filters(r) && sk == tokenPhone+firstToken(r)+"#"+r.ContactID
+	}})
+	if suffix != "" {
+		streams = append(streams, shards(pk, stream{prefix: tokenSuffix + suffix, forward: true, keep: func(r *indexRow, _ string) bool {
+			return filters(r) && firstToken(r) == ""
+		}})...)
+	}
+	return streams
+}
+
+// LookupPhone implements search.Index.
+func (s *Search) LookupPhone(ctx context.Context, ws, identity string) ([]string, error) {
+	return s.lookup(ctx, phonePK(ws, identity))
+}
+
+// LookupEmail implements search.Index.
+func (s *Search) LookupEmail(ctx context.Context, ws, emailKey string) ([]string, error) {
+	return s.lookup(ctx, emailPK(ws, emailKey))
+}
+
+func (s *Search) lookup(ctx context.Context, pk string) ([]string, error) {
+	var ids []string
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName: &s.Table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lookup: %w", err)
+		}
+		for _, av := range page.Items {
+			var it lookupItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, fmt.Errorf("unmarshal lookup: %w", err)
+			}
+			ids = append(ids, it.ContactID)
+		}
+	}
+	return ids, nil
+}
+
+func (r *indexRow) summary() search.Summary {
+	return search.Summary{
+		ID: r.ContactID, Name: r.Name, Phone: r.Phone, Email: r.Email, OwnerID: r.OwnerID,
+		AvatarURL: r.AvatarURL, TelegramID: r.TelegramID, TagIDs: r.TagIDs, Blocked: r.Blocked,
+		Pending: r.Pending, CreatedAt: parseTime(r.CreatedAt),
+	}
+}
+
+func anyHasPrefix(words []string, prefix string) bool {
+	for _, w := range words {
+		if strings.HasPrefix(w, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

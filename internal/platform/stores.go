@@ -1,0 +1,68 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/httpapi"
+)
+
+// Deps is what the API functions share: the table's stores and the
+// contact service over them, built once per cold start.
+type Deps struct {
+	Log      *slog.Logger
+	DB       *dynamodb.Client
+	Table    string
+	Contacts *dynamo.Contacts
+	Tags     *dynamo.Tags
+	People   *contact.Service
+}
+
+// NewDeps reads TABLE_NAME and builds the DynamoDB client and stores.
+func NewDeps(ctx context.Context) (*Deps, error) {
+	table, err := Env("TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	d := &Deps{Log: Logger(), DB: db, Table: table,
+		Contacts: &dynamo.Contacts{Client: db, Table: table},
+		Tags:     &dynamo.Tags{Client: db, Table: table},
+	}
+	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
+	return d, nil
+}
+
+// API returns the HTTP API adapter for routes, with the claim names of the
+// template's parameters.
+func (d *Deps) API(routes []httpapi.Route) *httpapi.API {
+	return httpapi.New(httpapi.Config{
+		WorkspaceClaim: os.Getenv("WORKSPACE_CLAIM"),
+		RoleClaim:      os.Getenv("ROLE_CLAIM"),
+		Logger:         d.Log,
+	}, routes...)
+}
+
+// Cursors builds the cursor codec from CURSOR_SECRET (at least 32 bytes).
+func Cursors() (*cursor.Codec, error) {
+	secret, err := Env("CURSOR_SECRET")
+	if err != nil {
+		return nil, err
+	}
+	c, err := cursor.New([]byte(secret))
+	if err != nil {
+		return nil, fmt.Errorf("CURSOR_SECRET: %w", err)
+	}
+	return c, nil
+}

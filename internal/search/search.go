@@ -1,0 +1,296 @@
+// Package search lists and finds contacts: the contact list with its filters
+// (tags, owner, blocked, pending) and orders, text search by name, phone or
+// email, and exact lookup by phone or email. Lists are served from index
+// entries, never by scanning.
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/phone"
+	"github.com/omnichannel/contacts/internal/searchkey"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+	MaxTagFilter = 10
+	cursorTTL    = 24 * time.Hour
+)
+
+// Order is the order of a list.
+type Order string
+
+// The orders.
+const (
+	ByName   Order = "name"
+	ByNewest Order = "-createdAt"
+)
+
+// Summary is a contact as a list row shows it.
+type Summary struct {
+	ID         string
+	Name       string
+	Phone      string
+	Email      string
+	OwnerID    string
+	AvatarURL  string
+	TelegramID string
+	TagIDs     []string
+	Tags       []contact.TagRef // resolved for display
+	Blocked    bool
+	Pending    bool
+	CreatedAt  time.Time
+}
+
+// Query is one page request to an Index.
+type Query struct {
+	Workspace string
+	Text      searchkey.Query // QueryNone for a plain list
+	TagIDs    []string        // contacts having all of them
+	OwnerID   string
+	Blocked   bool // the blocked list instead of the active one
+	Pending   bool // only contacts with a pending action
+	Order     Order
+	After     string // the sort key of the last row of the previous page
+	Limit     int
+}
+
+// Page is what an Index returns.
+type Page struct {
+	Items []Summary
+	Last  string // sort key of the last item
+	More  bool
+}
+
+// Index finds contacts.
+type Index interface {
+	// Find returns up to q.Limit summaries after q.After, in q's order.
+	Find(ctx context.Context, q Query) (Page, error)
+	// LookupPhone returns the ids of the contacts with this phone identity,
+	// reading its own writes.
+	LookupPhone(ctx context.Context, workspace, identity string) ([]string, error)
+	// LookupEmail returns the ids of the contacts with this email key,
+	// reading its own writes.
+	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+}
+
+// Service serves lists, searches and lookups.
+type Service struct {
+	Index      Index
+	Contacts   *contact.Service
+	Workspaces contact.WorkspaceSource
+	Tags       contact.TagSource
+	Cursors    *cursor.Codec
+}
+
+// Result is one page for the API.
+type Result struct {
+	Items      []Summary
+	NextCursor string
+}
+
+// ErrBadCursor is a cursor that was not made for this request.
+var ErrBadCursor = errs.E(errs.Malformed, "cursor_invalid")
+
+// List serves GET /v1/contacts from the query parameters (repeated values
+// joined with commas, as HTTP API sends them). Errors: Invalid, Malformed.
+func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[string]string) (Result, error) {
+	q, problems := parseParams(params)
+	if len(problems) > 0 {
+		return Result{}, errs.Validation(problems)
+	}
+	q.Workspace = caller.Workspace
+	catalog, err := s.Tags.Catalog(ctx, caller.Workspace)
+	if err != nil {
+		return Result{}, err
+	}
+	for i, ref := range q.TagIDs {
+		id, ok := resolveTag(catalog, ref)
+		if !ok {
+			return Result{}, errs.Validation([]errs.FieldError{errs.Field("tag", "tag_unknown", "value", ref)})
+		}
+		q.TagIDs[i] = id
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return Result{}, err
+	}
+	if contact.WalletOnly(ws, caller) {
+		if q.OwnerID != "" && q.OwnerID != caller.Subject {
+			return Result{Items: []Summary{}}, nil
+		}
+		q.OwnerID = caller.Subject
+	}
+	scope := scopeOf(q)
+	if c := params["cursor"]; c != "" {
+		raw, err := s.Cursors.Decode(caller.Workspace, scope, c)
+		if err != nil {
+			return Result{}, ErrBadCursor
+		}
+		var pos struct{ After string }
+		if json.Unmarshal(raw, &pos) != nil || pos.After == "" {
+			return Result{}, ErrBadCursor
+		}
+		q.After = pos.After
+	}
+	page, err := s.Index.Find(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Items: page.Items}
+	for i := range res.Items {
+		res.Items[i].Tags = resolveTags(catalog, res.Items[i].TagIDs)
+	}
+	if page.More {
+		raw, _ := json.Marshal(struct{ After string }{page.Last})
+		res.NextCursor = s.Cursors.Encode(caller.Workspace, scope, raw, cursorTTL)
+	}
+	return res, nil
+}
+
+// Lookup finds the contacts whose phone or email is exactly the one given
+// after normalisation, reading its own writes. Errors: Invalid.
+func (s *Service) Lookup(ctx context.Context, caller tenant.Caller, params map[string]string) ([]*contact.Contact, error) {
+	rawPhone, rawEmail := strings.TrimSpace(params["phone"]), strings.TrimSpace(params["email"])
+	var ids []string
+	var err error
+	switch {
+	case (rawPhone == "") == (rawEmail == ""):
+		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "phone_or_email_required")})
+	case rawPhone != "":
+		ws, werr := s.Workspaces.Workspace(ctx, caller.Workspace)
+		if werr != nil {
+			return nil, werr
+		}
+		n, perr := phone.Parse(rawPhone, ws.Region())
+		if perr != nil {
+			return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "phone_invalid")})
+		}
+		ids, err = s.Index.LookupPhone(ctx, caller.Workspace, n.Identity)
+	default:
+		ids, err = s.Index.LookupEmail(ctx, caller.Workspace, contact.EmailKey(rawEmail))
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []*contact.Contact{}
+	for _, id := range ids {
+		c, err := s.Contacts.Get(ctx, caller, id)
+		if contact.IsNotFound(err) {
+			continue // deleted meanwhile, or outside the agent's wallet
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+var knownParams = map[string]bool{"q": true, "tag": true, "ownerId": true, "blocked": true, "pending": true, "sort": true, "limit": true, "cursor": true}
+
+func parseParams(p map[string]string) (Query, []errs.FieldError) {
+	var q Query
+	var problems []errs.FieldError
+	for k := range p {
+		if !knownParams[k] {
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	q.Text = searchkey.ParseQuery(p["q"])
+	if t := strings.TrimSpace(p["tag"]); t != "" {
+		for _, ref := range strings.Split(t, ",") {
+			if ref = strings.TrimSpace(ref); ref != "" && !containsString(q.TagIDs, ref) {
+				q.TagIDs = append(q.TagIDs, ref)
+			}
+		}
+		if len(q.TagIDs) > MaxTagFilter {
+			problems = append(problems, errs.Field("tag", "too_many", "max", strconv.Itoa(MaxTagFilter)))
+		}
+	}
+	q.OwnerID = strings.TrimSpace(p["ownerId"])
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"blocked", &q.Blocked}, {"pending", &q.Pending}} {
+		switch p[b.name] {
+		case "", "false":
+		case "true":
+			*b.dst = true
+		default:
+			problems = append(problems, errs.Field(b.name, "choice_invalid", "choices", "true, false"))
+		}
+	}
+	switch Order(p["sort"]) {
+	case "", ByName:
+		q.Order = ByName
+	case ByNewest:
+		q.Order = ByNewest
+	default:
+		problems = append(problems, errs.Field("sort", "choice_invalid", "choices", "name, -createdAt"))
+	}
+	q.Limit = DefaultLimit
+	if l := p["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			problems = append(problems, errs.Field("limit", "limit_invalid", "max", strconv.Itoa(MaxLimit)))
+		}
+		q.Limit = n
+	}
+	sort.Slice(problems, func(i, j int) bool { return problems[i].Field < problems[j].Field })
+	return q, problems
+}
+
+// scopeOf names everything that shapes a page, so that a cursor only
+// continues the list it was made for.
+func scopeOf(q Query) string {
+	tags := append([]string(nil), q.TagIDs...)
+	sort.Strings(tags)
+	text, _ := json.Marshal(q.Text)
+	return strings.Join([]string{"contacts", string(q.Order), strings.Join(tags, ","), q.OwnerID,
+		strconv.FormatBool(q.Blocked), strconv.FormatBool(q.Pending), string(text)}, "|")
+}
+
+func resolveTag(catalog map[string]contact.TagRef, ref string) (string, bool) {
+	if _, ok := catalog[ref]; ok {
+		return ref, true
+	}
+	key := strings.ToLower(strings.Join(strings.Fields(ref), " "))
+	for id, t := range catalog {
+		if strings.ToLower(strings.Join(strings.Fields(t.Name), " ")) == key {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+func resolveTags(catalog map[string]contact.TagRef, ids []string) []contact.TagRef {
+	out := []contact.TagRef{}
+	for _, id := range ids {
+		if t, ok := catalog[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
