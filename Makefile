@@ -7,7 +7,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 # "context deadline exceeded" (a go test -fuzz quirk), which would make CI flaky.
 FUZZTIME ?= 50000x
 # Every fuzz target, as package:Target.
-FUZZ_TARGETS := ./internal/phone:FuzzParse ./internal/taxid:FuzzParse ./internal/httpapi:FuzzDecodeObject ./internal/contact:FuzzBuildProfile ./infra/local/httpgw:FuzzMatch
+FUZZ_TARGETS := ./internal/phone:FuzzParse ./internal/taxid:FuzzParse ./internal/httpapi:FuzzDecodeObject ./internal/contact:FuzzBuildProfile ./infra/local/httpgw:FuzzMatch ./internal/cursor:FuzzDecode ./internal/searchkey:FuzzFold ./internal/searchkey:FuzzParseQuery
 
 WORKSPACE ?= acme
 ROLE ?= owner

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 
+	"golang.org/x/text/language"
+
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
@@ -40,6 +42,55 @@ type WorkspaceStore interface {
 	// SaveFields replaces the field settings. ifVersion > 0 demands that the
 	// stored settings are at that version. Errors: Precondition.
 	SaveFields(ctx context.Context, workspace string, ifVersion int, s FieldSettings) (FieldSettings, error)
+	// SaveSettings changes the settings given (nil ones stay) and returns them all.
+	SaveSettings(ctx context.Context, workspace string, s Settings) (Workspace, error)
+}
+
+// Settings are the workspace options people change; nil leaves one as it is.
+type Settings struct {
+	DefaultCountry  *string
+	AgentWalletOnly *bool
+}
+
+// Settings returns the caller's workspace settings.
+func (s *Service) Settings(ctx context.Context, caller tenant.Caller) (Workspace, error) {
+	return s.Workspaces.Workspace(ctx, caller.Workspace)
+}
+
+// SetSettings changes settings from {defaultCountry?, agentWalletOnly?};
+// owners and managers only. Errors: Forbidden, Invalid.
+func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, doc map[string]any) (Workspace, error) {
+	if !caller.IsManager() {
+		return Workspace{}, ErrForbidden
+	}
+	var set Settings
+	var problems []errs.FieldError
+	for k, v := range doc {
+		switch k {
+		case "defaultCountry":
+			c, ok := v.(string)
+			r, err := language.ParseRegion(c)
+			if !ok || err != nil || !r.IsCountry() || len(c) != 2 {
+				problems = append(problems, errs.Field(k, "country_invalid"))
+				continue
+			}
+			code := r.String()
+			set.DefaultCountry = &code
+		case "agentWalletOnly":
+			b, ok := v.(bool)
+			if !ok {
+				problems = append(problems, errs.Field(k, "invalid_type", "type", "boolean"))
+				continue
+			}
+			set.AgentWalletOnly = &b
+		default:
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	if len(problems) > 0 {
+		return Workspace{}, errs.Validation(problems)
+	}
+	return s.Workspaces.SaveSettings(ctx, caller.Workspace, set)
 }
 
 // FieldSettingsOf returns the field settings of w, the order completed with

@@ -29,6 +29,7 @@ type workspaceItem struct {
 	DefaultCountry string      `dynamodbav:"defaultCountry,omitempty"`
 	Fields         []fieldItem `dynamodbav:"fields,omitempty"`
 	FieldOrder     []string    `dynamodbav:"fieldOrder,omitempty"`
+	AgentWallet    bool        `dynamodbav:"agentWalletOnly,omitempty"`
 	Version        int         `dynamodbav:"version"`
 }
 
@@ -54,7 +55,7 @@ func (s *Workspaces) Workspace(ctx context.Context, ws string) (contact.Workspac
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return w, fmt.Errorf("unmarshal workspace settings: %w", err)
 	}
-	w.DefaultCountry, w.FieldOrder, w.Version = it.DefaultCountry, it.FieldOrder, it.Version
+	w.DefaultCountry, w.FieldOrder, w.Version, w.AgentWalletOnly = it.DefaultCountry, it.FieldOrder, it.Version, it.AgentWallet
 	for _, f := range it.Fields {
 		w.Fields = append(w.Fields, contact.FieldDefinition{Key: f.Key, Label: f.Label, Type: contact.FieldType(f.Type), Options: f.Options})
 	}
@@ -112,4 +113,27 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 	}
 	fs.Version = it.Version
 	return fs, nil
+}
+
+// SaveSettings implements contact.WorkspaceStore with one UpdateItem.
+func (s *Workspaces) SaveSettings(ctx context.Context, ws string, set contact.Settings) (contact.Workspace, error) {
+	names := map[string]string{"#type": "type"}
+	values := map[string]types.AttributeValue{":type": &types.AttributeValueMemberS{Value: typeWorkspace}, ":one": &types.AttributeValueMemberN{Value: "1"}}
+	expr := "SET #type = :type, version = if_not_exists(version, :one) + :one"
+	if set.DefaultCountry != nil {
+		expr += ", defaultCountry = :country"
+		values[":country"] = &types.AttributeValueMemberS{Value: *set.DefaultCountry}
+	}
+	if set.AgentWalletOnly != nil {
+		expr += ", agentWalletOnly = :wallet"
+		values[":wallet"] = &types.AttributeValueMemberBOOL{Value: *set.AgentWalletOnly}
+	}
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Table, Key: key(workspacePK(ws), workspaceSK), UpdateExpression: &expr,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return contact.Workspace{}, fmt.Errorf("save workspace settings: %w", err)
+	}
+	return s.Workspace(ctx, ws)
 }

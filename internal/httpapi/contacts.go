@@ -27,6 +27,8 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
 		{Key: "GET /v1/contact-fields", Handle: h.fields},
 		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
+		{Key: "GET /v1/settings", Handle: h.settings},
+		{Key: "PATCH /v1/settings", Handle: h.setSettings},
 	}
 }
 
@@ -114,6 +116,32 @@ func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, e
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, fieldSettingsView(fs), "ETag", ETag(fs.Version)), nil
+}
+
+// SettingsJSON is the workspace's settings.
+type SettingsJSON struct {
+	DefaultCountry  string `json:"defaultCountry"`
+	AgentWalletOnly bool   `json:"agentWalletOnly"`
+}
+
+func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, error) {
+	w, err := h.svc.Settings(ctx, r.Caller)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}), nil
+}
+
+func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	w, err := h.svc.SetSettings(ctx, r.Caller, doc)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}), nil
 }
 
 // FieldSettingsJSON is the field settings as the API shows them.

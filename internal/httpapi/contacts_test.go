@@ -16,16 +16,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/tag"
 )
 
-// fixture is a deployed-like stack: the contacts API on a fresh table.
+// fixture is a deployed-like stack: every API route on a fresh table.
 type fixture struct {
 	api    *httpapi.API
 	client *dynamodb.Client
 	table  string
+	people *contact.Service
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -36,12 +40,21 @@ func newFixture(t *testing.T) *fixture {
 
 func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture {
 	t.Helper()
-	svc := &contact.Service{
-		Contacts:   &dynamo.Contacts{Client: client, Table: table},
-		Workspaces: &dynamo.Workspaces{Client: client, Table: table},
+	contacts := &dynamo.Contacts{Client: client, Table: table}
+	tags := &dynamo.Tags{Client: client, Table: table}
+	svc := &contact.Service{Contacts: contacts, Workspaces: &dynamo.Workspaces{Client: client, Table: table}, Tags: tags}
+	codec, err := cursor.New([]byte("test-cursor-secret-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	finder := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags, Cursors: codec}
+	tagger := &tag.Service{Tags: tags, Contacts: contacts, People: svc}
+	var routes []httpapi.Route
+	routes = append(routes, httpapi.ContactRoutes(svc)...)
+	routes = append(routes, httpapi.SearchRoutes(finder)...)
+	routes = append(routes, httpapi.TagRoutes(tagger)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, httpapi.ContactRoutes(svc)...), client: client, table: table}
+	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc}
 }
 
 // testLog shows the function's log lines in the test's output.
@@ -56,9 +69,12 @@ func (w testLog) Write(p []byte) (int, error) {
 type call struct {
 	route     string // RouteKey, e.g. "GET /v1/contacts/{id}"
 	id        string // the {id} path parameter
+	tagID     string // the {tagId} path parameter
+	query     map[string]string
 	body      string
 	workspace string // default "acme"
 	role      string // default "owner"
+	sub       string // default the sample's
 	headers   map[string]string
 	noAuth    bool
 }
@@ -96,6 +112,11 @@ func (f *fixture) do(t *testing.T, c call) result {
 		path = strings.Replace(path, "{id}", c.id, 1)
 		ev.PathParameters = map[string]string{"id": c.id}
 	}
+	if c.tagID != "" {
+		path = strings.Replace(path, "{tagId}", c.tagID, 1)
+		ev.PathParameters["tagId"] = c.tagID
+	}
+	ev.QueryStringParameters = c.query
 	ev.RawPath, ev.RequestContext.HTTP.Path = path, path
 	ev.Body = c.body
 	delete(ev.Headers, "idempotency-key")
@@ -109,6 +130,9 @@ func (f *fixture) do(t *testing.T, c call) result {
 	}
 	if c.role != "" {
 		claims["role"] = c.role
+	}
+	if c.sub != "" {
+		claims["sub"] = c.sub
 	}
 	if c.noAuth {
 		ev.RequestContext.Authorizer = nil
@@ -313,7 +337,10 @@ func TestIdempotentCreate(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	f := newFixture(t)
 	id := f.create(t, mariaBody)
+	tagged := f.do(t, call{route: "POST /v1/contacts/{id}/tags", id: id, body: `{"tags":["VIP"]}`}).want(t, http.StatusOK)
+	tagID := tagged.body["tags"].([]any)[0].(map[string]any)["id"].(string)
 	before := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
+	tagsBefore := f.do(t, call{route: "GET /v1/tags"}).want(t, http.StatusOK)
 	routes := 0
 	for _, route := range f.api.RouteKeys() {
 		if !strings.Contains(route, "{id}") {
@@ -321,7 +348,14 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		routes++
 		t.Run(route, func(t *testing.T) {
-			f.do(t, call{route: route, id: id, workspace: "globex", body: `{"company":"Globex"}`}).want(t, http.StatusNotFound)
+			c := call{route: route, id: id, tagID: tagID, workspace: "globex", body: `{"company":"Globex"}`}
+			switch {
+			case strings.Contains(route, "/v1/tags/{id}"):
+				c.id, c.body = tagID, `{"name":"Globex"}`
+			case strings.HasSuffix(route, "/tags"):
+				c.body = `{"tags":["Globex"]}`
+			}
+			f.do(t, c).want(t, http.StatusNotFound)
 		})
 	}
 	if routes < 3 {
@@ -330,6 +364,16 @@ func TestTenantIsolation(t *testing.T) {
 	after := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	if after.raw != before.raw {
 		t.Errorf("contact changed by another workspace:\n%s\n%s", after.raw, before.raw)
+	}
+	if got := f.do(t, call{route: "GET /v1/tags"}).want(t, http.StatusOK); got.raw != tagsBefore.raw {
+		t.Errorf("tags changed by another workspace:\n%s\n%s", got.raw, tagsBefore.raw)
+	}
+	for _, list := range []call{{route: "GET /v1/contacts"}, {route: "GET /v1/tags"}, {route: "GET /v1/contacts", query: map[string]string{"q": "maria"}},
+		{route: "GET /v1/contacts/lookup", query: map[string]string{"phone": "(11) 99999-1234"}}} {
+		list.workspace = "globex"
+		if r := f.do(t, list).want(t, http.StatusOK); len(r.body["items"].([]any)) != 0 {
+			t.Errorf("%s %v as another workspace lists %s", list.route, list.query, r.raw)
+		}
 	}
 }
 

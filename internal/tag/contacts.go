@@ -17,6 +17,13 @@ const MaxRefs = contact.MaxTagsPerContact
 // Assign puts tags on a contact; each ref is a tag id or a name, and names
 // not in the catalogue are created. Errors: NotFound, Invalid, Conflict.
 func (s *Service) Assign(ctx context.Context, caller tenant.Caller, contactID string, refs []any) (*contact.Contact, error) {
+	if len(refs) == 0 {
+		return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "required")})
+	}
+	// The contact first: no tag is created for a contact the caller cannot see.
+	if _, err := s.People.Get(ctx, caller, contactID); err != nil {
+		return nil, err
+	}
 	tagIDs, err := s.resolve(ctx, caller.Workspace, "tags", refs, true)
 	if err != nil {
 		return nil, err
