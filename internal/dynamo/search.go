@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,39 +36,39 @@ type stream struct {
 	keep    func(r *indexRow, sortKey string) bool
 }
 
-// Find implements search.Index.
+// Find implements search.Index: a lazy k-way merge of the plan's streams.
+// Each stream is read in chunks (about limit/streams rows, doubling while a
+// stream's rows are filtered out), and only when the merge needs its next
+// row, so a page reads little more than the rows it returns.
 func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) {
-	streams := s.plan(q)
-	results := make([][]keyed, len(streams))
-	more := make([]bool, len(streams))
-	errs := make([]error, len(streams))
-	var wg sync.WaitGroup
-	for i, st := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], more[i], errs[i] = s.read(ctx, st, q.After, q.Limit+1)
-		}()
+	plan := s.plan(q)
+	streams := make([]*reader, len(plan))
+	for i, st := range plan {
+		streams[i] = &reader{st: st, after: q.After, chunk: (q.Limit+1)/len(plan) + 2}
 	}
-	wg.Wait()
-	var all []keyed
-	anyMore := false
-	for i := range streams {
-		if errs[i] != nil {
-			return search.Page{}, errs[i]
+	forward := len(plan) == 0 || plan[0].forward
+	var out []keyed
+	for len(out) <= q.Limit {
+		if err := s.refill(ctx, streams); err != nil {
+			return search.Page{}, err
 		}
-		all = append(all, results[i]...)
-		anyMore = anyMore || more[i]
+		var next *reader
+		for _, r := range streams {
+			if len(r.buf) == 0 {
+				continue
+			}
+			if next == nil || (r.buf[0].sortKey < next.buf[0].sortKey) == forward {
+				next = r
+			}
+		}
+		if next == nil {
+			break
+		}
+		out = append(out, next.buf[0])
+		next.buf = next.buf[1:]
 	}
-	forward := len(streams) == 0 || streams[0].forward
-	sort.Slice(all, func(i, j int) bool {
-		if forward {
-			return all[i].sortKey < all[j].sortKey
-		}
-		return all[i].sortKey > all[j].sortKey
-	})
 	page := search.Page{Items: []search.Summary{}}
-	for i, k := range all {
+	for i, k := range out {
 		if i == q.Limit {
 			page.More = true
 			break
@@ -77,8 +76,6 @@ func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) 
 		page.Items = append(page.Items, k.row.summary())
 		page.Last = k.sortKey
 	}
-	// A stream stopped at limit+1 kept rows may hold more beyond them.
-	page.More = page.More || (anyMore && len(page.Items) == q.Limit)
 	return page, nil
 }
 
@@ -88,11 +85,81 @@ type keyed struct {
 	sortKey string
 }
 
-// read returns up to want kept rows of st after the key after, and whether
-// the stream may have more.
-func (s *Search) read(ctx context.Context, st stream, after string, want int) ([]keyed, bool, error) {
+// reader reads one stream in chunks.
+type reader struct {
+	st    stream
+	after string
+	chunk int
+	input *dynamodb.QueryInput
+	buf   []keyed
+	done  bool
+}
+
+// refill reads, in parallel, the next chunk of every stream whose buffer is
+// empty and that is not done.
+func (s *Search) refill(ctx context.Context, streams []*reader) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(streams))
+	for i, r := range streams {
+		if len(r.buf) > 0 || r.done {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.fetch(ctx, r)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch reads Query pages of r until it has a kept row or the stream ends.
+func (s *Search) fetch(ctx context.Context, r *reader) error {
+	if r.input == nil {
+		r.input = s.query(r.st, r.after)
+	}
+	for len(r.buf) == 0 && !r.done {
+		r.input.Limit = aws.Int32(int32(min(r.chunk, 500)))
+		r.chunk *= 2
+		page, err := s.Client.Query(ctx, r.input)
+		if err != nil {
+			return fmt.Errorf("query index: %w", err)
+		}
+		for _, av := range page.Items {
+			var row indexRow
+			if err := attributevalue.UnmarshalMap(av, &row); err != nil {
+				return fmt.Errorf("unmarshal index row: %w", err)
+			}
+			k := row.SK
+			if r.st.lsi {
+				k = row.LSI1SK
+			}
+			if !strings.HasPrefix(k, r.st.prefix) {
+				r.done = true // past the prefix: the stream is over
+				break
+			}
+			if r.st.keep(&row, k) {
+				r.buf = append(r.buf, keyed{row: &row, sortKey: k})
+			}
+		}
+		r.input.ExclusiveStartKey = page.LastEvaluatedKey
+		if page.LastEvaluatedKey == nil {
+			r.done = true
+		}
+	}
+	return nil
+}
+
+// query is the first Query of a stream, starting after the cursor's key.
+func (s *Search) query(st stream, after string) *dynamodb.QueryInput {
 	keyAttr := "SK"
-	in := &dynamodb.QueryInput{TableName: &s.Table, ScanIndexForward: aws.Bool(st.forward), Limit: aws.Int32(int32(min(want, 500)))}
+	in := &dynamodb.QueryInput{TableName: &s.Table, ScanIndexForward: aws.Bool(st.forward)}
 	if st.lsi {
 		keyAttr = "LSI1SK"
 		in.IndexName = aws.String("LSI1")
@@ -110,36 +177,7 @@ func (s *Search) read(ctx context.Context, st stream, after string, want int) ([
 		values[":k"] = &types.AttributeValueMemberS{Value: after}
 	}
 	in.ExpressionAttributeValues = values
-	var out []keyed
-	for {
-		page, err := s.Client.Query(ctx, in)
-		if err != nil {
-			return nil, false, fmt.Errorf("query %s: %w", keyAttr, err)
-		}
-		for _, av := range page.Items {
-			var r indexRow
-			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-				return nil, false, fmt.Errorf("unmarshal index row: %w", err)
-			}
-			k := r.SK
-			if st.lsi {
-				k = r.LSI1SK
-			}
-			if !strings.HasPrefix(k, st.prefix) {
-				return out, false, nil // past the prefix: the stream is done
-			}
-			if st.keep(&r, k) {
-				out = append(out, keyed{row: &r, sortKey: k})
-				if len(out) == want {
-					return out, true, nil
-				}
-			}
-		}
-		if page.LastEvaluatedKey == nil {
-			return out, false, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
+	return in
 }
 
 // plan picks the index family that serves q best and the filters left to

@@ -170,7 +170,11 @@ func (s *Tags) Update(ctx context.Context, ws, id string, ifVersion int, fn func
 		return nil, tag.ErrNameTaken.Wrap(err)
 	}
 	if isRace(err) {
-		return nil, contact.ErrVersionMismatch.With("current", "?")
+		cur, gerr := s.get(ctx, ws, id)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(cur.Version))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update tag: %w", err)
