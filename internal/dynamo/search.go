@@ -167,8 +167,12 @@ func (s *Search) query(st stream, after string) *dynamodb.QueryInput {
 	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: st.pk}}
 	switch {
 	case after == "" || !strings.HasPrefix(after, st.prefix) && (after < st.prefix) == st.forward:
-		in.KeyConditionExpression = aws.String("PK = :pk AND begins_with(" + keyAttr + ", :k)")
+		// BETWEEN rather than begins_with: the same rows, and a range seek in
+		// DynamoDB Local too, whose begins_with reads the whole partition
+		// (a full-phone search on 100,000 contacts: p50 651 ms, against 5 ms).
+		in.KeyConditionExpression = aws.String("PK = :pk AND " + keyAttr + " BETWEEN :k AND :end")
 		values[":k"] = &types.AttributeValueMemberS{Value: st.prefix}
+		values[":end"] = &types.AttributeValueMemberS{Value: st.prefix + "\U0010FFFF"}
 	case st.forward:
 		in.KeyConditionExpression = aws.String("PK = :pk AND " + keyAttr + " > :k")
 		values[":k"] = &types.AttributeValueMemberS{Value: after}
@@ -222,12 +226,15 @@ func (s *Search) plan(q search.Query) []stream {
 	if q.Order == search.ByNewest {
 		ordered.prefix, ordered.lsi, ordered.forward = "C#", true, false
 	}
+	// A wallet is one agent's share of the workspace: read it, not a whole
+	// tag family, when both are asked (86.5 RCU a page, against 14.5 on
+	// 100,000 contacts: docs/performance.md).
 	switch {
-	case len(q.TagIDs) > 0:
-		return shards(func(sh string) string { return tagIndexPK(ws, q.TagIDs[0], state, sh) }, ordered)
 	case q.OwnerID != "":
 		ordered.pk = ownerPK(ws, q.OwnerID, state)
 		return []stream{ordered}
+	case len(q.TagIDs) > 0:
+		return shards(func(sh string) string { return tagIndexPK(ws, q.TagIDs[0], state, sh) }, ordered)
 	case q.Pending:
 		ordered.pk = pendingPK(ws, state)
 		return []stream{ordered}
