@@ -111,9 +111,17 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		return Result{}, errs.Validation(problems)
 	}
 	q.Workspace = caller.Workspace
-	catalog, err := s.Tags.Catalog(ctx, caller.Workspace)
-	if err != nil {
-		return Result{}, err
+	var catalog map[string]contact.TagRef // read only when a filter or a row needs it
+	loadCatalog := func() (err error) {
+		if catalog == nil {
+			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
+		}
+		return err
+	}
+	if len(q.TagIDs) > 0 {
+		if err := loadCatalog(); err != nil {
+			return Result{}, err
+		}
 	}
 	for i, ref := range q.TagIDs {
 		id, ok := resolveTag(catalog, ref)
@@ -150,6 +158,11 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 	}
 	res := Result{Items: page.Items}
 	for i := range res.Items {
+		if len(res.Items[i].TagIDs) > 0 {
+			if err := loadCatalog(); err != nil {
+				return Result{}, err
+			}
+		}
 		res.Items[i].Tags = resolveTags(catalog, res.Items[i].TagIDs)
 	}
 	if page.More {

@@ -21,20 +21,35 @@ func (s *Service) Assign(ctx context.Context, caller tenant.Caller, contactID st
 		return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "required")})
 	}
 	// The contact first: no tag is created for a contact the caller cannot see.
-	if _, err := s.People.Get(ctx, caller, contactID); err != nil {
-		return nil, err
+	if !ids.Valid(contactID) {
+		return nil, contact.ErrNotFound
 	}
-	tagIDs, err := s.resolve(ctx, caller.Workspace, "tags", refs, true)
+	c, err := s.Contacts.Get(ctx, caller.Workspace, contactID)
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, caller, contactID, tagIDs, nil)
+	if err := s.People.CheckAccess(ctx, caller, c); err != nil {
+		return nil, err
+	}
+	catalog, err := s.catalog(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	tagIDs, err := s.resolve(ctx, caller.Workspace, catalog, "tags", refs, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, caller, catalog, contactID, tagIDs, nil)
 }
 
 // Unassign takes a tag off a contact; the tag stays in the catalogue.
 // Errors: NotFound.
 func (s *Service) Unassign(ctx context.Context, caller tenant.Caller, contactID, tagID string) (*contact.Contact, error) {
-	return s.change(ctx, caller, contactID, nil, []string{tagID})
+	catalog, err := s.catalog(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, caller, catalog, contactID, nil, []string{tagID})
 }
 
 // BulkResult is the outcome of a bulk change on one contact.
@@ -60,11 +75,15 @@ func (s *Service) Bulk(ctx context.Context, caller tenant.Caller, contactIDs []s
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
-	addIDs, err := s.resolve(ctx, caller.Workspace, "add", add, true)
+	catalog, err := s.catalog(ctx, caller.Workspace)
 	if err != nil {
 		return nil, err
 	}
-	removeIDs, err := s.resolve(ctx, caller.Workspace, "remove", remove, false)
+	addIDs, err := s.resolve(ctx, caller.Workspace, catalog, "add", add, true)
+	if err != nil {
+		return nil, err
+	}
+	removeIDs, err := s.resolve(ctx, caller.Workspace, catalog, "remove", remove, false)
 	if err != nil {
 		return nil, err
 	}
@@ -75,19 +94,17 @@ func (s *Service) Bulk(ctx context.Context, caller tenant.Caller, contactIDs []s
 			continue
 		}
 		seen[id] = true
-		_, err := s.change(ctx, caller, id, addIDs, removeIDs)
+		_, err := s.change(ctx, caller, catalog, id, addIDs, removeIDs)
 		out = append(out, BulkResult{ContactID: id, Err: err})
 	}
 	return out, nil
 }
 
-func (s *Service) change(ctx context.Context, caller tenant.Caller, contactID string, add, remove []string) (*contact.Contact, error) {
+// change adds and removes tag ids on a contact; ids not in catalog (deleted
+// tags) are dropped on the way.
+func (s *Service) change(ctx context.Context, caller tenant.Caller, catalog map[string]Tag, contactID string, add, remove []string) (*contact.Contact, error) {
 	if !ids.Valid(contactID) {
 		return nil, contact.ErrNotFound
-	}
-	catalog, err := s.catalog(ctx, caller.Workspace)
-	if err != nil {
-		return nil, err
 	}
 	c, err := s.Contacts.Update(ctx, caller.Workspace, contactID, 0, func(c *contact.Contact) error {
 		if err := s.People.CheckAccess(ctx, caller, c); err != nil {
@@ -115,7 +132,11 @@ func (s *Service) change(ctx context.Context, caller tenant.Caller, contactID st
 	if err != nil {
 		return nil, err
 	}
-	return c, s.People.ResolveTags(ctx, c)
+	c.Tags = []contact.TagRef{}
+	for _, id := range c.TagIDs {
+		c.Tags = append(c.Tags, catalog[id].Ref())
+	}
+	return c, nil
 }
 
 func (s *Service) catalog(ctx context.Context, ws string) (map[string]Tag, error) {
@@ -131,15 +152,11 @@ func (s *Service) catalog(ctx context.Context, ws string) (map[string]Tag, error
 }
 
 // resolve turns refs (tag ids or names) into tag ids, creating unknown
-// names when create is set; an unknown id or, without create, an unknown
-// name is a validation error naming it.
-func (s *Service) resolve(ctx context.Context, ws, field string, refs []any, create bool) ([]string, error) {
+// names when create is set (and adding them to catalog); an unknown id or,
+// without create, an unknown name is a validation error naming it.
+func (s *Service) resolve(ctx context.Context, ws string, catalog map[string]Tag, field string, refs []any, create bool) ([]string, error) {
 	if len(refs) > MaxRefs {
 		return nil, errs.Validation([]errs.FieldError{errs.Field(field, "too_many", "max", strconv.Itoa(MaxRefs))})
-	}
-	catalog, err := s.catalog(ctx, ws)
-	if err != nil {
-		return nil, err
 	}
 	byName := map[string]string{}
 	for _, t := range catalog {
