@@ -1,5 +1,6 @@
 // Command contacts is the Lambda function behind contact create, read,
-// update and delete, and the custom field definitions.
+// update and delete, the timeline and notes, custom field definitions and
+// workspace settings.
 package main
 
 import (
@@ -16,5 +17,10 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	lambda.Start(d.API(httpapi.ContactRoutes(d.People)).Handle)
+	cursors, err := platform.Cursors()
+	if err != nil {
+		platform.Exit(d.Log, err)
+	}
+	routes := append(httpapi.ContactRoutes(d.People), httpapi.TimelineRoutes(d.People, d.Contacts, cursors)...)
+	lambda.Start(d.API(routes).Handle)
 }

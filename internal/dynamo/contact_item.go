@@ -153,4 +153,5 @@ type timelineItem struct {
 	At     string   `dynamodbav:"at"`
 	Actor  string   `dynamodbav:"actor,omitempty"`
 	Fields []string `dynamodbav:"fields,omitempty,stringset"`
+	Text   string   `dynamodbav:"text,omitempty"`
 }

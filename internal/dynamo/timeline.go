@@ -1,0 +1,77 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/contact"
+)
+
+var _ contact.TimelineStore = (*Contacts)(nil)
+
+// Timeline implements contact.TimelineStore: one Query of the contact's
+// partition, newest first.
+func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit int) (contact.TimelinePage, error) {
+	upper, want := "TL#\U0010FFFF", limit+1 // one more tells whether there is a next page
+	if before != "" {
+		upper, want = timelineSK(before), limit+2 // BETWEEN includes before itself
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(want)),
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: contactPK(ws, id)},
+			":lo": &types.AttributeValueMemberS{Value: "TL#"},
+			":hi": &types.AttributeValueMemberS{Value: upper},
+		},
+	})
+	if err != nil {
+		return contact.TimelinePage{}, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	var page contact.TimelinePage
+	for _, av := range out.Items {
+		var it timelineItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return page, fmt.Errorf("unmarshal timeline entry: %w", err)
+		}
+		entryID := strings.TrimPrefix(it.SK, "TL#")
+		if entryID == before {
+			continue // BETWEEN is inclusive
+		}
+		if len(page.Entries) == limit {
+			page.More = true
+			break
+		}
+		page.Entries = append(page.Entries, contact.Entry{ID: entryID, Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text})
+	}
+	return page, nil
+}
+
+// AddEntry implements contact.TimelineStore: the entry and a check that the
+// contact exists, in one transaction.
+func (s *Contacts) AddEntry(ctx context.Context, ws, id string, e contact.Entry) error {
+	av, err := attributevalue.MarshalMap(timelineItem{
+		PK: contactPK(ws, id), SK: timelineSK(e.ID), Type: typeTimeline,
+		Event: e.Event, At: formatTime(e.At), Actor: e.Actor, Fields: e.Fields, Text: e.Text,
+	})
+	if err != nil {
+		return fmt.Errorf("marshal timeline entry: %w", err)
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.Table, Key: key(contactPK(ws, id), contactSK), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Table, Item: av}},
+	}})
+	if isRace(err) {
+		return contact.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("add timeline entry to %s: %w", id, err)
+	}
+	return nil
+}

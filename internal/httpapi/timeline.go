@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/search"
+)
+
+// TimelineRoutes returns the timeline routes of the contacts function.
+func TimelineRoutes(svc *contact.Service, store contact.TimelineStore, cursors *cursor.Codec) []Route {
+	h := timelineHandlers{svc: svc, store: store, cursors: cursors}
+	return []Route{
+		{Key: "GET /v1/contacts/{id}/timeline", Handle: h.list},
+		{Key: "POST /v1/contacts/{id}/notes", Handle: h.note},
+	}
+}
+
+type timelineHandlers struct {
+	svc     *contact.Service
+	store   contact.TimelineStore
+	cursors *cursor.Codec
+}
+
+// EntryJSON is a timeline entry.
+type EntryJSON struct {
+	ID     string   `json:"id"`
+	Type   string   `json:"type"`
+	At     string   `json:"at"`
+	Actor  *string  `json:"actor"`
+	Fields []string `json:"fields,omitempty"`
+	Text   string   `json:"text,omitempty"`
+}
+
+func entryView(e contact.Entry) EntryJSON {
+	return EntryJSON{ID: e.ID, Type: e.Event, At: timestamp(e.At), Actor: opt(e.Actor), Fields: e.Fields, Text: e.Text}
+}
+
+func (h timelineHandlers) list(ctx context.Context, r *Request) (Response, error) {
+	q := r.Event.QueryStringParameters
+	limit := search.DefaultLimit
+	if l := q["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > search.MaxLimit {
+			return Response{}, errs.Validation([]errs.FieldError{errs.Field("limit", "limit_invalid", "max", strconv.Itoa(search.MaxLimit))})
+		}
+		limit = n
+	}
+	id := r.Path("id")
+	scope := "timeline:" + id
+	before := ""
+	if c := q["cursor"]; c != "" {
+		raw, err := h.cursors.Decode(r.Caller.Workspace, scope, c)
+		if err != nil {
+			return Response{}, search.ErrBadCursor
+		}
+		before = string(raw)
+	}
+	page, err := h.svc.Timeline(ctx, r.Caller, h.store, id, before, limit)
+	if err != nil {
+		return Response{}, err
+	}
+	out := PageJSON[EntryJSON]{Items: make([]EntryJSON, 0, len(page.Entries))}
+	for _, e := range page.Entries {
+		out.Items = append(out.Items, entryView(e))
+	}
+	if page.More {
+		out.NextCursor = h.cursors.Encode(r.Caller.Workspace, scope, []byte(page.Entries[len(page.Entries)-1].ID), 0)
+	}
+	return JSON(http.StatusOK, out), nil
+}
+
+func (h timelineHandlers) note(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	e, err := h.svc.AddNote(ctx, r.Caller, h.store, r.Path("id"), doc)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusCreated, entryView(e)), nil
+}
