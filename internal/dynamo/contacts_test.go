@@ -177,7 +177,15 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Fields(ctx, caller)
 		return err
 	})
-	measure("delete (3 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 36}, func() error {
+	measure("add a note", dynamo.Usage{Calls: 2, Read: 1, Write: 4}, func() error {
+		_, err := svc.AddNote(ctx, caller, repo, c.ID, map[string]any{"text": "Ligou pedindo segunda via."})
+		return err
+	})
+	measure("read a timeline page", dynamo.Usage{Calls: 2, Read: 1.5, Write: 0}, func() error {
+		_, err := svc.Timeline(ctx, caller, repo, c.ID, "", 50)
+		return err
+	})
+	measure("delete (4 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 38}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 }
