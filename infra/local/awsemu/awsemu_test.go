@@ -68,7 +68,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "second Stop: got %v, want nil\n", err)
 		return 1
 	}
-	if err := syscall.Kill(-srv.cmd.Process.Pid, 0); err != syscall.ESRCH {
+	if err := syscall.Kill(-srv.proc.Pid(), 0); err != syscall.ESRCH {
 		fmt.Fprintf(os.Stderr, "moto's process group after Stop: got %v, want ESRCH\n", err)
 		return 1
 	}

@@ -21,18 +21,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/omnichannel/contacts/infra/local/proc"
 )
 
 // Region is the AWS region of every client and resource in the emulator.
@@ -71,13 +71,8 @@ type MotoOptions struct {
 
 // Moto is a running moto server process.
 type Moto struct {
-	cmd      *exec.Cmd
+	proc     *proc.Process
 	endpoint string
-	done     chan struct{} // closed once moto has exited and been reaped
-	waitErr  error         // cmd.Wait's result, valid after done is closed
-
-	stopOnce sync.Once
-	stopErr  error
 
 	// notifyMu serialises the read-modify-write of bucket notification
 	// configurations in SubscribeS3.
@@ -100,32 +95,24 @@ func StartMoto(ctx context.Context, opt MotoOptions) (*Moto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("moto server is needed: `pip install \"moto[server]\"` (%w)", err)
 	}
-	port, err := choosePort(opt.Port)
+	port, err := proc.FreePort("127.0.0.1", opt.Port)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("port %d for moto server is not free: %w", opt.Port, err)
 	}
 
 	// Not CommandContext: the server must outlive ctx, which only bounds startup.
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "TZ=UTC")
-	tail := &tailBuffer{max: 4 << 10}
+	tail := proc.NewTailBuffer(4 << 10)
 	cmd.Stdout = io.MultiWriter(log, tail)
 	cmd.Stderr = cmd.Stdout
-	cmd.SysProcAttr = sysProcAttr()
 	fmt.Fprintf(log, "awsemu: starting moto server on port %d\n", port)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("starting moto server: %w", err)
 	}
-	m := &Moto{
-		cmd:      cmd,
-		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		done:     make(chan struct{}),
-	}
-	go func() {
-		m.waitErr = cmd.Wait()
-		close(m.done)
-	}()
+	m := &Moto{proc: p, endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
 
 	if err := m.waitReady(ctx, log); err != nil {
 		_ = m.Stop()
@@ -143,25 +130,10 @@ func (m *Moto) Endpoint() string { return m.endpoint }
 // reports an error only if moto had exited by itself with a failure before
 // Stop was called.
 func (m *Moto) Stop() error {
-	m.stopOnce.Do(func() {
-		select {
-		case <-m.done: // exited on its own: report how
-			if m.waitErr != nil {
-				m.stopErr = fmt.Errorf("moto server exited before Stop: %w", m.waitErr)
-			}
-			return
-		default:
-		}
-		pgid := m.cmd.Process.Pid // the leader of its own group (Setpgid)
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-m.done:
-		case <-time.After(stopGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-m.done
-		}
-	})
-	return m.stopErr
+	if err := m.proc.Stop(stopGrace); err != nil {
+		return fmt.Errorf("moto server exited before Stop: %w", err)
+	}
+	return nil
 }
 
 // Config returns an AWS configuration for the server: static credentials
@@ -198,70 +170,18 @@ func (m *Moto) waitReady(ctx context.Context, log io.Writer) error {
 	client := m.SQSClient()
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	lastDot, dotted := time.Now(), false
-	defer func() {
-		if dotted {
-			fmt.Fprintln(log)
-		}
-	}()
-	for {
-		callCtx, cancelCall := context.WithTimeout(ctx, 2*time.Second)
-		_, err := client.ListQueues(callCtx, &sqs.ListQueuesInput{},
+	err := proc.WaitReady(ctx, func(ctx context.Context) error {
+		_, err := client.ListQueues(ctx, &sqs.ListQueuesInput{},
 			func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
-		cancelCall()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-m.done:
-			return fmt.Errorf("moto server exited before it answered: %v", m.waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("no answer from %s: %w (last error: %v)", m.endpoint, ctx.Err(), err)
-		case <-tick.C:
-		}
-		if time.Since(lastDot) >= time.Second {
-			fmt.Fprint(log, ".")
-			lastDot, dotted = time.Now(), true
-		}
+		return err
+	}, m.proc.Done(), log)
+	switch {
+	case errors.Is(err, proc.ErrExited):
+		return fmt.Errorf("moto server exited before it answered: %v", m.proc.Err())
+	case err != nil:
+		return fmt.Errorf("no answer from %s: %w", m.endpoint, err)
 	}
-}
-
-// choosePort returns port if it is free on 127.0.0.1, or a free port if
-// port is 0. Checking an explicit port first matters: if another server
-// already holds it, moto would fail to bind, but the readiness probe could
-// get its answer from the other server.
-func choosePort(port int) (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		return 0, fmt.Errorf("port %d for moto server is not free: %w", port, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
+	return nil
 }
 
 // apiErrorCode returns the error code of an AWS API error, or "".

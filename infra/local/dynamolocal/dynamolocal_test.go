@@ -92,7 +92,7 @@ func TestStartStopPersistent(t *testing.T) {
 		if err := srv.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Kill(srv.cmd.Process.Pid, 0); err != syscall.ESRCH {
+		if err := syscall.Kill(srv.proc.Pid(), 0); err != syscall.ESRCH {
 			t.Fatalf("java still there after Stop: kill(pid, 0) = %v", err)
 		}
 	}

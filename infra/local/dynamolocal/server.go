@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/omnichannel/contacts/infra/local/proc"
 )
 
 // StartTimeout is how long Start waits for DynamoDB Local to answer.
@@ -39,13 +38,8 @@ type Options struct {
 
 // Server is a running DynamoDB Local process.
 type Server struct {
-	cmd      *exec.Cmd
+	proc     *proc.Process
 	endpoint string
-	done     chan struct{} // closed once java has exited and been reaped
-	waitErr  error         // cmd.Wait's result, valid after done is closed
-
-	stopOnce sync.Once
-	stopErr  error
 }
 
 // Start launches DynamoDB Local (java in its own process group, with
@@ -64,9 +58,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	port, err := choosePort(opts.Port)
+	// DynamoDB Local listens on every interface, so the port must be free on all.
+	port, err := proc.FreePort("", opts.Port)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("port %d for DynamoDB Local is not free: %w", opts.Port, err)
 	}
 
 	args := []string{
@@ -91,22 +86,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	// Not CommandContext: the server must outlive ctx, which only bounds startup.
 	cmd := exec.Command("java", args...)
-	tail := &tailBuffer{max: 4 << 10}
+	tail := proc.NewTailBuffer(4 << 10)
 	cmd.Stdout = io.MultiWriter(log, tail)
 	cmd.Stderr = cmd.Stdout
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("starting java for DynamoDB Local: %w", err)
 	}
-	s := &Server{
-		cmd:      cmd,
-		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		done:     make(chan struct{}),
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
+	s := &Server{proc: p, endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
 
 	if err := s.waitReady(ctx, log); err != nil {
 		_ = s.Stop()
@@ -123,25 +110,10 @@ func (s *Server) Endpoint() string { return s.endpoint }
 // once; it reports an error only if java had exited by itself with a
 // failure before Stop was called.
 func (s *Server) Stop() error {
-	s.stopOnce.Do(func() {
-		select {
-		case <-s.done: // exited on its own: report how
-			if s.waitErr != nil {
-				s.stopErr = fmt.Errorf("DynamoDB Local exited before Stop: %w", s.waitErr)
-			}
-			return
-		default:
-		}
-		pgid := s.cmd.Process.Pid // the leader of its own group (Setpgid)
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(stopGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
-		}
-	})
-	return s.stopErr
+	if err := s.proc.Stop(stopGrace); err != nil {
+		return fmt.Errorf("DynamoDB Local exited before Stop: %w", err)
+	}
+	return nil
 }
 
 // waitReady polls ListTables until it succeeds, java exits, ctx is done or
@@ -153,68 +125,16 @@ func (s *Server) waitReady(ctx context.Context, log io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	lastDot, dotted := time.Now(), false
-	defer func() {
-		if dotted {
-			fmt.Fprintln(log)
-		}
-	}()
-	for {
-		callCtx, cancelCall := context.WithTimeout(ctx, 2*time.Second)
-		_, err := client.ListTables(callCtx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)},
+	err = proc.WaitReady(ctx, func(ctx context.Context) error {
+		_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)},
 			func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-		cancelCall()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("java exited before DynamoDB Local answered: %v", s.waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("no answer from %s: %w (last error: %v)", s.endpoint, ctx.Err(), err)
-		case <-tick.C:
-		}
-		if time.Since(lastDot) >= time.Second {
-			fmt.Fprint(log, ".")
-			lastDot, dotted = time.Now(), true
-		}
+		return err
+	}, s.proc.Done(), log)
+	switch {
+	case errors.Is(err, proc.ErrExited):
+		return fmt.Errorf("java exited before DynamoDB Local answered: %v", s.proc.Err())
+	case err != nil:
+		return fmt.Errorf("no answer from %s: %w", s.endpoint, err)
 	}
-}
-
-// choosePort returns port if it is free, or a free port if port is 0.
-// Checking an explicit port first matters: if another server already holds
-// it, java would fail to bind, but the readiness probe could get its answer
-// from the other server.
-func choosePort(port int) (int, error) {
-	l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
-	if err != nil {
-		return 0, fmt.Errorf("port %d for DynamoDB Local is not free: %w", port, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
+	return nil
 }

@@ -20,8 +20,9 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/omnichannel/contacts/infra/local/proc"
 )
 
 // Runtime API headers.
@@ -143,7 +144,7 @@ func (f *Function) launch(inst *instance) (err error) {
 	cmd.Dir = filepath.Dir(f.binary)
 	cmd.Env = f.environ(ln.Addr().String())
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.SysProcAttr()
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("lambdart: %s: starting %s: %w", f.cfg.Name, f.binary, err)
@@ -194,7 +195,7 @@ func (inst *instance) reap(cmd *exec.Cmd, srv *http.Server, initTimer *time.Time
 	f := inst.f
 	defer f.wg.Done()
 	waitErr := cmd.Wait()
-	killGroup(cmd.Process.Pid) // children it may have left behind
+	proc.KillGroup(cmd.Process.Pid) // children it may have left behind
 	initTimer.Stop()
 	how := "exit status 0"
 	if waitErr != nil {
@@ -251,11 +252,9 @@ func (inst *instance) kill(reason error) {
 		inst.killReason = reason
 	}
 	if inst.pid > 0 && inst.state != stateDead {
-		killGroup(inst.pid)
+		proc.KillGroup(inst.pid)
 	}
 }
-
-func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 
 // environ builds the process environment: a clean base, Lambda's reserved
 // variables, the template's Env, and the Runtime API address.

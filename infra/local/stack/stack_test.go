@@ -17,7 +17,7 @@ func load(t *testing.T, path string, opt Options) *Stack {
 }
 
 func TestRepoTemplate(t *testing.T) {
-	st := load(t, "../../../template.yaml", Options{StackName: "dev"})
+	st := load(t, "../../../template.yaml", Options{StackName: "dev", Parameters: map[string]string{"CursorSecret": "s3cr3t"}})
 	if got, want := st.Tables, []Table{{LogicalID: "Table", Name: "dev-Table"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Tables = %v, want %v", got, want)
 	}
@@ -28,7 +28,7 @@ func TestRepoTemplate(t *testing.T) {
 	if fn.Timeout != 10*time.Second || fn.MemoryMB != 256 {
 		t.Errorf("Timeout, MemoryMB = %v, %d; want the Globals 10s, 256", fn.Timeout, fn.MemoryMB)
 	}
-	if got, want := fn.Env, map[string]string{"TABLE_NAME": "dev-Table", "WORKSPACE_CLAIM": "workspace_id", "ROLE_CLAIM": "role"}; !reflect.DeepEqual(got, want) {
+	if got, want := fn.Env, map[string]string{"TABLE_NAME": "dev-Table", "WORKSPACE_CLAIM": "workspace_id", "ROLE_CLAIM": "role", "CURSOR_SECRET": "s3cr3t"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Env = %v, want %v", got, want)
 	}
 	if !hasRoute(fn, Route{Method: "GET", Path: "/v1/contacts/{id}"}) {
