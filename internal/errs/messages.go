@@ -39,6 +39,7 @@ var catalog = map[string]message{
 	"if_match_invalid":        {"If-Match must be the ETag of the entity, e.g. \"3\".", "If-Match deve ser o ETag da entidade, por exemplo \"3\"."},
 	"idempotency_key_reused":  {"This Idempotency-Key was already used with a different request body.", "Esta Idempotency-Key já foi usada com outro corpo de requisição."},
 	"idempotency_key_invalid": {"Idempotency-Key must have 1 to {max} visible ASCII characters.", "Idempotency-Key deve ter de 1 a {max} caracteres ASCII visíveis."},
+	"idempotency_key_in_use":  {"Another request with this Idempotency-Key is being processed. Try again.", "Outra requisição com esta Idempotency-Key está em andamento. Tente novamente."},
 	"concurrent_update":       {"The contact is being changed by someone else. Try again.", "O contato está sendo alterado por outra pessoa. Tente novamente."},
 	"fields_not_found":        {"No custom field definitions yet.", "Ainda não há definições de campos personalizados."},
 

@@ -51,6 +51,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	tagger := &tag.Service{Tags: tags, Contacts: contacts, People: svc}
 	var routes []httpapi.Route
 	routes = append(routes, httpapi.ContactRoutes(svc)...)
+	routes = append(routes, httpapi.TimelineRoutes(svc, contacts, codec)...)
 	routes = append(routes, httpapi.SearchRoutes(finder)...)
 	routes = append(routes, httpapi.TagRoutes(tagger)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
@@ -141,6 +142,7 @@ func (f *fixture) do(t *testing.T, c call) result {
 	if err != nil {
 		t.Fatalf("%s: Handle returned error %v; client errors must be responses", c.route, err)
 	}
+	checkOpenAPIResponse(t, ev, resp) // docs/openapi.yaml: openapi_test.go
 	r := result{status: resp.StatusCode, headers: resp.Headers, raw: resp.Body}
 	if resp.Body != "" {
 		if err := json.Unmarshal([]byte(resp.Body), &r.body); err != nil {
@@ -354,6 +356,8 @@ func TestTenantIsolation(t *testing.T) {
 				c.id, c.body = tagID, `{"name":"Globex"}`
 			case strings.HasSuffix(route, "/tags"):
 				c.body = `{"tags":["Globex"]}`
+			case strings.HasSuffix(route, "/notes"):
+				c.body = `{"text":"Globex"}`
 			}
 			f.do(t, c).want(t, http.StatusNotFound)
 		})

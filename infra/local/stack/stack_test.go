@@ -37,7 +37,7 @@ func TestRepoTemplate(t *testing.T) {
 	if st.API == nil || st.API.CORS == nil || !reflect.DeepEqual(st.API.CORS.AllowOrigins, []string{"*"}) {
 		t.Fatalf("API = %+v, want CORS allowing *", st.API)
 	}
-	if !reflect.DeepEqual(st.API.CORS.ExposeHeaders, []string{"ETag", "Location"}) {
+	if !reflect.DeepEqual(st.API.CORS.ExposeHeaders, []string{"ETag", "Location", "Idempotent-Replayed"}) {
 		t.Errorf("ExposeHeaders = %v", st.API.CORS.ExposeHeaders)
 	}
 }
