@@ -43,7 +43,8 @@ type WorkspaceStore interface {
 	// stored settings are at that version. Errors: Precondition.
 	SaveFields(ctx context.Context, workspace string, ifVersion int, s FieldSettings) (FieldSettings, error)
 	// SaveSettings changes the settings given (nil ones stay) and returns them all.
-	SaveSettings(ctx context.Context, workspace string, s Settings) (Workspace, error)
+	// ifVersion > 0 demands that version. Errors: Precondition.
+	SaveSettings(ctx context.Context, workspace string, ifVersion int, s Settings) (Workspace, error)
 }
 
 // Settings are the workspace options people change; nil leaves one as it is.
@@ -58,8 +59,8 @@ func (s *Service) Settings(ctx context.Context, caller tenant.Caller) (Workspace
 }
 
 // SetSettings changes settings from {defaultCountry?, agentWalletOnly?};
-// owners and managers only. Errors: Forbidden, Invalid.
-func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, doc map[string]any) (Workspace, error) {
+// owners and managers only. Errors: Forbidden, Invalid, Precondition.
+func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, ifVersion int, doc map[string]any) (Workspace, error) {
 	if !caller.IsManager() {
 		return Workspace{}, ErrForbidden
 	}
@@ -90,7 +91,7 @@ func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, doc map
 	if len(problems) > 0 {
 		return Workspace{}, errs.Validation(problems)
 	}
-	return s.Workspaces.SaveSettings(ctx, caller.Workspace, set)
+	return s.Workspaces.SaveSettings(ctx, caller.Workspace, ifVersion, set)
 }
 
 // FieldSettingsOf returns the field settings of w, the order completed with

@@ -183,17 +183,25 @@ func (s *Tags) Update(ctx context.Context, ws, id string, ifVersion int, fn func
 }
 
 // Delete implements tag.Repository.
-func (s *Tags) Delete(ctx context.Context, ws, id string) error {
+func (s *Tags) Delete(ctx context.Context, ws, id string, ifVersion int) error {
 	t, err := s.get(ctx, ws, id)
 	if err != nil {
 		return err
 	}
+	if ifVersion > 0 && ifVersion != t.Version {
+		return contact.ErrVersionMismatch.With("current", fmt.Sprint(t.Version))
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.Table, Key: key(tagsPK(ws), tagSK(id)), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Delete: &types.Delete{TableName: &s.Table, Key: key(tagsPK(ws), tagSK(id)), ConditionExpression: aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(t.Version)}}}},
 		{Delete: &types.Delete{TableName: &s.Table, Key: key(tagNamePK(ws, tag.NameKey(t.Name)), tagNameSK)}},
 	}})
 	if isRace(err) {
-		return tag.ErrNotFound
+		cur, gerr := s.get(ctx, ws, id) // deleted (NotFound) or changed meanwhile
+		if gerr != nil {
+			return gerr
+		}
+		return contact.ErrVersionMismatch.With("current", fmt.Sprint(cur.Version))
 	}
 	if err != nil {
 		return fmt.Errorf("delete tag: %w", err)

@@ -116,7 +116,7 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 }
 
 // SaveSettings implements contact.WorkspaceStore with one UpdateItem.
-func (s *Workspaces) SaveSettings(ctx context.Context, ws string, set contact.Settings) (contact.Workspace, error) {
+func (s *Workspaces) SaveSettings(ctx context.Context, ws string, ifVersion int, set contact.Settings) (contact.Workspace, error) {
 	names := map[string]string{"#type": "type"}
 	values := map[string]types.AttributeValue{":type": &types.AttributeValueMemberS{Value: typeWorkspace}, ":one": &types.AttributeValueMemberN{Value: "1"}}
 	expr := "SET #type = :type, version = if_not_exists(version, :one) + :one"
@@ -128,10 +128,24 @@ func (s *Workspaces) SaveSettings(ctx context.Context, ws string, set contact.Se
 		expr += ", agentWalletOnly = :wallet"
 		values[":wallet"] = &types.AttributeValueMemberBOOL{Value: *set.AgentWalletOnly}
 	}
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	input := &dynamodb.UpdateItemInput{
 		TableName: &s.Table, Key: key(workspacePK(ws), workspaceSK), UpdateExpression: &expr,
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	})
+	}
+	if ifVersion > 0 {
+		// Settings never saved are version 1: the defaults.
+		input.ConditionExpression = aws.String("version = :expected OR (attribute_not_exists(version) AND :expected = :one)")
+		input.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		values[":expected"] = &types.AttributeValueMemberN{Value: fmt.Sprint(ifVersion)}
+	}
+	_, err := s.Client.UpdateItem(ctx, input)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var cur workspaceItem
+		cur.Version = 1
+		_ = attributevalue.UnmarshalMap(ccf.Item, &cur)
+		return contact.Workspace{}, errs.E(errs.Precondition, "version_mismatch").With("current", fmt.Sprint(cur.Version))
+	}
 	if err != nil {
 		return contact.Workspace{}, fmt.Errorf("save workspace settings: %w", err)
 	}

@@ -129,19 +129,23 @@ func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, er
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}), nil
+	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}, "ETag", ETag(w.Version)), nil
 }
 
 func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
+	version, err := r.IfMatch()
+	if err != nil {
+		return Response{}, err
+	}
 	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	w, err := h.svc.SetSettings(ctx, r.Caller, doc)
+	w, err := h.svc.SetSettings(ctx, r.Caller, version, doc)
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}), nil
+	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}, "ETag", ETag(w.Version)), nil
 }
 
 // FieldSettingsJSON is the field settings as the API shows them.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"reflect"
+	"sort"
 	"testing"
 )
 
@@ -68,4 +69,37 @@ func TestContactFieldsValidation(t *testing.T) {
 	if got := r.fieldErrors(); !reflect.DeepEqual(got, want) {
 		t.Errorf("errors = %v\nwant %v", got, want)
 	}
+}
+
+func TestSettingsVersioned(t *testing.T) {
+	f := newFixture(t)
+	got := f.do(t, call{route: "GET /v1/settings"}).want(t, http.StatusOK)
+	if got.headers["ETag"] != `"1"` || got.body["defaultCountry"] != "BR" || got.body["agentWalletOnly"] != false {
+		t.Errorf("default settings = %s %v", got.raw, got.headers)
+	}
+	set := f.do(t, call{route: "PATCH /v1/settings", body: `{"defaultCountry":"pt"}`, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusOK)
+	if set.headers["ETag"] != `"2"` || set.body["defaultCountry"] != "PT" {
+		t.Errorf("after the change = %s %v", set.raw, set.headers)
+	}
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusPreconditionFailed)
+	bad := f.do(t, call{route: "PATCH /v1/settings", body: `{"defaultCountry":"XX","agentWalletOnly":"yes","theme":"dark"}`}).want(t, http.StatusUnprocessableEntity)
+	sort.Strings(bad.fieldErrors())
+	if got := bad.fieldErrors(); len(got) != 3 {
+		t.Errorf("errors = %v, want one per member", got)
+	}
+	// The default country now reads numbers typed without a country code as Portuguese.
+	c := f.do(t, call{route: "POST /v1/contacts", body: `{"phone":"912 345 678"}`}).want(t, http.StatusCreated)
+	if c.body["phone"] != "+351912345678" || c.body["country"] != "PT" {
+		t.Errorf("contact = %s", c.raw)
+	}
+}
+
+func TestDeleteTagIfMatch(t *testing.T) {
+	f := newFixture(t)
+	tg := f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated)
+	id := tg.body["id"].(string)
+	f.do(t, call{route: "PATCH /v1/tags/{id}", id: id, body: `{"color":"#00ff00"}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "DELETE /v1/tags/{id}", id: id, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusPreconditionFailed)
+	f.do(t, call{route: "DELETE /v1/tags/{id}", id: id, headers: map[string]string{"If-Match": `"2"`}}).want(t, http.StatusNoContent)
+	f.do(t, call{route: "DELETE /v1/tags/{id}", id: id}).want(t, http.StatusNotFound)
 }

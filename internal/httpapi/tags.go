@@ -79,7 +79,11 @@ func (h tagHandlers) update(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (h tagHandlers) delete(ctx context.Context, r *Request) (Response, error) {
-	if err := h.svc.Delete(ctx, r.Caller, r.Path("id")); err != nil {
+	version, err := r.IfMatch()
+	if err != nil {
+		return Response{}, err
+	}
+	if err := h.svc.Delete(ctx, r.Caller, r.Path("id"), version); err != nil {
 		return Response{}, err
 	}
 	return NoContent(), nil

@@ -57,8 +57,9 @@ type Repository interface {
 	// Update changes a tag under a version check. Errors: NotFound,
 	// Precondition, Conflict tag_name_taken.
 	Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*Tag) error) (*Tag, error)
-	// Delete removes a tag from the catalogue. Errors: NotFound.
-	Delete(ctx context.Context, workspace, id string) error
+	// Delete removes a tag from the catalogue; ifVersion > 0 demands that
+	// version. Errors: NotFound, Precondition.
+	Delete(ctx context.Context, workspace, id string, ifVersion int) error
 }
 
 // Service manages the catalogue and the tags on contacts.
@@ -136,15 +137,15 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 // Delete removes a tag from the catalogue; owners and managers only. The
 // tag disappears from every contact at once: contacts are shown and
 // filtered through the catalogue, and drop the id at their next write.
-// Errors: Forbidden, NotFound.
-func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string) error {
+// Errors: Forbidden, NotFound, Precondition.
+func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
 	if !caller.IsManager() {
 		return contact.ErrForbidden
 	}
 	if !ids.Valid(id) {
 		return ErrNotFound
 	}
-	return s.Tags.Delete(ctx, caller.Workspace, id)
+	return s.Tags.Delete(ctx, caller.Workspace, id, ifVersion)
 }
 
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
