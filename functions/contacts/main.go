@@ -21,6 +21,6 @@ func main() {
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}
-	routes := append(httpapi.ContactRoutes(d.People), httpapi.TimelineRoutes(d.People, d.Contacts, cursors)...)
+	routes := append(httpapi.ContactRoutes(d.People), httpapi.TimelineRoutes(d.People, d.Contacts, cursors, d.Keys)...)
 	lambda.Start(d.API(routes).Handle)
 }

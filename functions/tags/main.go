@@ -18,5 +18,5 @@ func main() {
 		platform.Exit(platform.Logger(), err)
 	}
 	svc := &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People}
-	lambda.Start(d.API(httpapi.TagRoutes(svc)).Handle)
+	lambda.Start(d.API(httpapi.TagRoutes(svc, d.Keys)).Handle)
 }

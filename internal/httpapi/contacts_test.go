@@ -51,9 +51,10 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	tagger := &tag.Service{Tags: tags, Contacts: contacts, People: svc}
 	var routes []httpapi.Route
 	routes = append(routes, httpapi.ContactRoutes(svc)...)
-	routes = append(routes, httpapi.TimelineRoutes(svc, contacts, codec)...)
+	keys := &dynamo.Idempotency{Client: client, Table: table}
+	routes = append(routes, httpapi.TimelineRoutes(svc, contacts, codec, keys)...)
 	routes = append(routes, httpapi.SearchRoutes(finder)...)
-	routes = append(routes, httpapi.TagRoutes(tagger)...)
+	routes = append(routes, httpapi.TagRoutes(tagger, keys)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc}
 }

@@ -6,15 +6,16 @@ import (
 	"net/http"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/idem"
 	"github.com/omnichannel/contacts/internal/tag"
 )
 
 // TagRoutes returns the routes of the tags function.
-func TagRoutes(svc *tag.Service) []Route {
+func TagRoutes(svc *tag.Service, keys idem.Store) []Route {
 	h := tagHandlers{svc: svc}
 	return []Route{
 		{Key: "GET /v1/tags", Handle: h.list},
-		{Key: "POST /v1/tags", Handle: h.create},
+		{Key: "POST /v1/tags", Handle: idempotent(keys, h.create)},
 		{Key: "PATCH /v1/tags/{id}", Handle: h.update},
 		{Key: "DELETE /v1/tags/{id}", Handle: h.delete},
 		{Key: "POST /v1/contacts/{id}/tags", Handle: h.assign},

@@ -8,15 +8,16 @@ import (
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/idem"
 	"github.com/omnichannel/contacts/internal/search"
 )
 
 // TimelineRoutes returns the timeline routes of the contacts function.
-func TimelineRoutes(svc *contact.Service, store contact.TimelineStore, cursors *cursor.Codec) []Route {
+func TimelineRoutes(svc *contact.Service, store contact.TimelineStore, cursors *cursor.Codec, keys idem.Store) []Route {
 	h := timelineHandlers{svc: svc, store: store, cursors: cursors}
 	return []Route{
 		{Key: "GET /v1/contacts/{id}/timeline", Handle: h.list},
-		{Key: "POST /v1/contacts/{id}/notes", Handle: h.note},
+		{Key: "POST /v1/contacts/{id}/notes", Handle: idempotent(keys, h.note)},
 	}
 }
 

@@ -23,6 +23,7 @@ type Deps struct {
 	Contacts *dynamo.Contacts
 	Tags     *dynamo.Tags
 	People   *contact.Service
+	Keys     *dynamo.Idempotency // Idempotency-Key records of routes that create
 }
 
 // NewDeps reads TABLE_NAME and builds the DynamoDB client and stores.
@@ -39,6 +40,7 @@ func NewDeps(ctx context.Context) (*Deps, error) {
 	d := &Deps{Log: Logger(), DB: db, Table: table,
 		Contacts: &dynamo.Contacts{Client: db, Table: table},
 		Tags:     &dynamo.Tags{Client: db, Table: table},
+		Keys:     &dynamo.Idempotency{Client: db, Table: table},
 	}
 	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
 	return d, nil

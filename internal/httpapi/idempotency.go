@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/idem"
+)
+
+// idempotent runs h once per Idempotency-Key: a retry with the same key and
+// body replays the first success; the same key with another body is a 422.
+// Only successes are kept: a failed request may be retried with its key.
+func idempotent(store idem.Store, h HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		key := r.Header("Idempotency-Key")
+		if key == "" || store == nil {
+			return h(ctx, r)
+		}
+		if !validIdempotencyKey(key) {
+			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
+		}
+		fp, err := fingerprint(r)
+		if err != nil {
+			return Response{}, err
+		}
+		prev, err := store.Begin(ctx, r.Caller.Workspace, key, fp)
+		if err != nil {
+			return Response{}, err
+		}
+		if prev != nil {
+			headers := map[string]string{"Idempotent-Replayed": "true"}
+			for k, v := range prev.Headers {
+				headers[k] = v
+			}
+			return Response{StatusCode: prev.Status, Headers: headers, Body: prev.Body}, nil
+		}
+		resp, err := h(ctx, r)
+		if err != nil || resp.StatusCode >= 300 {
+			_ = store.Abandon(ctx, r.Caller.Workspace, key) // expires by itself if this fails
+			return resp, err
+		}
+		if err := store.Finish(ctx, r.Caller.Workspace, key, idem.Response{Fingerprint: fp, Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body}); err != nil {
+			return Response{}, err
+		}
+		return resp, nil
+	}
+}
+
+// fingerprint identifies a request: its route, path and body, the body
+// canonicalised so formatting does not matter.
+func fingerprint(r *Request) (string, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return "", err
+	}
+	canonical, _ := json.Marshal(doc) // map keys sorted
+	sum := sha256.Sum256([]byte(r.Event.RouteKey + "\x00" + r.Event.RawPath + "\x00" + string(canonical)))
+	return hex.EncodeToString(sum[:]), nil
+}
