@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -78,15 +79,26 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 	if err != nil {
 		return fs, fmt.Errorf("marshal field order: %w", err)
 	}
-	values := map[string]types.AttributeValue{
-		":fields": fav, ":order": oav, ":type": &types.AttributeValueMemberS{Value: typeWorkspace},
-		":one": &types.AttributeValueMemberN{Value: "1"},
+	it, err := s.update(ctx, ws, ifVersion, "SET #fields = :fields, fieldOrder = :order",
+		map[string]string{"#fields": "fields"}, map[string]types.AttributeValue{":fields": fav, ":order": oav})
+	if err != nil {
+		return fs, err
 	}
+	fs.Version = it.Version
+	return fs, nil
+}
+
+// update applies set (a SET clause) to the workspace item, bumping its
+// version; ifVersion > 0 demands that version first. Errors: Precondition.
+func (s *Workspaces) update(ctx context.Context, ws string, ifVersion int, set string, names map[string]string, values map[string]types.AttributeValue) (workspaceItem, error) {
+	names["#type"] = "type"
+	values[":type"] = &types.AttributeValueMemberS{Value: typeWorkspace}
+	values[":one"] = &types.AttributeValueMemberN{Value: "1"}
 	input := &dynamodb.UpdateItemInput{
 		TableName:                 &s.Table,
 		Key:                       key(workspacePK(ws), workspaceSK),
-		UpdateExpression:          aws.String("SET #fields = :fields, fieldOrder = :order, #type = :type, version = if_not_exists(version, :one) + :one"),
-		ExpressionAttributeNames:  map[string]string{"#type": "type", "#fields": "fields"},
+		UpdateExpression:          aws.String(set + ", #type = :type, version = if_not_exists(version, :one) + :one"),
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueAllNew,
 	}
@@ -96,58 +108,40 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 		input.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		values[":expected"] = &types.AttributeValueMemberN{Value: fmt.Sprint(ifVersion)}
 	}
+	var it workspaceItem
 	out, err := s.Client.UpdateItem(ctx, input)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		var cur workspaceItem
-		cur.Version = 1 // never saved: the defaults
-		_ = attributevalue.UnmarshalMap(ccf.Item, &cur)
-		return fs, errs.E(errs.Precondition, "version_mismatch").With("current", fmt.Sprint(cur.Version))
+		it.Version = 1 // never saved: the defaults
+		_ = attributevalue.UnmarshalMap(ccf.Item, &it)
+		return it, errs.E(errs.Precondition, "version_mismatch").With("current", fmt.Sprint(it.Version))
 	}
 	if err != nil {
-		return fs, fmt.Errorf("save field settings: %w", err)
+		return it, fmt.Errorf("save workspace settings: %w", err)
 	}
-	var it workspaceItem
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return fs, fmt.Errorf("unmarshal workspace settings: %w", err)
+		return it, fmt.Errorf("unmarshal workspace settings: %w", err)
 	}
-	fs.Version = it.Version
-	return fs, nil
+	return it, nil
 }
 
 // SaveSettings implements contact.WorkspaceStore with one UpdateItem.
 func (s *Workspaces) SaveSettings(ctx context.Context, ws string, ifVersion int, set contact.Settings) (contact.Workspace, error) {
-	names := map[string]string{"#type": "type"}
-	values := map[string]types.AttributeValue{":type": &types.AttributeValueMemberS{Value: typeWorkspace}, ":one": &types.AttributeValueMemberN{Value: "1"}}
-	expr := "SET #type = :type, version = if_not_exists(version, :one) + :one"
+	var clauses []string
+	values := map[string]types.AttributeValue{}
 	if set.DefaultCountry != nil {
-		expr += ", defaultCountry = :country"
+		clauses = append(clauses, "defaultCountry = :country")
 		values[":country"] = &types.AttributeValueMemberS{Value: *set.DefaultCountry}
 	}
 	if set.AgentWalletOnly != nil {
-		expr += ", agentWalletOnly = :wallet"
+		clauses = append(clauses, "agentWalletOnly = :wallet")
 		values[":wallet"] = &types.AttributeValueMemberBOOL{Value: *set.AgentWalletOnly}
 	}
-	input := &dynamodb.UpdateItemInput{
-		TableName: &s.Table, Key: key(workspacePK(ws), workspaceSK), UpdateExpression: &expr,
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	if len(clauses) == 0 {
+		return s.Workspace(ctx, ws)
 	}
-	if ifVersion > 0 {
-		// Settings never saved are version 1: the defaults.
-		input.ConditionExpression = aws.String("version = :expected OR (attribute_not_exists(version) AND :expected = :one)")
-		input.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		values[":expected"] = &types.AttributeValueMemberN{Value: fmt.Sprint(ifVersion)}
-	}
-	_, err := s.Client.UpdateItem(ctx, input)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		var cur workspaceItem
-		cur.Version = 1
-		_ = attributevalue.UnmarshalMap(ccf.Item, &cur)
-		return contact.Workspace{}, errs.E(errs.Precondition, "version_mismatch").With("current", fmt.Sprint(cur.Version))
-	}
-	if err != nil {
-		return contact.Workspace{}, fmt.Errorf("save workspace settings: %w", err)
+	if _, err := s.update(ctx, ws, ifVersion, "SET "+strings.Join(clauses, ", "), map[string]string{}, values); err != nil {
+		return contact.Workspace{}, err
 	}
 	return s.Workspace(ctx, ws)
 }
