@@ -159,7 +159,7 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 			writes = append(writes, put)
 		}
 	}
-	entry, err := s.put(newTimelineEntry(c, "updated", changed, c.UpdatedAt, c.UpdatedBy))
+	entry, err := s.put(newTimelineEntry(c, eventOf(c, changed), changed, c.UpdatedAt, c.UpdatedBy))
 	if err != nil {
 		return err
 	}
@@ -174,6 +174,20 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 		return fmt.Errorf("update contact %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// eventOf names a change for the timeline: tagged, blocked or unblocked
+// when that is all that changed, else updated.
+func eventOf(c *contact.Contact, changed []string) string {
+	switch {
+	case len(changed) == 1 && changed[0] == "tags":
+		return "tagged"
+	case len(changed) == 1 && changed[0] == "blocked" && c.Blocked:
+		return "blocked"
+	case len(changed) == 1 && changed[0] == "blocked":
+		return "unblocked"
+	}
+	return "updated"
 }
 
 // raceOutcome tells why a conditional write of a contact failed.

@@ -12,6 +12,7 @@ func TestTimelineAndNotes(t *testing.T) {
 	f := newFixture(t)
 	id := f.create(t, mariaBody)
 	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"company":"ACME","email":null}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/tags", id: id, body: `{"tags":["VIP"]}`}).want(t, http.StatusOK)
 	for i := 0; i < 3; i++ {
 		r := f.do(t, call{route: "POST /v1/contacts/{id}/notes", id: id, body: fmt.Sprintf(`{"text":" nota %d "}`, i)}).want(t, http.StatusCreated)
 		if r.body["type"] != "note" || r.body["text"] != fmt.Sprintf("nota %d", i) {
@@ -43,7 +44,7 @@ func TestTimelineAndNotes(t *testing.T) {
 		}
 		cursor = next
 	}
-	want := []string{"note:nota 2", "note:nota 1", "note:nota 0", "updated[company email]", "created"}
+	want := []string{"note:nota 2", "note:nota 1", "note:nota 0", "tagged[tags]", "updated[company email]", "created"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("timeline = %v, want %v (newest first)", got, want)
 	}
