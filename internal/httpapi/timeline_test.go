@@ -58,7 +58,8 @@ func TestTimelineAndNotes(t *testing.T) {
 	f.do(t, call{route: "POST /v1/contacts/{id}/notes", id: id, workspace: "globex", body: `{"text":"x"}`}).want(t, http.StatusNotFound)
 	// Deleting the contact deletes its timeline.
 	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: id}).want(t, http.StatusNoContent)
-	if n := f.countItems(t); n != 0 {
-		t.Errorf("%d items left after deleting the contact and its notes", n)
+	// What is left is the workspace's catalogue: the tag and its name guard.
+	if n := f.countItems(t); n != 2 {
+		t.Errorf("%d items left after deleting the contact and its notes, want the tag's 2", n)
 	}
 }
