@@ -1,11 +1,16 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 func contactsPlatform(t *testing.T) (url, token string) {
@@ -84,4 +89,35 @@ func TestUnauthenticated(t *testing.T) {
 			t.Errorf("token %.12q: status %d, want 401 (%v)", tok, resp.StatusCode, body)
 		}
 	}
+}
+
+// TestBlockPublishesEvent blocks a contact through the HTTP API and finds
+// contact.blocked on the contact events queue (moto), as workflows would.
+func TestBlockPublishesEvent(t *testing.T) {
+	api, token := contactsPlatform(t)
+	p, _ := startPlatform(t, "template.yaml", ".")
+	_, created := send(t, "POST", api+"/v1/contacts", token, `{"name":"Spam","phone":"(11) 98888-7777"}`)
+	id, _ := created["id"].(string)
+	if resp, body := send(t, "POST", api+"/v1/contacts/"+id+"/block", token, ""); resp.StatusCode != http.StatusOK || body["blocked"] != true {
+		t.Fatalf("block: status %d, body %v", resp.StatusCode, body)
+	}
+	ctx := context.Background()
+	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
+	url, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(resource(t, p, "queue", "ContactEventsQueue"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	eventually(t, 10*time.Second, "no contact.blocked event on the queue", func() bool {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			var e map[string]any
+			_ = json.Unmarshal([]byte(*m.Body), &e)
+			found = found || (e["type"] == "contact.blocked" && e["contactId"] == id && e["workspace"] == "acme")
+		}
+		return found
+	})
 }

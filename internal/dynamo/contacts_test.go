@@ -185,7 +185,16 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Timeline(ctx, caller, repo, c.ID, "", 50)
 		return err
 	})
-	measure("delete (4 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 38}, func() error {
+	measure("block", dynamo.Usage{Calls: 2, Read: 1, Write: 30}, func() error {
+		_, err := svc.Block(ctx, caller, nopPublisher{}, c.ID)
+		return err
+	})
+	measure("delete (5 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 40}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 }
+
+// nopPublisher publishes nothing.
+type nopPublisher struct{}
+
+func (nopPublisher) Publish(context.Context, contact.Event) error { return nil }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -30,6 +32,36 @@ type fixture struct {
 	client *dynamodb.Client
 	table  string
 	people *contact.Service
+	events *recorder
+}
+
+// recorder is the fixture's contact.Publisher: it keeps what is published,
+// and fails while failNext > 0.
+type recorder struct {
+	mu       sync.Mutex
+	events   []contact.Event
+	failNext int
+}
+
+func (r *recorder) Publish(_ context.Context, e contact.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failNext > 0 {
+		r.failNext--
+		return errors.New("queue unavailable")
+	}
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *recorder) types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		out = append(out, e.Type+":"+e.ContactID)
+	}
+	return out
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -55,8 +87,10 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.TimelineRoutes(svc, contacts, codec, keys)...)
 	routes = append(routes, httpapi.SearchRoutes(finder)...)
 	routes = append(routes, httpapi.TagRoutes(tagger, keys)...)
+	events := &recorder{}
+	routes = append(routes, httpapi.BlockRoutes(svc, events)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc}
+	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events}
 }
 
 // testLog shows the function's log lines in the test's output.
