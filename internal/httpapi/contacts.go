@@ -68,11 +68,7 @@ func (h contactHandlers) get(ctx context.Context, r *Request) (Response, error) 
 }
 
 func (h contactHandlers) update(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
-	if err != nil {
-		return Response{}, err
-	}
-	patch, err := r.DecodeObject()
+	version, patch, err := r.VersionedBody()
 	if err != nil {
 		return Response{}, err
 	}
@@ -103,11 +99,7 @@ func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, erro
 }
 
 func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
-	if err != nil {
-		return Response{}, err
-	}
-	doc, err := r.DecodeObject()
+	version, doc, err := r.VersionedBody()
 	if err != nil {
 		return Response{}, err
 	}
@@ -133,11 +125,7 @@ func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, er
 }
 
 func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
-	if err != nil {
-		return Response{}, err
-	}
-	doc, err := r.DecodeObject()
+	version, doc, err := r.VersionedBody()
 	if err != nil {
 		return Response{}, err
 	}

@@ -79,6 +79,17 @@ func (r *Request) IfMatch() (int, error) {
 	return v, nil
 }
 
+// VersionedBody reads what a write of a versioned entity sends: the
+// If-Match version (0 when absent) and the JSON object body. Errors: Malformed.
+func (r *Request) VersionedBody() (int, map[string]any, error) {
+	version, err := r.IfMatch()
+	if err != nil {
+		return 0, nil, err
+	}
+	doc, err := r.DecodeObject()
+	return version, doc, err
+}
+
 // ETag is the entity tag of an entity's version.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 

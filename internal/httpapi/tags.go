@@ -64,11 +64,7 @@ func (h tagHandlers) create(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (h tagHandlers) update(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
-	if err != nil {
-		return Response{}, err
-	}
-	doc, err := r.DecodeObject()
+	version, doc, err := r.VersionedBody()
 	if err != nil {
 		return Response{}, err
 	}
