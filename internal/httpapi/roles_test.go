@@ -1,0 +1,55 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// managerOnly are the routes an agent may not call (seeds: removing,
+// unblocking, settings and the catalogue are for owners and managers).
+var managerOnly = map[string]bool{
+	"DELETE /v1/contacts/{id}":       true,
+	"PUT /v1/contact-fields":         true,
+	"PATCH /v1/settings":             true,
+	"PATCH /v1/tags/{id}":            true,
+	"DELETE /v1/tags/{id}":           true,
+	"POST /v1/contacts/{id}/unblock": true,
+}
+
+// TestRoleMatrix calls every route the API serves with every role: agents
+// get 403 on the manager-only routes and on no other; owners, managers and
+// admins never get 403.
+func TestRoleMatrix(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, mariaBody)
+	tagID := f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated).body["id"].(string)
+	routes := f.api.RouteKeys()
+	sort.Strings(routes)
+	for k := range managerOnly {
+		found := false
+		for _, r := range routes {
+			found = found || r == k
+		}
+		if !found {
+			t.Errorf("manager-only route %s is not served", k)
+		}
+	}
+	for _, route := range routes {
+		for _, role := range []string{"owner", "manager", "admin", "agent"} {
+			c := call{route: route, id: id, tagID: tagID, role: role, body: `{}`}
+			if strings.HasPrefix(route, "GET ") || strings.HasPrefix(route, "DELETE ") || strings.HasSuffix(route, "block") {
+				c.body = ""
+			}
+			if strings.Contains(route, "/v1/tags/{id}") {
+				c.id = tagID
+			}
+			r := f.do(t, c)
+			forbidden := r.status == http.StatusForbidden
+			if want := role == "agent" && managerOnly[route]; forbidden != want {
+				t.Errorf("%s as %s: status %d, want 403 = %v (%s)", route, role, r.status, want, r.raw)
+			}
+		}
+	}
+}
