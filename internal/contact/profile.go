@@ -39,7 +39,7 @@ var editableFields = []string{
 
 // readOnlyFields are the contract's fields that no create or update may set.
 var readOnlyFields = map[string]bool{
-	"id": true, "tags": true, "mainContactId": true, "blocked": true, "blockedAt": true,
+	"id": true, "tags": true, "mainContactId": true, "blocked": true, // mainContactId: PATCH only (Service.Update) "blockedAt": true,
 	"blockedBy": true, "pendingActions": true, "conversationStatus": true,
 	"createdAt": true, "updatedAt": true, "version": true,
 }

@@ -51,6 +51,9 @@ type Repository interface {
 	Delete(ctx context.Context, workspace, id string, ifVersion int) error
 	// Idempotency returns the record stored under key, or nil.
 	Idempotency(ctx context.Context, workspace, key string) (*IdempotencyRecord, error)
+	// Linked returns up to limit ids of the contacts linked to mainID,
+	// reading its own writes.
+	Linked(ctx context.Context, workspace, mainID string, limit int) ([]string, error)
 }
 
 // Service creates, reads, updates and deletes contacts.
@@ -194,9 +197,20 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	if err != nil {
 		return nil, err
 	}
+	mainRef, linking := patch["mainContactId"]
+	if linking {
+		patch = without(patch, "mainContactId")
+	}
 	c, err := s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
 		if err := s.CheckAccess(ctx, caller, c); err != nil {
 			return err
+		}
+		if linking {
+			main, err := s.linkTarget(ctx, caller, c, mainRef)
+			if err != nil {
+				return err
+			}
+			c.MainContactID = main
 		}
 		now := s.now()
 		doc, kept := patchDocument(c, patch)
@@ -222,6 +236,17 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 		return nil, err
 	}
 	return c, s.ResolveTags(ctx, c)
+}
+
+// without returns a copy of m without key.
+func without(m map[string]any, key string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // patchDocument applies patch to the contact's document. Custom fields the
@@ -256,6 +281,9 @@ func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, i
 	}
 	if !ids.Valid(id) {
 		return ErrNotFound
+	}
+	if err := s.unlinkAll(ctx, caller, id); err != nil {
+		return err
 	}
 	return s.Contacts.Delete(ctx, caller.Workspace, id, ifVersion)
 }

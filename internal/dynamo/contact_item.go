@@ -132,7 +132,8 @@ type lookupItem struct {
 	Value     string `dynamodbav:"value"`
 }
 
-// lookups returns the lookup items of c.
+// lookups returns the lookup items of c: by phone, by email, and under its
+// main contact.
 func lookups(c *contact.Contact) []lookupItem {
 	var out []lookupItem
 	if c.Phone != "" {
@@ -140,6 +141,9 @@ func lookups(c *contact.Contact) []lookupItem {
 	}
 	if c.Email != "" {
 		out = append(out, lookupItem{PK: emailPK(c.Workspace, contact.EmailKey(c.Email)), SK: lookupSK(c.ID), Type: typeEmailLookup, ContactID: c.ID, Value: c.Email})
+	}
+	if c.MainContactID != "" {
+		out = append(out, lookupItem{PK: linkPK(c.Workspace, c.MainContactID), SK: lookupSK(c.ID), Type: typeLink, ContactID: c.ID, Value: c.MainContactID})
 	}
 	return out
 }

@@ -119,6 +119,9 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		}
 		c.Version = old.Version + 1
 		err = s.write(ctx, old, c, changed)
+		if c.MainContactID != old.MainContactID && c.MainContactID != "" && conditionFailures(err)[1] {
+			return nil, contact.ErrMainChanged.Wrap(err)
+		}
 		if !isRace(err) {
 			return c, err
 		}
@@ -144,6 +147,14 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(old.Version)}},
 	}}}
+	if c.MainContactID != "" && c.MainContactID != old.MainContactID {
+		// The main contact must exist and not be linked itself: with the
+		// transactions serialised, two contacts can never link to each other.
+		writes = append(writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.Table, Key: key(contactPK(c.Workspace, c.MainContactID), contactSK),
+			ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(mainContactId)"),
+		}})
+	}
 	oldLookups, newLookups := lookups(old), lookups(c)
 	for _, l := range oldLookups {
 		if !containsLookup(newLookups, l) {

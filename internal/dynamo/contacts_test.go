@@ -185,11 +185,23 @@ func TestCapacity(t *testing.T) {
 		_, err := svc.Timeline(ctx, caller, repo, c.ID, "", 50)
 		return err
 	})
+	mainContact, _, err := svc.Create(ctx, caller, contact.CreateRequest{Document: map[string]any{"name": "Empresa", "email": "contato@empresa.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure("link to a main contact", dynamo.Usage{Calls: 6, Read: 2.5, Write: 8}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"mainContactId": mainContact.ID})
+		return err
+	})
+	measure("contacts linked to a main contact", dynamo.Usage{Calls: 3, Read: 3, Write: 0}, func() error {
+		_, err := svc.Linked(ctx, caller, mainContact.ID)
+		return err
+	})
 	measure("block", dynamo.Usage{Calls: 2, Read: 1, Write: 30}, func() error {
 		_, err := svc.Block(ctx, caller, nopPublisher{}, c.ID)
 		return err
 	})
-	measure("delete (5 timeline entries)", dynamo.Usage{Calls: 2, Read: 1, Write: 40}, func() error {
+	measure("delete (6 timeline entries and a link)", dynamo.Usage{Calls: 3, Read: 1, Write: 44}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 }

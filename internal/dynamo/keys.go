@@ -17,6 +17,7 @@ const (
 	typeContact     = "contact"
 	typePhoneLookup = "phone"
 	typeEmailLookup = "email"
+	typeLink        = "link"
 	typeTimeline    = "timeline"
 	typeIdempotency = "idempotency"
 	typeWorkspace   = "workspace"
@@ -40,6 +41,9 @@ func phonePK(ws, identity string) string { return workspacePrefix(ws) + "PHONE#"
 // emailPK is the partition of every contact of a workspace with the same
 // email key.
 func emailPK(ws, emailKey string) string { return workspacePrefix(ws) + "EMAIL#" + emailKey }
+
+// linkPK is the partition of every contact linked to a main contact.
+func linkPK(ws, mainID string) string { return workspacePrefix(ws) + "LINK#" + mainID }
 
 func lookupSK(contactID string) string { return "C#" + contactID }
 

@@ -40,6 +40,7 @@ var catalog = map[string]message{
 	"idempotency_key_reused":  {"This Idempotency-Key was already used with a different request body.", "Esta Idempotency-Key já foi usada com outro corpo de requisição."},
 	"idempotency_key_invalid": {"Idempotency-Key must have 1 to {max} visible ASCII characters.", "Idempotency-Key deve ter de 1 a {max} caracteres ASCII visíveis."},
 	"idempotency_key_in_use":  {"Another request with this Idempotency-Key is being processed. Try again.", "Outra requisição com esta Idempotency-Key está em andamento. Tente novamente."},
+	"main_contact_changed":    {"The main contact was deleted or linked meanwhile. Reload and try again.", "O contato principal foi excluído ou vinculado nesse meio-tempo. Recarregue e tente novamente."},
 	"concurrent_update":       {"The contact is being changed by someone else. Try again.", "O contato está sendo alterado por outra pessoa. Tente novamente."},
 	"fields_not_found":        {"No custom field definitions yet.", "Ainda não há definições de campos personalizados."},
 
@@ -72,6 +73,10 @@ var catalog = map[string]message{
 	"color_invalid":           {"Must be a color as #rrggbb.", "Deve ser uma cor no formato #rrggbb."},
 	"tag_unknown":             {"No such tag.", "Etiqueta inexistente."},
 	"limit_invalid":           {"Must be a whole number from 1 to {max}.", "Deve ser um número inteiro de 1 a {max}."},
+	"main_contact_self":       {"A contact cannot be its own main contact.", "Um contato não pode ser o seu próprio contato principal."},
+	"main_contact_unknown":    {"No such contact.", "Contato inexistente."},
+	"main_contact_linked":     {"That contact is itself linked to a main contact; link to its main contact instead.", "Esse contato já está vinculado a um contato principal; vincule ao principal dele."},
+	"contact_is_main":         {"Other contacts are linked to this one; a main contact cannot be linked.", "Outros contatos estão vinculados a este; um contato principal não pode ser vinculado."},
 	"options_required":        {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
 }
 

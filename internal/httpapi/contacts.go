@@ -25,6 +25,7 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "GET /v1/contacts/{id}", Handle: h.get},
 		{Key: "PATCH /v1/contacts/{id}", Handle: h.update},
 		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
+		{Key: "GET /v1/contacts/{id}/linked", Handle: h.linked},
 		{Key: "GET /v1/contact-fields", Handle: h.fields},
 		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
 		{Key: "GET /v1/settings", Handle: h.settings},
@@ -88,6 +89,18 @@ func (h contactHandlers) delete(ctx context.Context, r *Request) (Response, erro
 		return Response{}, err
 	}
 	return NoContent(), nil
+}
+
+func (h contactHandlers) linked(ctx context.Context, r *Request) (Response, error) {
+	list, err := h.svc.Linked(ctx, r.Caller, r.Path("id"))
+	if err != nil {
+		return Response{}, err
+	}
+	page := PageJSON[ContactJSON]{Items: make([]ContactJSON, 0, len(list))}
+	for _, c := range list {
+		page.Items = append(page.Items, contactView(c))
+	}
+	return JSON(http.StatusOK, page), nil
 }
 
 func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, error) {
