@@ -305,28 +305,6 @@ func (s *Search) LookupPhone(ctx context.Context, ws, identity string) ([]string
 	return s.lookup(ctx, phonePK(ws, identity))
 }
 
-// Linked returns the ids of the contacts linked to mainID, reading its own
-// writes; at most limit.
-func (s *Contacts) Linked(ctx context.Context, ws, mainID string, limit int) ([]string, error) {
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.Table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(limit)),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: linkPK(ws, mainID)}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("linked contacts of %s: %w", mainID, err)
-	}
-	var ids []string
-	for _, av := range out.Items {
-		var it lookupItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, fmt.Errorf("unmarshal link: %w", err)
-		}
-		ids = append(ids, it.ContactID)
-	}
-	return ids, nil
-}
-
 // LookupEmail implements search.Index.
 func (s *Search) LookupEmail(ctx context.Context, ws, emailKey string) ([]string, error) {
 	return s.lookup(ctx, emailPK(ws, emailKey))

@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,9 +42,7 @@ func (h contactHandlers) create(ctx context.Context, r *Request) (Response, erro
 		if !validIdempotencyKey(key) {
 			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
 		}
-		canonical, _ := json.Marshal(doc) // map keys sorted: formatting does not matter
-		sum := sha256.Sum256(canonical)
-		req.IdempotencyKey, req.Fingerprint = key, hex.EncodeToString(sum[:])
+		req.IdempotencyKey, req.Fingerprint = key, fingerprint(r, doc)
 	}
 	c, replayed, err := h.svc.Create(ctx, r.Caller, req)
 	if err != nil {

@@ -23,10 +23,11 @@ func idempotent(store idem.Store, h HandlerFunc) HandlerFunc {
 		if !validIdempotencyKey(key) {
 			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
 		}
-		fp, err := fingerprint(r)
+		doc, err := r.DecodeObject()
 		if err != nil {
 			return Response{}, err
 		}
+		fp := fingerprint(r, doc)
 		prev, err := store.Begin(ctx, r.Caller.Workspace, key, fp)
 		if err != nil {
 			return Response{}, err
@@ -51,13 +52,9 @@ func idempotent(store idem.Store, h HandlerFunc) HandlerFunc {
 }
 
 // fingerprint identifies a request: its route, path and body, the body
-// canonicalised so formatting does not matter.
-func fingerprint(r *Request) (string, error) {
-	doc, err := r.DecodeObject()
-	if err != nil {
-		return "", err
-	}
-	canonical, _ := json.Marshal(doc) // map keys sorted
+// canonicalised (map keys sorted) so formatting does not matter.
+func fingerprint(r *Request, doc map[string]any) string {
+	canonical, _ := json.Marshal(doc)
 	sum := sha256.Sum256([]byte(r.Event.RouteKey + "\x00" + r.Event.RawPath + "\x00" + string(canonical)))
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
 }
