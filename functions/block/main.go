@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/httpapi"
 	"github.com/omnichannel/contacts/internal/platform"
 	"github.com/omnichannel/contacts/internal/sqsevents"
@@ -28,5 +29,6 @@ func main() {
 		platform.Exit(d.Log, err)
 	}
 	events := &sqsevents.Publisher{Client: sqs.NewFromConfig(cfg), QueueURL: queue}
-	lambda.Start(d.API(httpapi.BlockRoutes(d.People, events)).Handle)
+	fx := contact.BlockEffects{Events: events, Conversations: d.Conversations}
+	lambda.Start(d.API(httpapi.BlockRoutes(d.People, fx)).Handle)
 }

@@ -82,7 +82,7 @@ func (c *Contact) HasTag(id string) bool {
 
 // PendingActions lists what is still to be done on the contact.
 func (c *Contact) PendingActions() []string {
-	if c.Phone == "" && c.Email == "" {
+	if c.Kind != Group && c.Phone == "" && c.Email == "" {
 		return []string{PendingAddPhoneOrEmail}
 	}
 	return []string{}

@@ -293,3 +293,37 @@ func IsNotFound(err error) bool {
 	var e *errs.Error
 	return errors.As(err, &e) && e.Kind == errs.NotFound
 }
+
+// inboundKeyTTL is how long the creation of a contact by a sender's first
+// message is remembered: long enough for every message of a burst to find it.
+const inboundKeyTTL = time.Hour
+
+// CreateFromChannel stores a contact created by a message of a new sender,
+// once per senderKey: a twin message racing to create the same sender gets
+// the same contact back (created = false). Errors: store errors.
+func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, actor string) (c *Contact, created bool, err error) {
+	now := s.now()
+	c = &Contact{
+		Workspace: ws.ID, ID: ids.New(now), Profile: p,
+		CreatedAt: now, CreatedBy: actor, UpdatedAt: now, UpdatedBy: actor, Version: 1, Tags: []TagRef{},
+	}
+	rec := &IdempotencyRecord{Key: senderKey, Contact: c, ExpiresAt: now.Add(inboundKeyTTL)}
+	err = s.Contacts.Create(ctx, c, rec)
+	if !errs.Is(err, errs.Conflict) {
+		return c, err == nil, err
+	}
+	first, err := s.Contacts.Idempotency(ctx, ws.ID, senderKey)
+	if err != nil {
+		return nil, false, err
+	}
+	if first != nil {
+		got, err := s.Contacts.Get(ctx, ws.ID, first.Contact.ID)
+		if !IsNotFound(err) {
+			return got, false, err
+		}
+	}
+	// The first contact was deleted (or its record expired): a new one.
+	c.ID = ids.New(now)
+	err = s.Contacts.Create(ctx, c, nil)
+	return c, err == nil, err
+}

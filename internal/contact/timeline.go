@@ -17,11 +17,16 @@ const MaxNoteRunes = 5000
 // Entry is one event of a contact's timeline.
 type Entry struct {
 	ID     string // time-ordered
-	Event  string // created, updated, note (and, as they come, tagged, blocked, merged, ...)
+	Event  string // created, updated, tagged, blocked, unblocked, channel, conversation, note (merged and imported as they come)
 	At     time.Time
 	Actor  string   // who did it
 	Fields []string // for updated: the fields changed
 	Text   string   // for note
+	// For channel and conversation entries: the channel, the conversation,
+	// and what happened (connected, removed; started, closed).
+	Channel        string
+	ConversationID string
+	Action         string
 }
 
 // TimelinePage is one page of a timeline, newest first.

@@ -158,4 +158,8 @@ type timelineItem struct {
 	Actor  string   `dynamodbav:"actor,omitempty"`
 	Fields []string `dynamodbav:"fields,omitempty,stringset"`
 	Text   string   `dynamodbav:"text,omitempty"`
+
+	Channel        string `dynamodbav:"channel,omitempty"`
+	ConversationID string `dynamodbav:"conversationId,omitempty"`
+	Action         string `dynamodbav:"action,omitempty"`
 }

@@ -70,9 +70,11 @@ func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.
 			return err
 		}
 		recIndex = len(writes)
+		// An expired record may linger until TTL deletes it: it does not count.
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.Table, Item: av,
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Unix())}},
 		}})
 	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
@@ -279,6 +281,9 @@ func (s *Contacts) collection(ctx context.Context, workspace, id string) (*conta
 				continue
 			}
 			owned = append(owned, map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]})
+			if l, ok := it["lookupPK"].(*types.AttributeValueMemberS); ok {
+				owned = append(owned, key(l.Value, channelUserSK)) // a connection's channel user
+			}
 		}
 	}
 	if c == nil {

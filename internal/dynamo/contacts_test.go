@@ -198,7 +198,7 @@ func TestCapacity(t *testing.T) {
 		return err
 	})
 	measure("block", dynamo.Usage{Calls: 2, Read: 1, Write: 30}, func() error {
-		_, err := svc.Block(ctx, caller, nopPublisher{}, c.ID)
+		_, err := svc.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}}, c.ID)
 		return err
 	})
 	measure("delete (6 timeline entries and a link)", dynamo.Usage{Calls: 3, Read: 1, Write: 44}, func() error {

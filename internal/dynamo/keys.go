@@ -21,6 +21,15 @@ const (
 	typeTimeline    = "timeline"
 	typeIdempotency = "idempotency"
 	typeWorkspace   = "workspace"
+
+	typeConnection   = "connection"
+	typeOpenGuard    = "open_conversation"
+	typeConversation = "conversation"
+	typeChannelUser  = "channel_user"
+	typeMessage      = "message"
+	typeChannels     = "channels"
+	typeTemplate     = "template"
+	typeStats        = "stats"
 )
 
 func workspacePrefix(ws string) string { return "W#" + ws + "#" }

@@ -48,7 +48,10 @@ func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit in
 			page.More = true
 			break
 		}
-		page.Entries = append(page.Entries, contact.Entry{ID: entryID, Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text})
+		page.Entries = append(page.Entries, contact.Entry{
+			ID: entryID, Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
+			Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
+		})
 	}
 	return page, nil
 }
@@ -56,10 +59,7 @@ func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit in
 // AddEntry implements contact.TimelineStore: the entry and a check that the
 // contact exists, in one transaction.
 func (s *Contacts) AddEntry(ctx context.Context, ws, id string, e contact.Entry) error {
-	av, err := attributevalue.MarshalMap(timelineItem{
-		PK: contactPK(ws, id), SK: timelineSK(e.ID), Type: typeTimeline,
-		Event: e.Event, At: formatTime(e.At), Actor: e.Actor, Fields: e.Fields, Text: e.Text,
-	})
+	av, err := attributevalue.MarshalMap(entryItem(ws, id, e))
 	if err != nil {
 		return fmt.Errorf("marshal timeline entry: %w", err)
 	}
@@ -74,4 +74,13 @@ func (s *Contacts) AddEntry(ctx context.Context, ws, id string, e contact.Entry)
 		return fmt.Errorf("add timeline entry to %s: %w", id, err)
 	}
 	return nil
+}
+
+// entryItem is e as stored in the contact's partition.
+func entryItem(ws, contactID string, e contact.Entry) timelineItem {
+	return timelineItem{
+		PK: contactPK(ws, contactID), SK: timelineSK(e.ID), Type: typeTimeline,
+		Event: e.Event, At: formatTime(e.At), Actor: e.Actor, Fields: e.Fields, Text: e.Text,
+		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
+	}
 }

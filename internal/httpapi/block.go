@@ -8,8 +8,8 @@ import (
 )
 
 // BlockRoutes returns the routes of the block function.
-func BlockRoutes(svc *contact.Service, events contact.Publisher) []Route {
-	h := blockHandlers{svc: svc, events: events}
+func BlockRoutes(svc *contact.Service, fx contact.BlockEffects) []Route {
+	h := blockHandlers{svc: svc, fx: fx}
 	return []Route{
 		{Key: "POST /v1/contacts/{id}/block", Handle: h.block},
 		{Key: "POST /v1/contacts/{id}/unblock", Handle: h.unblock},
@@ -17,12 +17,12 @@ func BlockRoutes(svc *contact.Service, events contact.Publisher) []Route {
 }
 
 type blockHandlers struct {
-	svc    *contact.Service
-	events contact.Publisher
+	svc *contact.Service
+	fx  contact.BlockEffects
 }
 
 func (h blockHandlers) block(ctx context.Context, r *Request) (Response, error) {
-	c, err := h.svc.Block(ctx, r.Caller, h.events, r.Path("id"))
+	c, err := h.svc.Block(ctx, r.Caller, h.fx, r.Path("id"))
 	if err != nil {
 		return Response{}, err
 	}
@@ -30,7 +30,7 @@ func (h blockHandlers) block(ctx context.Context, r *Request) (Response, error) 
 }
 
 func (h blockHandlers) unblock(ctx context.Context, r *Request) (Response, error) {
-	c, err := h.svc.Unblock(ctx, r.Caller, h.events, r.Path("id"))
+	c, err := h.svc.Unblock(ctx, r.Caller, h.fx, r.Path("id"))
 	if err != nil {
 		return Response{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
@@ -33,6 +34,33 @@ type fixture struct {
 	table  string
 	people *contact.Service
 	events *recorder
+	talk   *conversation.Service
+	sent   *outbox
+}
+
+// outbox is the fixture's conversation.OutboundPublisher: it keeps what is
+// handed to the channel layer, and fails while failNext > 0.
+type outbox struct {
+	mu       sync.Mutex
+	messages []conversation.Outbound
+	failNext int
+}
+
+func (o *outbox) PublishOutbound(_ context.Context, m conversation.Outbound) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.failNext > 0 {
+		o.failNext--
+		return errors.New("queue unavailable")
+	}
+	o.messages = append(o.messages, m)
+	return nil
+}
+
+func (o *outbox) all() []conversation.Outbound {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]conversation.Outbound(nil), o.messages...)
 }
 
 // recorder is the fixture's contact.Publisher: it keeps what is published,
@@ -88,9 +116,13 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.SearchRoutes(finder)...)
 	routes = append(routes, httpapi.TagRoutes(tagger, keys)...)
 	events := &recorder{}
-	routes = append(routes, httpapi.BlockRoutes(svc, events)...)
+	conversations := &dynamo.Conversations{Client: client, Table: table}
+	routes = append(routes, httpapi.BlockRoutes(svc, contact.BlockEffects{Events: events, Conversations: conversations})...)
+	sent := &outbox{}
+	talk := &conversation.Service{People: svc, Store: conversations, Outbound: sent}
+	routes = append(routes, httpapi.ConversationRoutes(talk, codec, keys)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events}
+	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent}
 }
 
 // testLog shows the function's log lines in the test's output.
@@ -103,9 +135,10 @@ func (w testLog) Write(p []byte) (int, error) {
 
 // call is one request, built on the sample event of the contacts function.
 type call struct {
-	route     string // RouteKey, e.g. "GET /v1/contacts/{id}"
-	id        string // the {id} path parameter
-	tagID     string // the {tagId} path parameter
+	route     string            // RouteKey, e.g. "GET /v1/contacts/{id}"
+	id        string            // the {id} path parameter
+	tagID     string            // the {tagId} path parameter
+	params    map[string]string // other path parameters, e.g. {"channel": "sms"}
 	query     map[string]string
 	body      string
 	workspace string // default "acme"
@@ -151,6 +184,13 @@ func (f *fixture) do(t *testing.T, c call) result {
 	if c.tagID != "" {
 		path = strings.Replace(path, "{tagId}", c.tagID, 1)
 		ev.PathParameters["tagId"] = c.tagID
+	}
+	for k, v := range c.params {
+		path = strings.Replace(path, "{"+k+"}", v, 1)
+		if ev.PathParameters == nil {
+			ev.PathParameters = map[string]string{}
+		}
+		ev.PathParameters[k] = v
 	}
 	ev.QueryStringParameters = c.query
 	ev.RawPath, ev.RequestContext.HTTP.Path = path, path
@@ -385,7 +425,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		routes++
 		t.Run(route, func(t *testing.T) {
-			c := call{route: route, id: id, tagID: tagID, workspace: "globex", body: `{"company":"Globex"}`}
+			c := call{route: route, id: id, tagID: tagID, workspace: "globex", body: `{"company":"Globex"}`, params: pathParams(route)}
 			switch {
 			case strings.Contains(route, "/v1/tags/{id}"):
 				c.id, c.body = tagID, `{"name":"Globex"}`

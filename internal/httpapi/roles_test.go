@@ -16,6 +16,10 @@ var managerOnly = map[string]bool{
 	"PATCH /v1/tags/{id}":            true,
 	"DELETE /v1/tags/{id}":           true,
 	"POST /v1/contacts/{id}/unblock": true,
+
+	"DELETE /v1/contacts/{id}/channels/{channel}": true,
+	"PUT /v1/message-templates/{name}":            true,
+	"PUT /v1/channels":                            true,
 }
 
 // TestRoleMatrix calls every route the API serves with every role: agents
@@ -38,7 +42,7 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	for _, route := range routes {
 		for _, role := range []string{"owner", "manager", "admin", "agent"} {
-			c := call{route: route, id: id, tagID: tagID, role: role, body: `{}`}
+			c := call{route: route, id: id, tagID: tagID, role: role, body: `{}`, params: pathParams(route)}
 			if strings.HasPrefix(route, "GET ") || strings.HasPrefix(route, "DELETE ") || strings.HasSuffix(route, "block") {
 				c.body = ""
 			}
@@ -52,4 +56,15 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pathParams fills the path parameters of route other than {id} and {tagId}.
+func pathParams(route string) map[string]string {
+	out := map[string]string{}
+	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome"} {
+		if strings.Contains(route, "{"+k+"}") {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -3,13 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/cursor"
-	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/idem"
-	"github.com/omnichannel/contacts/internal/search"
 )
 
 // TimelineRoutes returns the timeline routes of the contacts function.
@@ -35,31 +32,25 @@ type EntryJSON struct {
 	Actor  *string  `json:"actor"`
 	Fields []string `json:"fields,omitempty"`
 	Text   string   `json:"text,omitempty"`
+
+	Channel        string `json:"channel,omitempty"`
+	ConversationID string `json:"conversationId,omitempty"`
+	Action         string `json:"action,omitempty"`
 }
 
 func entryView(e contact.Entry) EntryJSON {
-	return EntryJSON{ID: e.ID, Type: e.Event, At: timestamp(e.At), Actor: opt(e.Actor), Fields: e.Fields, Text: e.Text}
+	return EntryJSON{
+		ID: e.ID, Type: e.Event, At: timestamp(e.At), Actor: opt(e.Actor), Fields: e.Fields, Text: e.Text,
+		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
+	}
 }
 
 func (h timelineHandlers) list(ctx context.Context, r *Request) (Response, error) {
-	q := r.Event.QueryStringParameters
-	limit := search.DefaultLimit
-	if l := q["limit"]; l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > search.MaxLimit {
-			return Response{}, errs.Validation([]errs.FieldError{errs.Field("limit", "limit_invalid", "max", strconv.Itoa(search.MaxLimit))})
-		}
-		limit = n
-	}
 	id := r.Path("id")
 	scope := "timeline:" + id
-	before := ""
-	if c := q["cursor"]; c != "" {
-		raw, err := h.cursors.Decode(r.Caller.Workspace, scope, c)
-		if err != nil {
-			return Response{}, search.ErrBadCursor
-		}
-		before = string(raw)
+	limit, before, err := pageParams(r, h.cursors, scope)
+	if err != nil {
+		return Response{}, err
 	}
 	page, err := h.svc.Timeline(ctx, r.Caller, h.store, id, before, limit)
 	if err != nil {

@@ -24,6 +24,8 @@ type Deps struct {
 	Tags     *dynamo.Tags
 	People   *contact.Service
 	Keys     *dynamo.Idempotency // Idempotency-Key records of routes that create
+	// Conversations keeps channels, connections, conversations and templates.
+	Conversations *dynamo.Conversations
 }
 
 // NewDeps reads TABLE_NAME and builds the DynamoDB client and stores.
@@ -41,6 +43,8 @@ func NewDeps(ctx context.Context) (*Deps, error) {
 		Contacts: &dynamo.Contacts{Client: db, Table: table},
 		Tags:     &dynamo.Tags{Client: db, Table: table},
 		Keys:     &dynamo.Idempotency{Client: db, Table: table},
+
+		Conversations: &dynamo.Conversations{Client: db, Table: table},
 	}
 	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
 	return d, nil
