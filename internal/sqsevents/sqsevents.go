@@ -1,5 +1,6 @@
-// Package sqsevents publishes contact events to an SQS queue that the rest
-// of the platform (workflows, the conversation service) consumes.
+// Package sqsevents publishes events to SQS queues that the rest of the
+// platform consumes: contact events (workflows) and the first messages of
+// conversations (the channel layer).
 package sqsevents
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/conversation"
 )
 
 // Publisher sends each event as one JSON message, with its type as a
@@ -23,21 +25,32 @@ type Publisher struct {
 
 var _ contact.Publisher = (*Publisher)(nil)
 
+var _ conversation.OutboundPublisher = (*Publisher)(nil)
+
 // Publish implements contact.Publisher.
 func (p *Publisher) Publish(ctx context.Context, e contact.Event) error {
-	body, err := json.Marshal(e)
+	return p.send(ctx, e.Type, e)
+}
+
+// PublishOutbound implements conversation.OutboundPublisher.
+func (p *Publisher) PublishOutbound(ctx context.Context, m conversation.Outbound) error {
+	return p.send(ctx, m.Type, m)
+}
+
+func (p *Publisher) send(ctx context.Context, typ string, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.Type, err)
+		return fmt.Errorf("encode %s: %w", typ, err)
 	}
 	_, err = p.Client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:    &p.QueueURL,
 		MessageBody: aws.String(string(body)),
 		MessageAttributes: map[string]types.MessageAttributeValue{
-			"type": {DataType: aws.String("String"), StringValue: aws.String(e.Type)},
+			"type": {DataType: aws.String("String"), StringValue: aws.String(typ)},
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("publish %s: %w", e.Type, err)
+		return fmt.Errorf("publish %s: %w", typ, err)
 	}
 	return nil
 }
