@@ -1,0 +1,85 @@
+package dynamo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/conversation"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+type nopOutbound struct{}
+
+func (nopOutbound) PublishOutbound(context.Context, conversation.Outbound) error { return nil }
+
+// TestConversationCapacity measures the DynamoDB calls and capacity units
+// of the conversation operations; docs/data-model.md quotes them.
+func TestConversationCapacity(t *testing.T) {
+	ctx := context.Background()
+	meter := &dynamo.Meter{}
+	client, table := dynamotest.NewTable(t)
+	metered := dynamodb.New(client.Options(), dynamo.WithMeter(meter))
+	people := &contact.Service{Contacts: &dynamo.Contacts{Client: metered, Table: table}, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
+	store := &dynamo.Conversations{Client: metered, Table: table}
+	svc := &conversation.Service{People: people, Store: store, Outbound: nopOutbound{}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+
+	measure := func(op string, want dynamo.Usage, fn func() error) {
+		t.Helper()
+		meter.Reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		got := meter.Total()
+		t.Logf("%-40s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
+		for _, u := range meter.Usage() {
+			t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
+		}
+		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
+			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
+				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
+		}
+	}
+	c, _, err := people.Create(ctx, caller, contact.CreateRequest{Document: map[string]any{"name": "Maria", "phone": "(11) 99999-1234"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := map[string]any{"contactId": c.ID, "channel": "sms", "teamId": "vendas"}
+	measure("start a conversation", dynamo.Usage{Calls: 6, Read: 2.5, Write: 13}, func() error {
+		_, err := svc.Start(ctx, caller, start)
+		return err
+	})
+	measure("start again (the open one returned)", dynamo.Usage{Calls: 5, Read: 6.5}, func() error {
+		_, err := svc.Start(ctx, caller, start)
+		return err
+	})
+	measure("channels of a contact", dynamo.Usage{Calls: 3, Read: 2.5}, func() error {
+		_, err := svc.Channels(ctx, caller, c.ID)
+		return err
+	})
+	msg := conversation.Message{Type: "message.received", Workspace: "ws-a", Channel: "whatsapp", MessageID: "m1",
+		From: conversation.From{Phone: "5511977776666", Name: "João"}, At: time.Now()}
+	measure("inbound: first message of a new sender", dynamo.Usage{Calls: 7, Read: 3, Write: 40}, func() error {
+		_, err := svc.Receive(ctx, msg)
+		return err
+	})
+	msg.MessageID = "m2"
+	measure("inbound: next message", dynamo.Usage{Calls: 8, Read: 8, Write: 10}, func() error {
+		_, err := svc.Receive(ctx, msg)
+		return err
+	})
+	measure("inbound: redelivered message", dynamo.Usage{Calls: 1, Read: 1}, func() error {
+		_, err := svc.Receive(ctx, msg)
+		return err
+	})
+	measure("block with an open conversation", dynamo.Usage{Calls: 6, Read: 3, Write: 31}, func() error {
+		_, err := people.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}, Conversations: store}, c.ID)
+		return err
+	})
+}
