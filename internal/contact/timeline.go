@@ -27,6 +27,9 @@ type Entry struct {
 	Channel        string
 	ConversationID string
 	Action         string
+	// For merged entries: the merge and the contacts merged in.
+	MergeID string
+	Sources []string
 }
 
 // TimelinePage is one page of a timeline, newest first.

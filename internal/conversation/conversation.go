@@ -62,6 +62,15 @@ type OpenRequest struct {
 	UserID       string       // the contact's id on the channel, stored on a new connection
 	MessageID    string       // an inbound message's id: stored once, the whole open refused when seen
 	At           time.Time
+	Logged       time.Time // orders the timeline entries; At when zero
+}
+
+// EntryTime is the time that orders the open's timeline entries.
+func (r OpenRequest) EntryTime() time.Time {
+	if r.Logged.IsZero() {
+		return r.At
+	}
+	return r.Logged
 }
 
 // Opened is what Open did.
@@ -95,6 +104,12 @@ type Store interface {
 	Open(ctx context.Context, req OpenRequest) (Opened, error)
 	// CloseAll closes the contact's open conversations for reason.
 	CloseAll(ctx context.Context, workspace, contactID, actor, reason string, at time.Time) (int, error)
+	// ClaimOutbound claims the handing over of the conversation's first
+	// message: false when it was handed over, or another claim younger than
+	// OutboundClaimTTL holds it.
+	ClaimOutbound(ctx context.Context, workspace, contactID, conversationID string, at time.Time) (bool, error)
+	// ReleaseOutbound gives a claim up after a failed hand-over.
+	ReleaseOutbound(ctx context.Context, workspace, contactID, conversationID string) error
 	// OutboundSent records that the conversation's first message was handed over.
 	OutboundSent(ctx context.Context, workspace, contactID, conversationID string) error
 	// Conversations returns up to limit conversations older than before ("":
@@ -120,6 +135,10 @@ type Store interface {
 	// created. Errors: Invalid "too_many_templates".
 	PutTemplate(ctx context.Context, workspace string, t Template) (bool, error)
 }
+
+// OutboundClaimTTL is how long a claim on a first message holds: a start
+// that crashed after claiming is completed by a start this much later.
+const OutboundClaimTTL = 30 * time.Second
 
 // Errors of the conversation service.
 var (

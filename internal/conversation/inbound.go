@@ -163,6 +163,9 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 	at := m.At.UTC()
 	opened, err := s.Store.Open(ctx, OpenRequest{
 		Workspace: m.Workspace, ContactID: c.ID, UserID: sender.UserID, MessageID: m.MessageID, At: at,
+		// The timeline orders by processing, after the "created" entry of a
+		// contact the message created.
+		Logged: s.now().Add(2 * time.Millisecond),
 		Conversation: Conversation{
 			ID: ids.New(at), ContactID: c.ID, Channel: ch.ID, Status: Open,
 			StartedBy: StartedByContact, Actor: "channel:" + ch.ID, CreatedAt: at, LastMessageAt: at, Messages: 1,

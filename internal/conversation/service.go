@@ -212,7 +212,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if !ok {
 		return Started{}, errs.Validation([]errs.FieldError{errs.Field("channel", "channel_unknown")})
 	}
-	c, err := s.target(ctx, caller, req)
+	c, err := s.target(ctx, caller, req, ch)
 	if err != nil {
 		return Started{}, err
 	}
@@ -244,14 +244,20 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	conv := opened.Conversation
 	if conv.OutboundPending {
 		// Handed over at least once: a start that failed after the
-		// conversation was stored is completed by the next start.
+		// conversation was stored is completed by the next start. A claim
+		// keeps racing starts from handing it over twice.
+		claimed, err := s.Store.ClaimOutbound(ctx, caller.Workspace, c.ID, conv.ID, now)
+		if err != nil || !claimed {
+			return Started{Conversation: conv, Created: opened.Created}, err
+		}
 		m := Outbound{
-			ID: ids.New(now), Type: "conversation.started", Workspace: caller.Workspace,
+			ID: conv.ID, Type: "conversation.started", Workspace: caller.Workspace,
 			ConversationID: conv.ID, ContactID: c.ID, Channel: ch.ID, ChannelType: ch.Type, Provider: ch.Provider,
 			To: address(ch, c, connection(conns, ch.ID)), TeamID: conv.TeamID, Template: conv.Template,
 			Actor: conv.Actor, At: conv.CreatedAt,
 		}
 		if err := s.Outbound.PublishOutbound(ctx, m); err != nil {
+			_ = s.Store.ReleaseOutbound(ctx, caller.Workspace, c.ID, conv.ID) // else it expires by itself
 			return Started{}, err
 		}
 		if err := s.Store.OutboundSent(ctx, caller.Workspace, c.ID, conv.ID); err != nil {
@@ -278,7 +284,7 @@ func address(ch Channel, c *contact.Contact, conn *Connection) Address {
 
 // target returns the contact a start is for: by id, or by the number typed,
 // created when asked. Errors: NotFound, Invalid.
-func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartRequest) (*contact.Contact, error) {
+func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartRequest, ch Channel) (*contact.Contact, error) {
 	if req.ContactID != "" {
 		return s.People.Get(ctx, caller, req.ContactID)
 	}
@@ -299,6 +305,13 @@ func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartReq
 	}
 	if !req.CreateContact {
 		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "no_contact_with_phone")})
+	}
+	// Refuse before creating: a refused start must leave nothing behind.
+	if st := StateOf(ch, &contact.Contact{Profile: contact.Profile{Phone: n.E164}}, nil); st.State == Unavailable {
+		return nil, errs.Validation([]errs.FieldError{errs.Field("channel", st.Reason)})
+	}
+	if err := s.checkTemplate(ctx, caller.Workspace, ch, req.Template); err != nil {
+		return nil, err
 	}
 	doc := map[string]any{"phone": n.E164}
 	if req.Name != "" {

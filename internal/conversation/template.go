@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -75,9 +76,9 @@ func ParseTemplate(name string, doc map[string]any, now time.Time) (Template, []
 				t.Category = s
 			}
 		case "parameterCount":
-			n, ok := v.(float64)
+			n, ok := number(v)
 			if !ok || n != float64(int(n)) || n < 0 || n > MaxTemplateParameters {
-				problems = append(problems, errs.Field(k, "limit_invalid", "max", strconv.Itoa(MaxTemplateParameters)))
+				problems = append(problems, errs.Field(k, "parameter_count_invalid", "max", strconv.Itoa(MaxTemplateParameters)))
 				continue
 			}
 			count, hasCount = int(n), true
@@ -195,4 +196,16 @@ func parseTemplateUse(v any) (*TemplateUse, []errs.FieldError) {
 		problems = append(problems, errs.Field("template.name", "required"))
 	}
 	return use, problems
+}
+
+// number reads a JSON number, decoded as json.Number or float64.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	}
+	return 0, false
 }

@@ -461,7 +461,7 @@ func (s *Conversations) create(req conversation.OpenRequest, st openState) (conv
 		return conversation.Opened{}, nil, fmt.Errorf("marshal open guard: %w", err)
 	}
 	entry, err := s.put(entryItem(req.Workspace, req.ContactID, contact.Entry{
-		ID: ids.New(req.At), Event: "conversation", At: req.At, Actor: conv.Actor,
+		ID: ids.New(req.EntryTime()), Event: "conversation", At: req.At, Actor: conv.Actor,
 		Channel: conv.Channel, ConversationID: conv.ID, Action: "started",
 	}))
 	if err != nil {
@@ -531,8 +531,10 @@ func (s *Conversations) connectionWrites(req conversation.OpenRequest, st openSt
 	if err != nil {
 		return nil, fmt.Errorf("marshal connection: %w", err)
 	}
+	// A millisecond earlier (ids are ordered to the millisecond), so the
+	// connection sorts before the conversation it came with.
 	entry, err := s.put(entryItem(req.Workspace, req.ContactID, contact.Entry{
-		ID: ids.New(req.At.Add(-time.Microsecond)), Event: "channel", At: req.At, Actor: req.Conversation.Actor, Channel: channel, Action: "connected",
+		ID: ids.New(req.EntryTime().Add(-time.Millisecond)), Event: "channel", At: req.At, Actor: req.Conversation.Actor, Channel: channel, Action: "connected",
 	}))
 	if err != nil {
 		return nil, err
@@ -632,11 +634,46 @@ func (s *Conversations) CloseAll(ctx context.Context, ws, contactID, actor, reas
 	return closed, nil
 }
 
+// ClaimOutbound implements conversation.Store: one conditional UpdateItem.
+func (s *Conversations) ClaimOutbound(ctx context.Context, ws, contactID, conversationID string, at time.Time) (bool, error) {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Table, Key: key(contactPK(ws, contactID), conversationSK(conversationID)),
+		UpdateExpression:    aws.String("SET outboundClaimedAt = :now"),
+		ConditionExpression: aws.String("attribute_exists(outboundPending) AND (attribute_not_exists(outboundClaimedAt) OR outboundClaimedAt < :stale)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":   &types.AttributeValueMemberS{Value: formatTime(at)},
+			":stale": &types.AttributeValueMemberS{Value: formatTime(at.Add(-conversation.OutboundClaimTTL))},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim outbound message: %w", err)
+	}
+	return true, nil
+}
+
+// ReleaseOutbound implements conversation.Store.
+func (s *Conversations) ReleaseOutbound(ctx context.Context, ws, contactID, conversationID string) error {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Table, Key: key(contactPK(ws, contactID), conversationSK(conversationID)),
+		UpdateExpression:    aws.String("REMOVE outboundClaimedAt"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("release outbound claim: %w", err)
+	}
+	return nil
+}
+
 // OutboundSent implements conversation.Store.
 func (s *Conversations) OutboundSent(ctx context.Context, ws, contactID, conversationID string) error {
 	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.Table, Key: key(contactPK(ws, contactID), conversationSK(conversationID)),
-		UpdateExpression:    aws.String("REMOVE outboundPending"),
+		UpdateExpression:    aws.String("REMOVE outboundPending, outboundClaimedAt"),
 		ConditionExpression: aws.String("attribute_exists(PK)"),
 	})
 	var ccf *types.ConditionalCheckFailedException

@@ -51,6 +51,7 @@ func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit in
 		page.Entries = append(page.Entries, contact.Entry{
 			ID: entryID, Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
 			Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
+			MergeID: it.MergeID, Sources: it.Sources,
 		})
 	}
 	return page, nil

@@ -97,6 +97,7 @@ var catalog = map[string]message{
 	"template_name_invalid":         {"Must have only a-z, 0-9 and _ (at most 100).", "Deve ter apenas a-z, 0-9 e _ (no máximo 100)."},
 	"template_language_invalid":     {"Must be a language code such as pt_BR or en.", "Deve ser um código de idioma como pt_BR ou en."},
 	"template_placeholders_invalid": {"Placeholders must be {{1}} to {{n}}, none skipped.", "Os parâmetros devem ser {{1}} a {{n}}, sem pular nenhum."},
+	"parameter_count_invalid":       {"Must be a whole number from 0 to {max}.", "Deve ser um número inteiro de 0 a {max}."},
 	"parameter_count_mismatch":      {"The body has {count} parameters.", "O corpo tem {count} parâmetros."},
 	"sender_required":               {"A phone, an email or a channel user id is required.", "É necessário um telefone, um e-mail ou um id de usuário do canal."},
 	"options_required":              {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},

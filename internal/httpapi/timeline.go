@@ -36,12 +36,16 @@ type EntryJSON struct {
 	Channel        string `json:"channel,omitempty"`
 	ConversationID string `json:"conversationId,omitempty"`
 	Action         string `json:"action,omitempty"`
+
+	MergeID string   `json:"mergeId,omitempty"`
+	Sources []string `json:"sourceIds,omitempty"`
 }
 
 func entryView(e contact.Entry) EntryJSON {
 	return EntryJSON{
 		ID: e.ID, Type: e.Event, At: timestamp(e.At), Actor: opt(e.Actor), Fields: e.Fields, Text: e.Text,
 		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
+		MergeID: e.MergeID, Sources: e.Sources,
 	}
 }
 
