@@ -59,11 +59,17 @@ type Contact struct {
 	BlockedAt          time.Time
 	BlockedBy          string
 	ConversationStatus string
-	CreatedAt          time.Time
-	CreatedBy          string
-	UpdatedAt          time.Time
-	UpdatedBy          string
-	Version            int
+	// MergeLock is the id of the merge (or undo) running on the contact in
+	// steps; writes are refused meanwhile.
+	MergeLock string
+	// Merges are the ids of the merges the contact absorbed others in,
+	// until undone: deleting the contact deletes what they kept.
+	Merges    []string
+	CreatedAt time.Time
+	CreatedBy string
+	UpdatedAt time.Time
+	UpdatedBy string
+	Version   int
 }
 
 // MaxTagsPerContact bounds the tags on one contact (each is an index entry
@@ -92,6 +98,7 @@ func (c *Contact) PendingActions() []string {
 func (c *Contact) Clone() *Contact {
 	out := *c
 	out.TagIDs = append([]string(nil), c.TagIDs...)
+	out.Merges = append([]string(nil), c.Merges...)
 	out.Tags = append([]TagRef(nil), c.Tags...)
 	out.CustomFields = cloneMap(c.CustomFields)
 	return &out

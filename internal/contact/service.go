@@ -18,6 +18,11 @@ var (
 	ErrBusy            = errs.E(errs.Conflict, "concurrent_update")
 	ErrKeyReused       = errs.E(errs.Invalid, "idempotency_key_reused")
 	ErrForbidden       = errs.E(errs.Forbidden, "forbidden_role")
+	// ErrMerged is the NotFound of a contact merged into another; its
+	// "mergedInto" parameter names the contact it went to.
+	ErrMerged = errs.E(errs.NotFound, "contact_merged")
+	// ErrMerging refuses a write to a contact a merge or its undo holds.
+	ErrMerging = errs.E(errs.Conflict, "contact_merging")
 )
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.

@@ -42,6 +42,9 @@ type contactItem struct {
 	BlockedAt          string         `dynamodbav:"blockedAt,omitempty"`
 	BlockedBy          string         `dynamodbav:"blockedBy,omitempty"`
 	ConversationStatus string         `dynamodbav:"conversationStatus,omitempty"`
+	MergeLock          string         `dynamodbav:"mergeLock,omitempty"`
+	Merges             []string       `dynamodbav:"merges,omitempty,stringset"`
+	MergedInto         string         `dynamodbav:"mergedInto,omitempty"` // a merged contact's tombstone
 	CreatedAt          string         `dynamodbav:"createdAt"`
 	CreatedBy          string         `dynamodbav:"createdBy,omitempty"`
 	UpdatedAt          string         `dynamodbav:"updatedAt"`
@@ -71,8 +74,8 @@ func toContactItem(c *contact.Contact) contactItem {
 		Language: c.Language, OwnerID: c.OwnerID, TelegramID: c.TelegramID, AvatarURL: c.AvatarURL,
 		CustomFields: c.CustomFields, MainContactID: c.MainContactID,
 		Blocked: c.Blocked, BlockedAt: formatTime(c.BlockedAt), BlockedBy: c.BlockedBy,
-		ConversationStatus: c.ConversationStatus,
-		CreatedAt:          formatTime(c.CreatedAt), CreatedBy: c.CreatedBy,
+		ConversationStatus: c.ConversationStatus, MergeLock: c.MergeLock, Merges: c.Merges,
+		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy,
 		UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy,
 		Version: c.Version,
 	}
@@ -98,8 +101,8 @@ func (it contactItem) contact() *contact.Contact {
 		},
 		MainContactID: it.MainContactID,
 		Blocked:       it.Blocked, BlockedAt: parseTime(it.BlockedAt), BlockedBy: it.BlockedBy,
-		ConversationStatus: it.ConversationStatus,
-		CreatedAt:          parseTime(it.CreatedAt), CreatedBy: it.CreatedBy,
+		ConversationStatus: it.ConversationStatus, MergeLock: it.MergeLock, Merges: it.Merges,
+		CreatedAt: parseTime(it.CreatedAt), CreatedBy: it.CreatedBy,
 		UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
 		Version: it.Version,
 	}
@@ -119,6 +122,9 @@ func unmarshalContact(av map[string]types.AttributeValue) (*contact.Contact, err
 	var it contactItem
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return nil, fmt.Errorf("unmarshal contact: %w", err)
+	}
+	if it.MergedInto != "" {
+		return nil, contact.ErrMerged.With("mergedInto", it.MergedInto)
 	}
 	return it.contact(), nil
 }
@@ -162,4 +168,7 @@ type timelineItem struct {
 	Channel        string `dynamodbav:"channel,omitempty"`
 	ConversationID string `dynamodbav:"conversationId,omitempty"`
 	Action         string `dynamodbav:"action,omitempty"`
+
+	MergeID string   `dynamodbav:"mergeId,omitempty"` // for merged: the merge record
+	Sources []string `dynamodbav:"sources,omitempty"` // for merged: the contacts merged in
 }

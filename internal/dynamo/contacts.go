@@ -108,6 +108,9 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		if err != nil {
 			return nil, err
 		}
+		if old.MergeLock != "" {
+			return nil, contact.ErrMerging
+		}
 		if ifVersion > 0 && old.Version != ifVersion {
 			return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(old.Version))
 		}
@@ -222,6 +225,9 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	c, owned, err := s.collection(ctx, workspace, id)
 	if err != nil {
 		return err
+	}
+	if c.MergeLock != "" {
+		return contact.ErrMerging
 	}
 	if ifVersion > 0 && c.Version != ifVersion {
 		return contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))

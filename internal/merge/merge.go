@@ -1,0 +1,404 @@
+// Package merge merges duplicate contacts into one, reversibly: a merge
+// record keeps everything needed to undo it, and the merge history lists
+// them.
+package merge
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// MaxSources bounds the contacts merged into one target at a time.
+const MaxSources = 10
+
+// Statuses of a merge.
+const (
+	InProgress = "in_progress" // running as steps under a lock; resumable or undoable
+	Applied    = "applied"
+	Undoing    = "undoing"
+	Undone     = "undone"
+)
+
+// Record is one merge: what was merged into what, by whom, and its state.
+type Record struct {
+	ID        string
+	Workspace string
+	TargetID  string
+	SourceIDs []string
+	Fields    []string // the target's fields the merge changed
+	Status    string
+	Steps     bool // ran as steps (the contacts owned more than one transaction holds)
+	Moved     int  // items moved to the target (timeline, conversations, channels)
+	Actor     string
+	At        time.Time
+	UndoneBy  string
+	UndoneAt  time.Time
+}
+
+// Plan is a merge ready to be stored: the contacts as read, and the target
+// as it will be.
+type Plan struct {
+	ID      string
+	Target  *contact.Contact // as read (its version is checked when written)
+	Sources []*contact.Contact
+	Merged  *contact.Contact // the target after the merge
+	Fields  []string         // the fields Merged changed
+	Actor   string
+	At      time.Time
+}
+
+// Store applies and undoes merges.
+type Store interface {
+	// Merge applies p: in one transaction when everything fits, else in
+	// resumable steps under a lock on the contacts. Errors: NotFound,
+	// Conflict "contact_merging" (a contact is in another merge),
+	// Conflict "concurrent_update" (a contact changed since it was read).
+	Merge(ctx context.Context, p Plan) (Record, error)
+	// Resume finishes a merge a crash interrupted. Errors: NotFound.
+	Resume(ctx context.Context, workspace, id string) (Record, error)
+	// Undo restores every contact of the merge as it was, keeping what
+	// changed on the target since where that is safe. Errors: NotFound,
+	// Conflict "merge_undo_conflict" (fields changed since), Conflict
+	// "merge_already_undone", Conflict "contact_merging".
+	Undo(ctx context.Context, workspace, id, actor string, at time.Time) (Record, error)
+	// Record returns one merge. Errors: NotFound.
+	Record(ctx context.Context, workspace, id string) (Record, error)
+	// Records returns up to limit merges older than before ("" for the
+	// newest), newest first, and whether there are more.
+	Records(ctx context.Context, workspace, before string, limit int) ([]Record, bool, error)
+}
+
+// Errors of merging.
+var (
+	ErrNotFound       = errs.E(errs.NotFound, "merge_not_found")
+	ErrMerging        = errs.E(errs.Conflict, "contact_merging")
+	ErrUndoConflict   = errs.E(errs.Conflict, "merge_undo_conflict")
+	ErrAlreadyUndone  = errs.E(errs.Conflict, "merge_already_undone")
+	ErrTargetDeleted  = errs.E(errs.Conflict, "merge_target_deleted")
+	ErrTooLarge       = errs.E(errs.Invalid, "merge_too_large")
+	ErrTooManyTagsFor = errs.E(errs.Invalid, "merge_too_many_tags")
+)
+
+// Service merges contacts, undoes merges and lists them.
+type Service struct {
+	People *contact.Service
+	Store  Store
+	Now    func() time.Time // time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Request is a merge request: {sourceIds, fieldChoices?}.
+type Request struct {
+	SourceIDs []string
+	Choices   map[string]string // field → the id of the contact whose value wins
+}
+
+// ParseRequest reads {sourceIds, fieldChoices?} for the target id.
+func ParseRequest(targetID string, doc map[string]any) (Request, []errs.FieldError) {
+	var req Request
+	var problems []errs.FieldError
+	for k := range doc {
+		if k != "sourceIds" && k != "fieldChoices" {
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	list, ok := doc["sourceIds"].([]any)
+	switch {
+	case doc["sourceIds"] == nil:
+		problems = append(problems, errs.Field("sourceIds", "required"))
+	case !ok:
+		problems = append(problems, errs.Field("sourceIds", "invalid_type", "type", "array of ids"))
+	case len(list) == 0:
+		problems = append(problems, errs.Field("sourceIds", "required"))
+	case len(list) > MaxSources:
+		problems = append(problems, errs.Field("sourceIds", "too_many", "max", strconv.Itoa(MaxSources)))
+	}
+	seen := map[string]bool{}
+	for i, v := range list {
+		path := "sourceIds[" + strconv.Itoa(i) + "]"
+		id, ok := v.(string)
+		switch {
+		case !ok || !ids.Valid(id):
+			problems = append(problems, errs.Field(path, "id_invalid"))
+		case id == targetID:
+			problems = append(problems, errs.Field(path, "merge_into_itself"))
+		case seen[id]:
+			problems = append(problems, errs.Field(path, "duplicate", "value", id))
+		default:
+			seen[id] = true
+			req.SourceIDs = append(req.SourceIDs, id)
+		}
+	}
+	if v, present := doc["fieldChoices"]; present && v != nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			problems = append(problems, errs.Field("fieldChoices", "invalid_type", "type", "object"))
+		}
+		req.Choices = map[string]string{}
+		for field, who := range m {
+			path := "fieldChoices." + field
+			id, ok := who.(string)
+			switch {
+			case !choosable(field):
+				problems = append(problems, errs.Field(path, "unknown_field"))
+			case !ok || (id != targetID && !seen[id]):
+				problems = append(problems, errs.Field(path, "merge_choice_invalid"))
+			default:
+				req.Choices[field] = id
+			}
+		}
+	}
+	return req, problems
+}
+
+// textFields are the profile fields a merge fills or chooses, each one
+// value; "name" carries firstName and lastName with it.
+var textFields = []string{"name", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl"}
+
+func choosable(field string) bool {
+	if key, ok := strings.CutPrefix(field, "customFields."); ok {
+		return key != ""
+	}
+	for _, f := range textFields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// field returns a pointer to the value of a text field.
+func field(p *contact.Profile, name string) *string {
+	switch name {
+	case "name":
+		return &p.Name
+	case "phone":
+		return &p.Phone
+	case "email":
+		return &p.Email
+	case "taxId":
+		return &p.TaxID
+	case "birthDate":
+		return &p.BirthDate
+	case "company":
+		return &p.Company
+	case "country":
+		return &p.Country
+	case "language":
+		return &p.Language
+	case "ownerId":
+		return &p.OwnerID
+	case "telegramId":
+		return &p.TelegramID
+	case "avatarUrl":
+		return &p.AvatarURL
+	}
+	panic("merge: unknown field " + name)
+}
+
+// Resolve computes the target after merging sources into it: a field
+// follows its choice, else the target keeps its value, else the first
+// source (oldest first) that has one fills it. Tags are united, custom
+// fields resolved key by key. It returns the fields that changed.
+// Errors: Invalid "merge_too_many_tags".
+func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[string]string) (*contact.Contact, []string, error) {
+	byID := map[string]*contact.Contact{target.ID: target}
+	ordered := append([]*contact.Contact(nil), sources...)
+	sort.Slice(ordered, func(i, j int) bool { return ordered[i].ID < ordered[j].ID }) // ids are time-ordered: oldest first
+	for _, c := range sources {
+		byID[c.ID] = c
+	}
+	merged := target.Clone()
+	var changed []string
+	for _, f := range textFields {
+		from := ""
+		if who, ok := choices[f]; ok {
+			from = who
+		} else if *field(&merged.Profile, f) == "" {
+			for _, c := range ordered {
+				if *field(&c.Profile, f) != "" {
+					from = c.ID
+					break
+				}
+			}
+		}
+		if from == "" || from == target.ID {
+			continue
+		}
+		src := byID[from]
+		switch f {
+		case "name":
+			merged.Name, merged.FirstName, merged.LastName = src.Name, src.FirstName, src.LastName
+		case "country":
+			merged.Country, merged.CountryManual = src.Country, src.CountryManual
+		default:
+			*field(&merged.Profile, f) = *field(&src.Profile, f)
+		}
+	}
+	// Custom fields, key by key.
+	keys := map[string]bool{}
+	for _, c := range append([]*contact.Contact{target}, ordered...) {
+		for k := range c.CustomFields {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		from := ""
+		if who, ok := choices["customFields."+k]; ok {
+			from = who
+		} else if _, has := merged.CustomFields[k]; !has {
+			for _, c := range ordered {
+				if _, ok := c.CustomFields[k]; ok {
+					from = c.ID
+					break
+				}
+			}
+		}
+		if from == "" || from == target.ID {
+			continue
+		}
+		v, ok := byID[from].CustomFields[k]
+		if merged.CustomFields == nil {
+			merged.CustomFields = map[string]any{}
+		}
+		if ok {
+			merged.CustomFields[k] = v
+		} else {
+			delete(merged.CustomFields, k)
+		}
+	}
+	for _, c := range ordered {
+		for _, t := range c.TagIDs {
+			if !merged.HasTag(t) {
+				merged.TagIDs = append(merged.TagIDs, t)
+			}
+		}
+		if c.ConversationStatus == "open" {
+			merged.ConversationStatus = "open"
+		}
+	}
+	if len(merged.TagIDs) > contact.MaxTagsPerContact {
+		return nil, nil, errs.Validation([]errs.FieldError{errs.Field("sourceIds", "merge_too_many_tags", "max", strconv.Itoa(contact.MaxTagsPerContact))})
+	}
+	before, after := target.Profile.Document(), merged.Profile.Document()
+	for _, f := range append(append([]string{}, textFields...), "firstName", "lastName", "customFields") {
+		if !equal(before[f], after[f]) {
+			changed = append(changed, f)
+		}
+	}
+	if len(merged.TagIDs) != len(target.TagIDs) {
+		changed = append(changed, "tags")
+	}
+	sort.Strings(changed)
+	return merged, changed, nil
+}
+
+func equal(a, b any) bool {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok || bok {
+		if len(am) != len(bm) {
+			return false
+		}
+		for k, v := range am {
+			if w, ok := bm[k]; !ok || !equalValue(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return equalValue(a, b)
+}
+
+func equalValue(a, b any) bool {
+	as, aok := a.([]any)
+	bs, bok := b.([]any)
+	if aok || bok {
+		if len(as) != len(bs) {
+			return false
+		}
+		for i := range as {
+			if as[i] != bs[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+// Merge merges the request's sources into the contact targetID and returns
+// the merge record. Errors: NotFound, Invalid, Conflict.
+func (s *Service) Merge(ctx context.Context, caller tenant.Caller, targetID string, doc map[string]any) (Record, error) {
+	req, problems := ParseRequest(targetID, doc)
+	if len(problems) > 0 {
+		return Record{}, errs.Validation(problems)
+	}
+	target, err := s.People.Get(ctx, caller, targetID)
+	if err != nil {
+		return Record{}, err
+	}
+	var sources []*contact.Contact
+	for i, id := range req.SourceIDs {
+		c, err := s.People.Get(ctx, caller, id)
+		if contact.IsNotFound(err) {
+			return Record{}, errs.Validation([]errs.FieldError{errs.Field("sourceIds["+strconv.Itoa(i)+"]", "main_contact_unknown")})
+		}
+		if err != nil {
+			return Record{}, err
+		}
+		linked, err := s.People.Contacts.Linked(ctx, caller.Workspace, id, 1)
+		if err != nil {
+			return Record{}, err
+		}
+		if len(linked) > 0 {
+			return Record{}, errs.Validation([]errs.FieldError{errs.Field("sourceIds["+strconv.Itoa(i)+"]", "merge_source_is_main")})
+		}
+		sources = append(sources, c)
+	}
+	merged, changed, err := Resolve(target, sources, req.Choices)
+	if err != nil {
+		return Record{}, err
+	}
+	now := s.now()
+	merged.UpdatedAt, merged.UpdatedBy = now, caller.Subject
+	return s.Store.Merge(ctx, Plan{ID: ids.New(now), Target: target, Sources: sources, Merged: merged, Fields: changed, Actor: caller.Subject, At: now})
+}
+
+// Undo undoes a merge. Errors: NotFound, Conflict.
+func (s *Service) Undo(ctx context.Context, caller tenant.Caller, id string) (Record, error) {
+	if !ids.Valid(id) {
+		return Record{}, ErrNotFound
+	}
+	rec, err := s.Store.Record(ctx, caller.Workspace, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if _, err := s.People.Get(ctx, caller, rec.TargetID); err != nil && !contact.IsNotFound(err) {
+		return Record{}, err
+	}
+	return s.Store.Undo(ctx, caller.Workspace, id, caller.Subject, s.now())
+}
+
+// History lists the workspace's merges, newest first; owners and managers
+// only. Errors: Forbidden.
+func (s *Service) History(ctx context.Context, caller tenant.Caller, before string, limit int) ([]Record, bool, error) {
+	if !caller.IsManager() {
+		return nil, false, contact.ErrForbidden
+	}
+	return s.Store.Records(ctx, caller.Workspace, before, limit)
+}
