@@ -41,8 +41,9 @@ type TimelinePage struct {
 // TimelineStore reads and appends timeline entries.
 type TimelineStore interface {
 	// Timeline returns up to limit entries of the contact older than the
-	// entry id before ("" for the newest). It does not check the contact exists.
-	Timeline(ctx context.Context, workspace, contactID, before string, limit int) (TimelinePage, error)
+	// entry id before ("" for the newest), leaving out the items a merge
+	// running in steps (id hide) is moving. It does not check the contact exists.
+	Timeline(ctx context.Context, workspace, contactID, before string, limit int, hide string) (TimelinePage, error)
 	// AddEntry appends e to the contact's timeline on condition that the
 	// contact exists. Errors: NotFound.
 	AddEntry(ctx context.Context, workspace, contactID string, e Entry) error
@@ -51,10 +52,11 @@ type TimelineStore interface {
 // Timeline returns a page of the contact's timeline, newest first. Errors:
 // NotFound.
 func (s *Service) Timeline(ctx context.Context, caller tenant.Caller, store TimelineStore, id, before string, limit int) (TimelinePage, error) {
-	if _, err := s.Get(ctx, caller, id); err != nil {
+	c, err := s.Get(ctx, caller, id)
+	if err != nil {
 		return TimelinePage{}, err
 	}
-	return store.Timeline(ctx, caller.Workspace, id, before, limit)
+	return store.Timeline(ctx, caller.Workspace, id, before, limit, c.MergeLock)
 }
 
 // AddNote appends a comment {text} to the contact's timeline. Errors:

@@ -90,7 +90,8 @@ type Store interface {
 	SaveChannels(ctx context.Context, workspace string, ifVersion int, cs Channels) (Channels, error)
 
 	// Connections returns the contact's channel connections.
-	Connections(ctx context.Context, workspace, contactID string) ([]Connection, error)
+	// Items a merge running in steps (id hide) is moving are left out.
+	Connections(ctx context.Context, workspace, contactID, hide string) ([]Connection, error)
 	// Disconnect removes the contact's connection to the channel and adds a
 	// "channel" timeline entry. Errors: NotFound (not connected).
 	Disconnect(ctx context.Context, workspace, contactID, channel, actor string, at time.Time) error
@@ -114,7 +115,8 @@ type Store interface {
 	OutboundSent(ctx context.Context, workspace, contactID, conversationID string) error
 	// Conversations returns up to limit conversations older than before ("":
 	// the newest). It does not check the contact exists.
-	Conversations(ctx context.Context, workspace, contactID, before string, limit int) (Page, error)
+	// Items a merge running in steps (id hide) is moving are left out.
+	Conversations(ctx context.Context, workspace, contactID, before string, limit int, hide string) (Page, error)
 
 	// FindContact returns the id of the contact the sender is, by channel
 	// user id, phone identity or email (oldest first), or "" when none is.

@@ -38,7 +38,7 @@ func (s *Service) Channels(ctx context.Context, caller tenant.Caller, contactID 
 	if err != nil {
 		return nil, err
 	}
-	conns, err := s.Store.Connections(ctx, caller.Workspace, c.ID)
+	conns, err := s.Store.Connections(ctx, caller.Workspace, c.ID, c.MergeLock)
 	if err != nil {
 		return nil, err
 	}
@@ -111,10 +111,11 @@ func (s *Service) PutTemplate(ctx context.Context, caller tenant.Caller, name st
 // Conversations returns a page of the contact's conversations, newest first.
 // Errors: NotFound.
 func (s *Service) Conversations(ctx context.Context, caller tenant.Caller, contactID, before string, limit int) (Page, error) {
-	if _, err := s.People.Get(ctx, caller, contactID); err != nil {
+	c, err := s.People.Get(ctx, caller, contactID)
+	if err != nil {
 		return Page{}, err
 	}
-	return s.Store.Conversations(ctx, caller.Workspace, contactID, before, limit)
+	return s.Store.Conversations(ctx, caller.Workspace, contactID, before, limit, c.MergeLock)
 }
 
 // StartRequest is a request to start a conversation.
@@ -219,7 +220,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if c.Blocked {
 		return Started{}, ErrBlocked
 	}
-	conns, err := s.Store.Connections(ctx, caller.Workspace, c.ID)
+	conns, err := s.Store.Connections(ctx, caller.Workspace, c.ID, c.MergeLock)
 	if err != nil {
 		return Started{}, err
 	}

@@ -209,13 +209,16 @@ func (s *Conversations) SaveChannels(ctx context.Context, ws string, ifVersion i
 }
 
 // Connections implements conversation.Store: one Query of the contact's partition.
-func (s *Conversations) Connections(ctx context.Context, ws, contactID string) ([]conversation.Connection, error) {
+func (s *Conversations) Connections(ctx context.Context, ws, contactID, hide string) ([]conversation.Connection, error) {
 	items, err := s.queryPrefix(ctx, contactPK(ws, contactID), "CH#", true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read channels of %s: %w", contactID, err)
 	}
 	out := []conversation.Connection{}
 	for _, av := range items {
+		if hide != "" && str(av, attrMergeID) == hide {
+			continue
+		}
 		var it connectionItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return nil, fmt.Errorf("unmarshal connection: %w", err)
@@ -229,8 +232,8 @@ func (it connectionItem) connection() conversation.Connection {
 	return conversation.Connection{Channel: it.Channel, ConnectedAt: parseTime(it.ConnectedAt), UserID: it.UserID, LastMessageAt: parseTime(it.LastMessageAt)}
 }
 
-// queryPrefix reads the items of pk whose SK starts with prefix, strongly
-// consistent when asked, newest last; limit 0 reads them all.
+// queryPrefix reads the items of pk whose SK starts with prefix ("" for
+// all), strongly consistent when asked, in key order; limit 0 reads them all.
 func (s *Conversations) queryPrefix(ctx context.Context, pk, prefix string, consistent bool, limit int32) ([]map[string]types.AttributeValue, error) {
 	in := &dynamodb.QueryInput{
 		TableName: &s.Table, ConsistentRead: aws.Bool(consistent),
@@ -240,6 +243,11 @@ func (s *Conversations) queryPrefix(ctx context.Context, pk, prefix string, cons
 			":lo": &types.AttributeValueMemberS{Value: prefix},
 			":hi": &types.AttributeValueMemberS{Value: prefix + "\U0010FFFF"},
 		},
+	}
+	if prefix == "" {
+		in.KeyConditionExpression = aws.String("PK = :pk")
+		delete(in.ExpressionAttributeValues, ":lo")
+		delete(in.ExpressionAttributeValues, ":hi")
 	}
 	if limit > 0 {
 		in.Limit = aws.Int32(limit)
@@ -372,6 +380,9 @@ func (s *Conversations) Open(ctx context.Context, req conversation.OpenRequest) 
 		if st.contact.Blocked {
 			return conversation.Opened{}, conversation.ErrBlocked
 		}
+		if st.contact.MergeLock != "" {
+			return conversation.Opened{}, contact.ErrMerging
+		}
 		var opened conversation.Opened
 		var writes []types.TransactWriteItem
 		if st.guard != nil {
@@ -478,7 +489,7 @@ func (s *Conversations) create(req conversation.OpenRequest, st openState) (conv
 		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
 			TableName: &s.Table, Key: key(pk, contactSK),
 			UpdateExpression:    aws.String("SET conversationStatus = :open, version = version + :one"),
-			ConditionExpression: aws.String("version = :v AND attribute_not_exists(blocked)"),
+			ConditionExpression: aws.String("version = :v AND attribute_not_exists(blocked) AND attribute_not_exists(mergeLock)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":open": &types.AttributeValueMemberS{Value: conversation.Open},
 				":one":  &types.AttributeValueMemberN{Value: "1"},
@@ -548,7 +559,7 @@ func (s *Conversations) connectionWrites(req conversation.OpenRequest, st openSt
 func notBlocked(table, pk string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: &table, Key: key(pk, contactSK),
-		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(blocked)"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(blocked) AND attribute_not_exists(mergeLock) AND attribute_not_exists(mergedInto)"),
 	}}
 }
 
@@ -687,12 +698,12 @@ func (s *Conversations) OutboundSent(ctx context.Context, ws, contactID, convers
 }
 
 // Conversations implements conversation.Store: one Query, newest first.
-func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before string, limit int) (conversation.Page, error) {
+func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before string, limit int, hide string) (conversation.Page, error) {
 	upper, want := "CONV#\U0010FFFF", limit+1
 	if before != "" {
 		upper, want = conversationSK(before), limit+2
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+	items, err := queryNewest(ctx, s.Client, &dynamodb.QueryInput{
 		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(want)),
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -700,12 +711,12 @@ func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before
 			":lo": &types.AttributeValueMemberS{Value: "CONV#"},
 			":hi": &types.AttributeValueMemberS{Value: upper},
 		},
-	})
+	}, want, hide)
 	if err != nil {
 		return conversation.Page{}, fmt.Errorf("read conversations of %s: %w", contactID, err)
 	}
 	var page conversation.Page
-	for _, av := range out.Items {
+	for _, av := range items {
 		var it conversationItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return page, fmt.Errorf("unmarshal conversation: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/merge"
 )
@@ -49,8 +50,8 @@ type Merges struct {
 
 var _ merge.Store = (*Merges)(nil)
 
-func mergesPK(ws string) string   { return workspacePrefix(ws) + "MERGES" }
-func mergeSK(id string) string    { return "M#" + id }
+func mergesPK(ws string) string { return workspacePrefix(ws) + "MERGES" }
+func mergeSK(id string) string  { return "M#" + id }
 func asideSK(mergeID, source, sk string) string {
 	return "MERGED#" + mergeID + "#" + source + "#" + sk
 }
@@ -66,7 +67,7 @@ const (
 
 // Markers on moved items.
 const (
-	attrMergeID    = "mergeId"
+	attrMergeID    = "movedBy"
 	attrMergedFrom = "mergedFrom"
 	attrOrigSK     = "origSK"
 )
@@ -96,9 +97,10 @@ type mergeRecordItem struct {
 // mergeRecord is a record with its snapshots.
 type mergeRecord struct {
 	mergeRecordItem
-	before map[string]map[string]types.AttributeValue // contact id → its item before the merge
-	after  map[string]types.AttributeValue            // the target as the merge wrote it
-	undo   map[string]types.AttributeValue            // the target as an undo in steps writes it
+	before   map[string]map[string]types.AttributeValue // contact id → its item before the merge
+	after    map[string]types.AttributeValue            // the target as the merge wrote it
+	undo     map[string]types.AttributeValue            // the target as an undo in steps writes it
+	undoFrom map[string]types.AttributeValue            // the target as that undo found it
 }
 
 func (r mergeRecord) record(ws string) merge.Record {
@@ -122,6 +124,7 @@ func (r mergeRecord) marshal() (map[string]types.AttributeValue, error) {
 	av["after"] = &types.AttributeValueMemberM{Value: r.after}
 	if r.undo != nil {
 		av["undo"] = &types.AttributeValueMemberM{Value: r.undo}
+		av["undoFrom"] = &types.AttributeValueMemberM{Value: r.undoFrom}
 	}
 	return av, nil
 }
@@ -144,6 +147,9 @@ func unmarshalMergeRecord(av map[string]types.AttributeValue) (mergeRecord, erro
 	}
 	if m, ok := av["undo"].(*types.AttributeValueMemberM); ok {
 		r.undo = m.Value
+	}
+	if m, ok := av["undoFrom"].(*types.AttributeValueMemberM); ok {
+		r.undoFrom = m.Value
 	}
 	return r, nil
 }
@@ -670,9 +676,9 @@ func (s *Merges) Records(ctx context.Context, ws, before string, limit int) ([]m
 	}
 	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit + 2)),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ProjectionExpression:   aws.String("PK, SK, id, targetId, sourceIds, fields, #s, step, steps, moved, actor, #at, undoneBy, undoneAt"),
-		ExpressionAttributeNames: map[string]string{"#s": "status", "#at": "at"},
+		KeyConditionExpression:   aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
+		ProjectionExpression:     aws.String(projection(summaryAttrs)),
+		ExpressionAttributeNames: names(summaryAttrs),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: mergesPK(ws)},
 			":lo": &types.AttributeValueMemberS{Value: "M#"},
@@ -739,7 +745,509 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var _ = time.Now
 
-// Undo implements merge.Store.
+// Steps of an undo in steps.
+const (
+	undoLocked   = "locked"
+	undoRestored = "restored"
+	undoCleared  = "cleared"
+	undoApplied  = "applied"
+)
+
+// Undo implements merge.Store. A merge that never applied is rolled back; an
+// applied one is undone: the sources' items go back to them, the sources
+// come back as they were, and the target loses what the merge changed. When
+// the target is still as the merge left it, it comes back exactly as it
+// was; when it changed since, those changes stay unless they touch a field
+// the merge set (then a 409 names the fields).
 func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (merge.Record, error) {
-	return merge.Record{}, errors.New("not yet")
+	rec, err := s.read(ctx, ws, id)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	switch rec.Status {
+	case merge.Undone:
+		return merge.Record{}, merge.ErrAlreadyUndone
+	case merge.InProgress:
+		return s.rollback(ctx, ws, rec, actor, at)
+	case merge.Undoing:
+		return s.finishUndo(ctx, ws, rec, actor, at)
+	}
+	if rec.before == nil {
+		return merge.Record{}, merge.ErrTargetDeleted // purged with its target
+	}
+	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return merge.Record{}, fmt.Errorf("read target of merge %s: %w", id, err)
+	}
+	if got.Item == nil {
+		return merge.Record{}, merge.ErrTargetDeleted
+	}
+	cur, err := unmarshalContact(got.Item)
+	if e := errs.As(err); err != nil && e.Code == contact.ErrMerged.Code {
+		return merge.Record{}, merge.ErrUndoConflict.With("fields", "the contact was merged into another since")
+	}
+	if err != nil {
+		return merge.Record{}, err
+	}
+	if cur.MergeLock != "" {
+		return merge.Record{}, merge.ErrMerging
+	}
+	restored, raw, err := rec.restoredTarget(cur, got.Item)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	rec.undo, rec.undoFrom = raw, got.Item
+	rec.UndoneBy, rec.UndoneAt = actor, formatTime(at)
+	copies, err := s.copies(ctx, ws, rec)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	_, sources, err := rec.contacts()
+	if err != nil {
+		return merge.Record{}, err
+	}
+	final, err := s.undoWrites(rec, cur, restored, raw, sources, false)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	back := s.restoreWrites(ws, copies)
+	if len(final)+len(back)+1 <= maxTransactItems {
+		rec.Status, rec.UndoStep = merge.Undone, undoApplied
+		meta, err := rec.marshal()
+		if err != nil {
+			return merge.Record{}, err
+		}
+		writes := append(final, back...)
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.Table, Item: meta, ConditionExpression: aws.String("#s = :applied"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":applied": &types.AttributeValueMemberS{Value: merge.Applied}},
+		}})
+		if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+			if isRace(err) {
+				return merge.Record{}, contact.ErrBusy.Wrap(err)
+			}
+			return merge.Record{}, fmt.Errorf("undo merge %s: %w", id, err)
+		}
+		return rec.record(ws), nil
+	}
+	// In steps: lock the target first (its moved items are hidden from then on).
+	rec.Status, rec.UndoStep = merge.Undoing, undoLocked
+	meta, err := rec.marshal()
+	if err != nil {
+		return merge.Record{}, err
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK),
+			UpdateExpression:    aws.String("SET mergeLock = :m"),
+			ConditionExpression: aws.String("version = :v AND attribute_not_exists(mergeLock)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":m": &types.AttributeValueMemberS{Value: id}, ":v": &types.AttributeValueMemberN{Value: fmt.Sprint(cur.Version)},
+			},
+		}},
+		{Put: &types.Put{
+			TableName: &s.Table, Item: meta, ConditionExpression: aws.String("#s = :applied"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":applied": &types.AttributeValueMemberS{Value: merge.Applied}},
+		}},
+	}})
+	if err != nil {
+		if isRace(err) {
+			return merge.Record{}, contact.ErrBusy.Wrap(err)
+		}
+		return merge.Record{}, fmt.Errorf("undo merge %s: lock: %w", id, err)
+	}
+	if err := s.after("undo:" + undoLocked); err != nil {
+		return merge.Record{}, err
+	}
+	return s.finishUndo(ctx, ws, rec, actor, at)
+}
+
+// restoredTarget is the target an undo writes: as it was before the merge
+// when nothing changed since, else as it is without what the merge set.
+// Errors: Conflict "merge_undo_conflict" naming the fields changed since.
+func (r mergeRecord) restoredTarget(cur *contact.Contact, curRaw map[string]types.AttributeValue) (*contact.Contact, map[string]types.AttributeValue, error) {
+	before, err := unmarshalContact(r.before[r.TargetID])
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err := unmarshalContact(r.after)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur.Version == after.Version {
+		return before, r.before[r.TargetID], nil
+	}
+	curDoc, afterDoc := cur.Profile.Document(), after.Profile.Document()
+	var conflicts []string
+	for _, f := range r.Fields {
+		if f == "tags" {
+			continue
+		}
+		if !sameValue(curDoc[f], afterDoc[f]) {
+			conflicts = append(conflicts, f)
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, nil, merge.ErrUndoConflict.With("fields", strings.Join(conflicts, ", "))
+	}
+	restored := cur.Clone()
+	for _, f := range r.Fields {
+		copyField(&restored.Profile, &before.Profile, f)
+	}
+	var tags []string
+	for _, t := range cur.TagIDs {
+		if before.HasTag(t) || !after.HasTag(t) {
+			tags = append(tags, t) // the merge did not add it
+		}
+	}
+	restored.TagIDs = tags
+	var merges []string
+	for _, m := range cur.Merges {
+		if m != r.ID {
+			merges = append(merges, m)
+		}
+	}
+	restored.Merges = merges
+	restored.Version = cur.Version + 1
+	raw, err := marshalContact(restored)
+	return restored, raw, err
+}
+
+func sameValue(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+// copyField sets a profile field of dst to its value in src.
+func copyField(dst, src *contact.Profile, f string) {
+	switch f {
+	case "name", "firstName", "lastName":
+		dst.Name, dst.FirstName, dst.LastName = src.Name, src.FirstName, src.LastName
+	case "phone":
+		dst.Phone = src.Phone
+	case "email":
+		dst.Email = src.Email
+	case "taxId":
+		dst.TaxID = src.TaxID
+	case "birthDate":
+		dst.BirthDate = src.BirthDate
+	case "company":
+		dst.Company = src.Company
+	case "country":
+		dst.Country, dst.CountryManual = src.Country, src.CountryManual
+	case "language":
+		dst.Language = src.Language
+	case "ownerId":
+		dst.OwnerID = src.OwnerID
+	case "telegramId":
+		dst.TelegramID = src.TelegramID
+	case "avatarUrl":
+		dst.AvatarURL = src.AvatarURL
+	case "customFields":
+		dst.CustomFields = src.CustomFields
+	}
+}
+
+// copies returns the items the merge put on the target (its copies and the
+// items it kept aside).
+func (s *Merges) copies(ctx context.Context, ws string, rec mergeRecord) ([]map[string]types.AttributeValue, error) {
+	items, err := s.query(ctx, contactPK(ws, rec.TargetID), "")
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]types.AttributeValue
+	for _, it := range items {
+		if str(it, attrMergeID) == rec.ID {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// original returns the source item a copy was made from, or nil for a copy
+// whose original is kept aside.
+func original(ws string, copy map[string]types.AttributeValue, aside map[string]bool) map[string]types.AttributeValue {
+	src, sk := str(copy, attrMergedFrom), str(copy, attrSK)
+	if orig := str(copy, attrOrigSK); orig != "" {
+		sk = orig
+	} else if aside[src+"#"+sk] {
+		return nil
+	}
+	out := clone(copy)
+	delete(out, attrMergeID)
+	delete(out, attrMergedFrom)
+	delete(out, attrOrigSK)
+	out[attrPK] = &types.AttributeValueMemberS{Value: contactPK(ws, src)}
+	out[attrSK] = &types.AttributeValueMemberS{Value: sk}
+	return out
+}
+
+// restoreWrites puts each copy's original back in its source, deletes the
+// copy, and points channel users back to the source.
+func (s *Merges) restoreWrites(ws string, copies []map[string]types.AttributeValue) []types.TransactWriteItem {
+	aside := asideSet(copies)
+	var out []types.TransactWriteItem
+	for _, cp := range copies {
+		if orig := original(ws, cp, aside); orig != nil {
+			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: orig}})
+			if l := str(orig, "lookupPK"); l != "" {
+				out = append(out, s.pointLookup(l, str(cp, attrMergedFrom)))
+			}
+		}
+		out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: keyOf(cp)}})
+	}
+	return out
+}
+
+func asideSet(copies []map[string]types.AttributeValue) map[string]bool {
+	out := map[string]bool{}
+	for _, cp := range copies {
+		if orig := str(cp, attrOrigSK); orig != "" {
+			out[str(cp, attrMergedFrom)+"#"+orig] = true
+		}
+	}
+	return out
+}
+
+// undoWrites is the transaction that makes an undo visible: the target
+// restored, the sources back from their tombstones with their lookups (and
+// index entries unless relisted later), the merged entry gone, the record.
+func (s *Merges) undoWrites(rec mergeRecord, cur, restored *contact.Contact, restoredRaw map[string]types.AttributeValue, sources []*contact.Contact, locked bool) ([]types.TransactWriteItem, error) {
+	ws := cur.Workspace
+	cond, vals := aws.String("version = :v AND attribute_not_exists(mergeLock)"), map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(cur.Version)}}
+	if locked {
+		cond, vals = aws.String("mergeLock = :m"), map[string]types.AttributeValue{":m": &types.AttributeValueMemberS{Value: rec.ID}}
+	}
+	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Table, Item: restoredRaw, ConditionExpression: cond, ExpressionAttributeValues: vals}}}
+	lw, err := lookupWrites(s.Table, cur, restored)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, lw...)
+	index, err := indexWrites(s.Table, cur, restored)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, index...)
+	writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), timelineSK(rec.EntryID))}})
+	for _, src := range sources {
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.Table, Item: rec.before[src.ID],
+			ConditionExpression:       aws.String("mergedInto = :t AND mergeId = :m"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberS{Value: rec.TargetID}, ":m": &types.AttributeValueMemberS{Value: rec.ID}},
+		}})
+		lw, err := lookupWrites(s.Table, &contact.Contact{Workspace: ws, ID: src.ID}, src)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, lw...)
+		if !locked {
+			for _, r := range indexRows(src) {
+				av, err := attributevalue.MarshalMap(r)
+				if err != nil {
+					return nil, fmt.Errorf("marshal index entry: %w", err)
+				}
+				writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}})
+			}
+		}
+	}
+	return writes, nil
+}
+
+// finishUndo runs the remaining steps of an undo in steps.
+func (s *Merges) finishUndo(ctx context.Context, ws string, rec mergeRecord, actor string, at time.Time) (merge.Record, error) {
+	id := rec.ID
+	cur, err := unmarshalContact(rec.undoFrom)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	restored, err := unmarshalContact(rec.undo)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	_, sources, err := rec.contacts()
+	if err != nil {
+		return merge.Record{}, err
+	}
+	for rec.UndoStep != "" {
+		switch rec.UndoStep {
+		case undoLocked:
+			copies, err := s.copies(ctx, ws, rec)
+			if err != nil {
+				return merge.Record{}, err
+			}
+			aside := asideSet(copies)
+			var puts []types.WriteRequest
+			for _, cp := range copies {
+				if orig := original(ws, cp, aside); orig != nil {
+					puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: orig}})
+				}
+			}
+			if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: restore items: %w", id, err)
+			}
+			for _, cp := range copies {
+				if orig := original(ws, cp, aside); orig != nil && str(orig, "lookupPK") != "" {
+					if err := s.point(ctx, str(orig, "lookupPK"), str(cp, attrMergedFrom)); err != nil {
+						return merge.Record{}, err
+					}
+				}
+			}
+			rec.UndoStep = undoRestored
+		case undoRestored:
+			copies, err := s.copies(ctx, ws, rec)
+			if err != nil {
+				return merge.Record{}, err
+			}
+			var keys []map[string]types.AttributeValue
+			for _, cp := range copies {
+				keys = append(keys, keyOf(cp))
+			}
+			if err := batchDelete(ctx, s.Client, s.Table, keys); err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: clear copies: %w", id, err)
+			}
+			rec.UndoStep = undoCleared
+		case undoCleared:
+			writes, err := s.undoWrites(rec, cur, restored, rec.undo, sources, true)
+			if err != nil {
+				return merge.Record{}, err
+			}
+			writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+				TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)),
+				UpdateExpression:          aws.String("SET undoStep = :next"),
+				ConditionExpression:       aws.String("undoStep = :cur"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":next": &types.AttributeValueMemberS{Value: undoApplied}, ":cur": &types.AttributeValueMemberS{Value: undoCleared}},
+			}})
+			if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: apply: %w", id, err)
+			}
+			rec.UndoStep = undoApplied
+			if err := s.after("undo:" + rec.UndoStep); err != nil {
+				return merge.Record{}, err
+			}
+			continue
+		case undoApplied:
+			var puts []types.WriteRequest
+			for _, src := range sources {
+				for _, r := range indexRows(src) {
+					av, err := attributevalue.MarshalMap(r)
+					if err != nil {
+						return merge.Record{}, fmt.Errorf("marshal index entry: %w", err)
+					}
+					puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+				}
+			}
+			if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: relist sources: %w", id, err)
+			}
+			_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)),
+				UpdateExpression:          aws.String("SET #s = :undone REMOVE undoStep"),
+				ExpressionAttributeNames:  map[string]string{"#s": "status"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":undone": &types.AttributeValueMemberS{Value: merge.Undone}},
+			})
+			if err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: record: %w", id, err)
+			}
+			rec.Status, rec.UndoStep = merge.Undone, ""
+			return rec.record(ws), nil
+		}
+		if err := s.setUndoStep(ctx, ws, id, rec.UndoStep); err != nil {
+			return merge.Record{}, err
+		}
+		if err := s.after("undo:" + rec.UndoStep); err != nil {
+			return merge.Record{}, err
+		}
+	}
+	return rec.record(ws), nil
+}
+
+func (s *Merges) setUndoStep(ctx context.Context, ws, id, step string) error {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)),
+		UpdateExpression:          aws.String("SET undoStep = :s"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: step}},
+	})
+	if err != nil {
+		return fmt.Errorf("undo merge %s: record step %s: %w", id, step, err)
+	}
+	return nil
+}
+
+// rollback undoes a merge that never applied: copies deleted, channel
+// users and index entries back, every contact unlocked exactly as it was.
+func (s *Merges) rollback(ctx context.Context, ws string, rec mergeRecord, actor string, at time.Time) (merge.Record, error) {
+	copies, err := s.copies(ctx, ws, rec)
+	if err != nil {
+		return merge.Record{}, err
+	}
+	var keys []map[string]types.AttributeValue
+	for _, cp := range copies {
+		keys = append(keys, keyOf(cp))
+		if l := str(cp, "lookupPK"); l != "" {
+			if err := s.point(ctx, l, str(cp, attrMergedFrom)); err != nil {
+				return merge.Record{}, err
+			}
+		}
+	}
+	if err := batchDelete(ctx, s.Client, s.Table, keys); err != nil {
+		return merge.Record{}, fmt.Errorf("roll back merge %s: %w", rec.ID, err)
+	}
+	_, sources, err := rec.contacts()
+	if err != nil {
+		return merge.Record{}, err
+	}
+	var puts []types.WriteRequest
+	for _, src := range sources {
+		for _, r := range indexRows(src) {
+			av, err := attributevalue.MarshalMap(r)
+			if err != nil {
+				return merge.Record{}, fmt.Errorf("marshal index entry: %w", err)
+			}
+			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+	}
+	if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
+		return merge.Record{}, fmt.Errorf("roll back merge %s: relist: %w", rec.ID, err)
+	}
+	writes := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(rec.ID)),
+		UpdateExpression:          aws.String("SET #s = :undone, undoneBy = :by, undoneAt = :at"),
+		ConditionExpression:       aws.String("#s = :progress"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":undone": &types.AttributeValueMemberS{Value: merge.Undone}, ":progress": &types.AttributeValueMemberS{Value: merge.InProgress}, ":by": &types.AttributeValueMemberS{Value: actor}, ":at": &types.AttributeValueMemberS{Value: formatTime(at)}},
+	}}}
+	for _, cid := range append([]string{rec.TargetID}, rec.SourceIDs...) {
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.Table, Item: rec.before[cid],
+			ConditionExpression:       aws.String("mergeLock = :m"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":m": &types.AttributeValueMemberS{Value: rec.ID}},
+		}})
+	}
+	if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		return merge.Record{}, fmt.Errorf("roll back merge %s: unlock: %w", rec.ID, err)
+	}
+	rec.Status, rec.UndoneBy, rec.UndoneAt = merge.Undone, actor, formatTime(at)
+	return rec.record(ws), nil
+}
+
+// summaryAttrs are the attributes of a merge record that a list shows (not
+// its snapshots).
+var summaryAttrs = []string{"PK", "SK", "id", "targetId", "sourceIds", "fields", "status", "step", "steps", "moved", "actor", "at", "undoneBy", "undoneAt"}
+
+// projection is a ProjectionExpression of attrs, every name escaped (so no
+// reserved word can break it).
+func projection(attrs []string) string {
+	out := make([]string, len(attrs))
+	for i := range attrs {
+		out[i] = fmt.Sprintf("#a%d", i)
+	}
+	return strings.Join(out, ", ")
+}
+
+func names(attrs []string) map[string]string {
+	out := make(map[string]string, len(attrs))
+	for i, a := range attrs {
+		out[fmt.Sprintf("#a%d", i)] = a
+	}
+	return out
 }

@@ -52,6 +52,13 @@ var catalog = map[string]message{
 	"channel_not_connected": {"The contact is not connected to this channel.", "O contato não está conectado a este canal."},
 	"template_not_found":    {"Message template not found.", "Modelo de mensagem não encontrado."},
 	"too_many_templates":    {"The workspace already has {max} message templates.", "A área de trabalho já tem {max} modelos de mensagem."},
+	"contact_merged":        {"This contact was merged into contact {mergedInto}.", "Este contato foi mesclado ao contato {mergedInto}."},
+	"contact_merging":       {"A merge (or its undo) is running on this contact. Try again in a moment.", "Uma mesclagem (ou o seu desfazer) está em andamento neste contato. Tente novamente em instantes."},
+	"merge_not_found":       {"Merge not found.", "Mesclagem não encontrada."},
+	"merge_undo_conflict":   {"The merge cannot be undone: changed since it: {fields}.", "A mesclagem não pode ser desfeita: alterado desde então: {fields}."},
+	"merge_already_undone":  {"This merge was already undone.", "Esta mesclagem já foi desfeita."},
+	"merge_target_deleted":  {"The contact the merge kept was deleted; the merge cannot be undone.", "O contato mantido pela mesclagem foi excluído; a mesclagem não pode ser desfeita."},
+	"merge_too_large":       {"These contacts together have too many lookups and index entries for one merge; merge fewer at a time.", "Estes contatos juntos têm entradas demais para uma só mesclagem; mescle menos de cada vez."},
 	"cursor_invalid":        {"The cursor is not valid for this list. Start again from the first page.", "O cursor não é válido para esta lista. Recomece da primeira página."},
 
 	// Field rules.
@@ -100,6 +107,10 @@ var catalog = map[string]message{
 	"parameter_count_invalid":       {"Must be a whole number from 0 to {max}.", "Deve ser um número inteiro de 0 a {max}."},
 	"parameter_count_mismatch":      {"The body has {count} parameters.", "O corpo tem {count} parâmetros."},
 	"sender_required":               {"A phone, an email or a channel user id is required.", "É necessário um telefone, um e-mail ou um id de usuário do canal."},
+	"merge_into_itself":             {"A contact cannot be merged into itself.", "Um contato não pode ser mesclado nele mesmo."},
+	"merge_choice_invalid":          {"Must be the id of the target or of one of the sourceIds.", "Deve ser o id do contato mantido ou de um dos sourceIds."},
+	"merge_source_is_main":          {"Other contacts are linked to this one; unlink them before merging it away.", "Outros contatos estão vinculados a este; desvincule-os antes de mesclá-lo."},
+	"merge_too_many_tags":           {"Merged, the contact would have more than {max} tags.", "Mesclado, o contato teria mais de {max} etiquetas."},
 	"options_required":              {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
 }
 

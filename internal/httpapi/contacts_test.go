@@ -23,6 +23,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/merge"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/tag"
 )
@@ -121,6 +122,8 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	sent := &outbox{}
 	talk := &conversation.Service{People: svc, Store: conversations, Outbound: sent}
 	routes = append(routes, httpapi.ConversationRoutes(talk, codec, keys)...)
+	merges := &dynamo.Merges{Client: client, Table: table}
+	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, codec)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent}
 }
@@ -433,6 +436,8 @@ func TestTenantIsolation(t *testing.T) {
 				c.body = `{"tags":["Globex"]}`
 			case strings.HasSuffix(route, "/notes"):
 				c.body = `{"text":"Globex"}`
+			case strings.HasSuffix(route, "/merge"):
+				c.body = `{"sourceIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`
 			}
 			f.do(t, c).want(t, http.StatusNotFound)
 		})

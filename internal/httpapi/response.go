@@ -47,6 +47,8 @@ type problemBody struct {
 	Instance  string         `json:"instance,omitempty"`
 	RequestID string         `json:"requestId,omitempty"`
 	Errors    []problemField `json:"errors,omitempty"`
+	// MergedInto: for contact_merged, the contact the requested one went to.
+	MergedInto string `json:"mergedInto,omitempty"`
 }
 
 type problemField struct {
@@ -77,7 +79,11 @@ func (a *API) problem(req *Request, err error) Response {
 	for _, f := range e.Fields {
 		body.Errors = append(body.Errors, problemField{Field: f.Field, Code: f.Code, Message: errs.Message(req.Lang, f.Code, f.Params)})
 	}
+	body.MergedInto = e.Params["mergedInto"]
 	resp := JSON(status, body)
+	if body.MergedInto != "" {
+		resp.Headers["Location"] = "/v1/contacts/" + body.MergedInto
+	}
 	resp.Headers["Content-Type"] = "application/problem+json"
 	resp.Headers["Content-Language"] = string(req.Lang)
 	return resp

@@ -20,6 +20,7 @@ var managerOnly = map[string]bool{
 	"DELETE /v1/contacts/{id}/channels/{channel}": true,
 	"PUT /v1/message-templates/{name}":            true,
 	"PUT /v1/channels":                            true,
+	"GET /v1/merges":                              true,
 }
 
 // TestRoleMatrix calls every route the API serves with every role: agents
@@ -61,7 +62,7 @@ func TestRoleMatrix(t *testing.T) {
 // pathParams fills the path parameters of route other than {id} and {tagId}.
 func pathParams(route string) map[string]string {
 	out := map[string]string{}
-	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome"} {
+	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0"} {
 		if strings.Contains(route, "{"+k+"}") {
 			out[k] = v
 		}

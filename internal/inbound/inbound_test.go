@@ -69,7 +69,7 @@ func TestSampleEvent(t *testing.T) {
 	if c.Name != "João Pereira" || c.ConversationStatus != conversation.Open {
 		t.Errorf("contact = %q, conversation status %q; want João Pereira, open", c.Name, c.ConversationStatus)
 	}
-	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10)
+	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestBatchPartialFailure(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("the good messages were lost: %q %v", id, err)
 	}
-	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10)
+	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}

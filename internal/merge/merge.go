@@ -384,11 +384,7 @@ func (s *Service) Undo(ctx context.Context, caller tenant.Caller, id string) (Re
 	if !ids.Valid(id) {
 		return Record{}, ErrNotFound
 	}
-	rec, err := s.Store.Record(ctx, caller.Workspace, id)
-	if err != nil {
-		return Record{}, err
-	}
-	if _, err := s.People.Get(ctx, caller, rec.TargetID); err != nil && !contact.IsNotFound(err) {
+	if _, err := s.Record(ctx, caller, id); err != nil {
 		return Record{}, err
 	}
 	return s.Store.Undo(ctx, caller.Workspace, id, caller.Subject, s.now())
@@ -401,4 +397,33 @@ func (s *Service) History(ctx context.Context, caller tenant.Caller, before stri
 		return nil, false, contact.ErrForbidden
 	}
 	return s.Store.Records(ctx, caller.Workspace, before, limit)
+}
+
+// Resume finishes a merge a crash interrupted (its contacts stay locked
+// until it is finished or undone). Errors: NotFound.
+func (s *Service) Resume(ctx context.Context, caller tenant.Caller, id string) (Record, error) {
+	if _, err := s.Record(ctx, caller, id); err != nil {
+		return Record{}, err
+	}
+	return s.Store.Resume(ctx, caller.Workspace, id)
+}
+
+// Record returns one merge; owners and managers see every merge, agents
+// the merges of contacts they can see. Errors: NotFound.
+func (s *Service) Record(ctx context.Context, caller tenant.Caller, id string) (Record, error) {
+	if !ids.Valid(id) {
+		return Record{}, ErrNotFound
+	}
+	rec, err := s.Store.Record(ctx, caller.Workspace, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if !caller.IsManager() {
+		if _, err := s.People.Get(ctx, caller, rec.TargetID); contact.IsNotFound(err) {
+			return Record{}, ErrNotFound
+		} else if err != nil {
+			return Record{}, err
+		}
+	}
+	return rec, nil
 }
