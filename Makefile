@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
+BUILD_DIR ?= build
 # An iteration count, not a duration: a duration can end mid-minimisation and fail with
 # "context deadline exceeded" (a go test -fuzz quirk), which would make CI flaky.
 FUZZTIME ?= 50000x
@@ -13,7 +14,7 @@ WORKSPACE ?= acme
 ROLE ?= owner
 SUB ?= local-user
 
-.PHONY: build test unit lint fuzz bench clean dev token
+.PHONY: build sizes record-sizes reproducible test unit lint fuzz bench clean dev token
 
 ## dev: the whole service on http://127.0.0.1:3000 (DynamoDB Local, moto, every function, the HTTP API). Ctrl-C stops it.
 dev:
@@ -24,21 +25,41 @@ token:
 	@$(GO) run ./infra/local/cmd/token -workspace $(WORKSPACE) -role $(ROLE) -sub $(SUB)
 
 ## build: every function as a zipped arm64 `bootstrap` under build/<name>/, sizes printed.
+## Reproducible: fixed mode and timestamp in the zip, no extra attributes (`make reproducible` checks).
 build:
-	@mkdir -p build
+	@mkdir -p $(BUILD_DIR)
 	@for fn in $(FUNCTIONS); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
-		(cd build/$$fn && rm -f ../$$fn.zip && TZ=UTC touch -t 198001010000 bootstrap && zip -qX ../$$fn.zip bootstrap) || exit 1; \
-		printf '%-14s bootstrap %9d bytes   zip %9d bytes\n' $$fn $$(stat -c %s build/$$fn/bootstrap) $$(stat -c %s build/$$fn.zip); \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(BUILD_DIR)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+		(cd $(BUILD_DIR)/$$fn && rm -f ../$$fn.zip && chmod 0755 bootstrap && TZ=UTC touch -t 198001010000 bootstrap && TZ=UTC zip -qX ../$$fn.zip bootstrap) || exit 1; \
+		printf '%-14s bootstrap %9d bytes   zip %9d bytes\n' $$fn $$(stat -c %s $(BUILD_DIR)/$$fn/bootstrap) $$(stat -c %s $(BUILD_DIR)/$$fn.zip); \
 	done
+
+## sizes: build, then compare each zip with infra/build/sizes.txt; fails on +10% or a function with no figure.
+sizes: build
+	@bash infra/build/sizes.sh check $(BUILD_DIR)
+
+## record-sizes: build, then record the current sizes in infra/build/sizes.txt (on purpose: commit it with the reason).
+record-sizes: build
+	@bash infra/build/sizes.sh record $(BUILD_DIR)
+
+## reproducible: build twice, the second time with an empty Go build cache, and compare the zips' sha256.
+reproducible:
+	@$(MAKE) --no-print-directory build >/dev/null
+	@tmp=$$(mktemp -d); trap 'chmod -R u+w "$$tmp"; rm -rf "$$tmp"' EXIT; \
+	(cd $(BUILD_DIR) && sha256sum *.zip) >$$tmp/first; \
+	GOCACHE=$$tmp/gocache $(MAKE) --no-print-directory build BUILD_DIR=$$tmp/build >/dev/null || exit 1; \
+	(cd $$tmp/build && sha256sum *.zip) >$$tmp/second; \
+	if diff $$tmp/first $$tmp/second; then cat $$tmp/first; echo "reproducible: identical zips from a warm and an empty build cache"; \
+	else echo "reproducible: the zips differ (above), or a source changed between the two builds" >&2; exit 1; fi
 
 ## build-<Resource>: what `sam build` runs for each function (BuildMethod: makefile).
 build-%Function:
 	fn=$$(echo $* | tr 'A-Z' 'a-z'); \
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$$fn
 
-## test: lint, then every test with the race detector against one shared DynamoDB Local, then the fuzzers briefly.
-test: lint
+## test: lint, the size check (builds every function), then every test with the race detector against one
+## shared DynamoDB Local, then the fuzzers briefly.
+test: lint sizes
 	$(GO) run ./infra/local/cmd/with-dynamodb -- $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 

@@ -1,20 +1,25 @@
-// Command merge is the Lambda function behind merging contacts, undoing
-// merges and the merge history.
+// Command merge is the Lambda function behind merge suggestions, merging
+// contacts, undoing merges, the merge history, and starting the removal of
+// every duplicate.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/merge"
 	"github.com/omnichannel/contacts/internal/platform"
+	"github.com/omnichannel/contacts/internal/sqsevents"
 )
 
 func main() {
-	d, err := platform.NewDeps(context.Background())
+	ctx := context.Background()
+	d, err := platform.NewDeps(ctx)
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
@@ -22,6 +27,16 @@ func main() {
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}
+	queueURL, err := platform.Env("DUPLICATES_QUEUE_URL")
+	if err != nil {
+		platform.Exit(d.Log, err)
+	}
+	cfg, err := platform.AWSConfig(ctx)
+	if err != nil {
+		platform.Exit(d.Log, err)
+	}
+	queue := &sqsevents.JobQueue{Client: sqs.NewFromConfig(cfg), QueueURL: queueURL}
 	svc := &merge.Service{People: d.People, Store: &dynamo.Merges{Client: d.DB, Table: d.Table}}
-	lambda.Start(d.API(httpapi.MergeRoutes(svc, cursors)).Handle)
+	js := &jobs.Service{Store: &dynamo.Jobs{Client: d.DB, Table: d.Table}}
+	lambda.Start(d.API(httpapi.MergeRoutes(svc, d.Contacts, cursors, js, queue)).Handle)
 }

@@ -36,8 +36,26 @@ type Contacts struct {
 
 var _ contact.Repository = (*Contacts)(nil)
 
-// Create implements contact.Repository.
+// Create implements contact.Repository. A race on a duplicate counter (a
+// contact with the same phone or email written at the same moment) is
+// retried.
 func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error {
+	for attempt := 1; ; attempt++ {
+		err := s.create(ctx, c, rec)
+		if !errors.Is(err, errCounterRace) {
+			return err
+		}
+		if attempt == maxUpdateAttempts {
+			return contact.ErrBusy.Wrap(err)
+		}
+		backoff(ctx, attempt)
+	}
+}
+
+// errCounterRace is a transaction lost on a duplicate counter only.
+var errCounterRace = errors.New("duplicate counter changed meanwhile")
+
+func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error {
 	item, err := marshalContact(c)
 	if err != nil {
 		return err
@@ -63,6 +81,12 @@ func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.
 		return err
 	}
 	writes = append(writes, index...)
+	counters, err := counterWrites(ctx, s.Client, s.Table, c.Workspace, change{nil, c})
+	if err != nil {
+		return err
+	}
+	firstCounter := len(writes)
+	writes = append(writes, counters...)
 	recIndex := -1
 	if rec != nil {
 		av, err := marshalIdempotency(c.Workspace, rec)
@@ -78,8 +102,14 @@ func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.
 		}})
 	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if failed := conditionFailures(err); recIndex >= 0 && failed[recIndex] {
+	failed := conditionFailures(err)
+	if recIndex >= 0 && failed[recIndex] {
 		return ErrIdempotencyKeyInUse.Wrap(err)
+	}
+	for i := firstCounter; i < firstCounter+len(counters); i++ {
+		if failed[i] || isConflictOnly(err) {
+			return fmt.Errorf("create contact %s: %w: %w", c.ID, errCounterRace, err)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("create contact %s: %w", c.ID, err)
@@ -131,13 +161,31 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 			return c, err
 		}
 		if ifVersion > 0 {
-			return nil, s.raceOutcome(ctx, workspace, id)
+			if cur, gerr := s.Get(ctx, workspace, id); gerr != nil || cur.Version != ifVersion {
+				return nil, s.raceOutcome(ctx, workspace, id)
+			}
+			// Lost on a duplicate counter only: the contact is as demanded.
 		}
 		if attempt == maxUpdateAttempts {
 			return nil, contact.ErrBusy.Wrap(err)
 		}
 		backoff(ctx, attempt)
 	}
+}
+
+// isConflictOnly reports whether a transaction was cancelled for a
+// conflict with another transaction rather than a failed condition.
+func isConflictOnly(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
 }
 
 // write stores c over old, moving its lookups and adding an "updated"
@@ -185,6 +233,11 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 		return err
 	}
 	writes = append(writes, index...)
+	counters, err := counterWrites(ctx, s.Client, s.Table, c.Workspace, change{old, c})
+	if err != nil {
+		return err
+	}
+	writes = append(writes, counters...)
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if err != nil {
 		return fmt.Errorf("update contact %s: %w", c.ID, err)
@@ -222,15 +275,31 @@ func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error 
 // transaction, so it never looks half-deleted: until the last step it is
 // whole apart from history, and a retry finishes the job.
 func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion int) error {
+	for attempt := 1; ; attempt++ {
+		c, err := s.deleteOnce(ctx, workspace, id, ifVersion)
+		if err == nil {
+			return s.purgeMerges(ctx, c)
+		}
+		if !errors.Is(err, errCounterRace) {
+			return err
+		}
+		if attempt == maxUpdateAttempts {
+			return contact.ErrBusy.Wrap(err)
+		}
+		backoff(ctx, attempt)
+	}
+}
+
+func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersion int) (*contact.Contact, error) {
 	c, owned, err := s.collection(ctx, workspace, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.MergeLock != "" {
-		return contact.ErrMerging
+		return nil, contact.ErrMerging
 	}
 	if ifVersion > 0 && c.Version != ifVersion {
-		return contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))
+		return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))
 	}
 	var final []map[string]types.AttributeValue
 	for _, l := range lookups(c) {
@@ -239,9 +308,13 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	for _, r := range indexRows(c) {
 		final = append(final, key(r.PK, r.SK))
 	}
-	if len(owned)+len(final)+1 > maxTransactItems {
+	counters, err := counterWrites(ctx, s.Client, s.Table, workspace, change{c, nil})
+	if err != nil {
+		return nil, err
+	}
+	if len(owned)+len(final)+len(counters)+1 > maxTransactItems {
 		if err := batchDelete(ctx, s.Client, s.Table, owned); err != nil {
-			return fmt.Errorf("delete items of contact %s: %w", id, err)
+			return nil, fmt.Errorf("delete items of contact %s: %w", id, err)
 		}
 		owned = nil
 	}
@@ -253,12 +326,55 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	for _, k := range append(final, owned...) {
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: k}})
 	}
+	writes = append(writes, counters...)
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if isRace(err) {
-		return s.raceOutcome(ctx, workspace, id)
+		if cur, gerr := s.Get(ctx, workspace, id); gerr == nil && cur.Version == c.Version {
+			return nil, fmt.Errorf("delete contact %s: %w: %w", id, errCounterRace, err)
+		}
+		return nil, s.raceOutcome(ctx, workspace, id)
 	}
 	if err != nil {
-		return fmt.Errorf("delete contact %s: %w", id, err)
+		return nil, fmt.Errorf("delete contact %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// purgeMerges deletes what the merges of a deleted contact kept: the
+// tombstones of the contacts merged into it, and their snapshots in the
+// merge records (the history keeps who merged what, not the data).
+func (s *Contacts) purgeMerges(ctx context.Context, c *contact.Contact) error {
+	m := &Merges{Client: s.Client, Table: s.Table}
+	for _, id := range c.Merges {
+		rec, err := m.read(ctx, c.Workspace, id)
+		if errs.Is(err, errs.NotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var keys []map[string]types.AttributeValue
+		for _, src := range rec.SourceIDs {
+			items, err := m.query(ctx, contactPK(c.Workspace, src), "")
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				keys = append(keys, keyOf(it))
+			}
+		}
+		if err := batchDelete(ctx, s.Client, s.Table, keys); err != nil {
+			return fmt.Errorf("delete merged contacts of %s: %w", c.ID, err)
+		}
+		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.Table, Key: key(mergesPK(c.Workspace), mergeSK(id)),
+			UpdateExpression:          aws.String("SET purged = :t REMOVE #b, #a, #u, #f"),
+			ExpressionAttributeNames:  map[string]string{"#b": "before", "#a": "after", "#u": "undo", "#f": "undoFrom"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+		})
+		if err != nil {
+			return fmt.Errorf("purge merge %s: %w", id, err)
+		}
 	}
 	return nil
 }

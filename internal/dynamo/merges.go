@@ -193,7 +193,7 @@ func (s *Merges) Merge(ctx context.Context, p merge.Plan) (merge.Record, error) 
 	rec.Moved = len(moves)
 
 	// Everything in one transaction when it fits.
-	apply, err := s.applyWrites(rec, p.Target, merged, p.Sources, true, false)
+	apply, err := s.applyWrites(ctx, rec, p.Target, merged, p.Sources, true, false)
 	if err != nil {
 		return merge.Record{}, err
 	}
@@ -223,7 +223,7 @@ func (s *Merges) Merge(ctx context.Context, p merge.Plan) (merge.Record, error) 
 	if rec.after, err = marshalContact(merged); err != nil {
 		return merge.Record{}, err
 	}
-	if final, err := s.applyWrites(rec, p.Target, merged, p.Sources, false, true); err != nil {
+	if final, err := s.applyWrites(ctx, rec, p.Target, merged, p.Sources, false, true); err != nil {
 		return merge.Record{}, err
 	} else if len(final)+1 > maxTransactItems {
 		return merge.Record{}, merge.ErrTooLarge
@@ -398,7 +398,7 @@ func (s *Merges) pointLookup(lookupPK, contactID string) types.TransactWriteItem
 // change, the timeline entry and the record. single: conditions on the
 // versions read (no lock); otherwise on the lock. unlisted: the sources'
 // index entries were deleted by an earlier step.
-func (s *Merges) applyWrites(rec mergeRecord, target, merged *contact.Contact, sources []*contact.Contact, single, unlisted bool) ([]types.TransactWriteItem, error) {
+func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merged *contact.Contact, sources []*contact.Contact, single, unlisted bool) ([]types.TransactWriteItem, error) {
 	ws := target.Workspace
 	cond := func(version int) (*string, map[string]types.AttributeValue) {
 		if single {
@@ -430,6 +430,15 @@ func (s *Merges) applyWrites(rec mergeRecord, target, merged *contact.Contact, s
 		return nil, fmt.Errorf("marshal merged entry: %w", err)
 	}
 	writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: entry}})
+	changes := []change{{target, merged}}
+	for _, src := range sources {
+		changes = append(changes, change{src, nil})
+	}
+	counters, err := counterWrites(ctx, s.Client, s.Table, ws, changes...)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, counters...)
 	for _, src := range sources {
 		tomb, err := attributevalue.MarshalMap(tombstone{
 			PK: contactPK(ws, src.ID), SK: contactSK, Type: "merged", Workspace: ws, ID: src.ID,
@@ -551,7 +560,7 @@ func (s *Merges) Resume(ctx context.Context, ws, id string) (merge.Record, error
 				lockedSources[i] = c.Clone()
 				lockedSources[i].Version++
 			}
-			writes, err := s.applyWrites(rec, locked, merged, lockedSources, false, true)
+			writes, err := s.applyWrites(ctx, rec, locked, merged, lockedSources, false, true)
 			if err != nil {
 				return merge.Record{}, err
 			}
@@ -806,7 +815,7 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	if err != nil {
 		return merge.Record{}, err
 	}
-	final, err := s.undoWrites(rec, cur, restored, raw, sources, false)
+	final, err := s.undoWrites(ctx, rec, cur, restored, raw, sources, false)
 	if err != nil {
 		return merge.Record{}, err
 	}
@@ -1011,7 +1020,7 @@ func asideSet(copies []map[string]types.AttributeValue) map[string]bool {
 // undoWrites is the transaction that makes an undo visible: the target
 // restored, the sources back from their tombstones with their lookups (and
 // index entries unless relisted later), the merged entry gone, the record.
-func (s *Merges) undoWrites(rec mergeRecord, cur, restored *contact.Contact, restoredRaw map[string]types.AttributeValue, sources []*contact.Contact, locked bool) ([]types.TransactWriteItem, error) {
+func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored *contact.Contact, restoredRaw map[string]types.AttributeValue, sources []*contact.Contact, locked bool) ([]types.TransactWriteItem, error) {
 	ws := cur.Workspace
 	cond, vals := aws.String("version = :v AND attribute_not_exists(mergeLock)"), map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(cur.Version)}}
 	if locked {
@@ -1029,6 +1038,15 @@ func (s *Merges) undoWrites(rec mergeRecord, cur, restored *contact.Contact, res
 	}
 	writes = append(writes, index...)
 	writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), timelineSK(rec.EntryID))}})
+	changes := []change{{cur, restored}}
+	for _, src := range sources {
+		changes = append(changes, change{nil, src})
+	}
+	counters, err := counterWrites(ctx, s.Client, s.Table, ws, changes...)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, counters...)
 	for _, src := range sources {
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.Table, Item: rec.before[src.ID],
@@ -1107,7 +1125,7 @@ func (s *Merges) finishUndo(ctx context.Context, ws string, rec mergeRecord, act
 			}
 			rec.UndoStep = undoCleared
 		case undoCleared:
-			writes, err := s.undoWrites(rec, cur, restored, rec.undo, sources, true)
+			writes, err := s.undoWrites(ctx, rec, cur, restored, rec.undo, sources, true)
 			if err != nil {
 				return merge.Record{}, err
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/merge"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/tag"
@@ -37,6 +38,20 @@ type fixture struct {
 	events *recorder
 	talk   *conversation.Service
 	sent   *outbox
+	queued *jobQueue
+}
+
+// jobQueue is the fixture's jobs.Queue: it keeps the job ids queued.
+type jobQueue struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (q *jobQueue) Enqueue(_ context.Context, _, jobID string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids = append(q.ids, jobID)
+	return nil
 }
 
 // outbox is the fixture's conversation.OutboundPublisher: it keeps what is
@@ -123,9 +138,12 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	talk := &conversation.Service{People: svc, Store: conversations, Outbound: sent}
 	routes = append(routes, httpapi.ConversationRoutes(talk, codec, keys)...)
 	merges := &dynamo.Merges{Client: client, Table: table}
-	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, codec)...)
+	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
+	queued := &jobQueue{}
+	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
+	routes = append(routes, httpapi.JobRoutes(js, codec)...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent}
+	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued}
 }
 
 // testLog shows the function's log lines in the test's output.

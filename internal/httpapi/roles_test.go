@@ -21,6 +21,7 @@ var managerOnly = map[string]bool{
 	"PUT /v1/message-templates/{name}":            true,
 	"PUT /v1/channels":                            true,
 	"GET /v1/merges":                              true,
+	"POST /v1/duplicates/remove":                  true,
 }
 
 // TestRoleMatrix calls every route the API serves with every role: agents

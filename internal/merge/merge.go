@@ -350,16 +350,16 @@ func (s *Service) Merge(ctx context.Context, caller tenant.Caller, targetID stri
 	}
 	target, err := s.People.Get(ctx, caller, targetID)
 	if err != nil {
-		return Record{}, err
+		return Record{}, alreadyMerged(err)
 	}
 	var sources []*contact.Contact
 	for i, id := range req.SourceIDs {
 		c, err := s.People.Get(ctx, caller, id)
-		if contact.IsNotFound(err) {
+		if contact.IsNotFound(err) && errs.As(err).Code != contact.ErrMerged.Code {
 			return Record{}, errs.Validation([]errs.FieldError{errs.Field("sourceIds["+strconv.Itoa(i)+"]", "main_contact_unknown")})
 		}
 		if err != nil {
-			return Record{}, err
+			return Record{}, alreadyMerged(err)
 		}
 		linked, err := s.People.Contacts.Linked(ctx, caller.Workspace, id, 1)
 		if err != nil {
@@ -426,4 +426,17 @@ func (s *Service) Record(ctx context.Context, caller tenant.Caller, id string) (
 		}
 	}
 	return rec, nil
+}
+
+// ErrAlreadyMerged is the conflict of merging a contact that was merged
+// into another meanwhile (a lost race); "mergedInto" names where it went.
+var ErrAlreadyMerged = errs.E(errs.Conflict, "contact_already_merged")
+
+// alreadyMerged turns the NotFound of a merged contact into the conflict
+// a merge reports.
+func alreadyMerged(err error) error {
+	if e := errs.As(err); err != nil && e.Code == contact.ErrMerged.Code {
+		return ErrAlreadyMerged.With("mergedInto", e.Params["mergedInto"])
+	}
+	return err
 }

@@ -54,3 +54,22 @@ func (p *Publisher) send(ctx context.Context, typ string, v any) error {
 	}
 	return nil
 }
+
+// JobQueue hands jobs to their worker: one message {workspace, jobId} per
+// run (a run that stops at its deadline queues the next one).
+type JobQueue struct {
+	Client   *sqs.Client
+	QueueURL string
+}
+
+// JobMessage is the body of a JobQueue message.
+type JobMessage struct {
+	Workspace string `json:"workspace"`
+	JobID     string `json:"jobId"`
+}
+
+// Enqueue implements jobs.Queue.
+func (q *JobQueue) Enqueue(ctx context.Context, ws, jobID string) error {
+	p := Publisher{Client: q.Client, QueueURL: q.QueueURL}
+	return p.send(ctx, "job", JobMessage{Workspace: ws, JobID: jobID})
+}

@@ -1,0 +1,136 @@
+// Package jobs is the background work of a workspace (removing duplicates,
+// and later imports, exports and bulk deletes) as people follow it: a job's
+// status, progress and counts, and its cancellation.
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// Statuses of a job.
+const (
+	Queued    = "queued"
+	Running   = "running"
+	Succeeded = "succeeded"
+	Failed    = "failed"
+	Cancelled = "cancelled"
+)
+
+// Job is one piece of background work.
+type Job struct {
+	ID        string
+	Workspace string
+	Type      string // remove_duplicates
+	Status    string
+	Processed int
+	Total     int
+	Counts    map[string]int // e.g. merged, failed
+	Cursor    string         // where the worker goes on from
+	Error     string         // why it failed
+	Cancel    bool           // cancellation asked; the worker stops at its next batch
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int
+}
+
+// Done reports whether the job ended.
+func (j *Job) Done() bool {
+	return j.Status == Succeeded || j.Status == Failed || j.Status == Cancelled
+}
+
+// Store keeps jobs.
+type Store interface {
+	// Create stores a new job.
+	Create(ctx context.Context, j *Job) error
+	// Get returns a job. Errors: NotFound.
+	Get(ctx context.Context, workspace, id string) (*Job, error)
+	// List returns up to limit jobs older than before ("" for the newest),
+	// newest first, and whether there are more.
+	List(ctx context.Context, workspace, before string, limit int) ([]*Job, bool, error)
+	// Update reads the job, lets fn change it and writes it back unless it
+	// changed meanwhile (then it reads again). Errors: NotFound, and fn's.
+	Update(ctx context.Context, workspace, id string, fn func(*Job) error) (*Job, error)
+}
+
+// Queue hands a job's work to its worker.
+type Queue interface {
+	Enqueue(ctx context.Context, workspace, jobID string) error
+}
+
+// Errors of jobs.
+var (
+	ErrNotFound = errs.E(errs.NotFound, "job_not_found")
+	ErrEnded    = errs.E(errs.Conflict, "job_ended")
+)
+
+// Service starts, shows and cancels jobs.
+type Service struct {
+	Store Store
+	Now   func() time.Time // time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Start records a queued job of type typ and hands it to queue.
+func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, queue Queue) (*Job, error) {
+	now := s.now()
+	j := &Job{ID: ids.New(now), Workspace: caller.Workspace, Type: typ, Status: Queued, Counts: map[string]int{},
+		CreatedBy: caller.Subject, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.Store.Create(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := queue.Enqueue(ctx, caller.Workspace, j.ID); err != nil {
+		_, _ = s.Store.Update(ctx, caller.Workspace, j.ID, func(j *Job) error {
+			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.now()
+			return nil
+		})
+		return nil, err
+	}
+	return j, nil
+}
+
+// Get returns a job of the caller's workspace. Errors: NotFound.
+func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Job, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	return s.Store.Get(ctx, caller.Workspace, id)
+}
+
+// List returns the workspace's jobs, newest first.
+func (s *Service) List(ctx context.Context, caller tenant.Caller, before string, limit int) ([]*Job, bool, error) {
+	return s.Store.List(ctx, caller.Workspace, before, limit)
+}
+
+// Cancel asks a job to stop at its next batch; a queued job is cancelled at
+// once. Owners and managers, or whoever started it. Errors: NotFound,
+// Forbidden, Conflict "job_ended".
+func (s *Service) Cancel(ctx context.Context, caller tenant.Caller, id string) (*Job, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	return s.Store.Update(ctx, caller.Workspace, id, func(j *Job) error {
+		if !caller.IsManager() && j.CreatedBy != caller.Subject {
+			return errs.E(errs.Forbidden, "forbidden_role")
+		}
+		if j.Done() {
+			return ErrEnded
+		}
+		j.Cancel, j.UpdatedAt = true, s.now()
+		if j.Status == Queued {
+			j.Status = Cancelled
+		}
+		return nil
+	})
+}
