@@ -7,10 +7,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/httpapi"
 	"github.com/omnichannel/contacts/internal/platform"
-	"github.com/omnichannel/contacts/internal/search"
 )
 
 func main() {
@@ -22,12 +20,5 @@ func main() {
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}
-	svc := &search.Service{
-		Index:      &dynamo.Search{Client: d.DB, Table: d.Table},
-		Contacts:   d.People,
-		Workspaces: d.People.Workspaces,
-		Tags:       d.Tags,
-		Cursors:    cursors,
-	}
-	lambda.Start(d.API(httpapi.SearchRoutes(svc)).Handle)
+	lambda.Start(d.API(httpapi.SearchRoutes(d.Finder(cursors))).Handle)
 }

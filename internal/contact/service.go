@@ -21,6 +21,8 @@ var (
 	// ErrMerged is the NotFound of a contact merged into another; its
 	// "mergedInto" parameter names the contact it went to.
 	ErrMerged = errs.E(errs.NotFound, "contact_merged")
+	// ErrExists is a Create of an id already taken (an import row retried).
+	ErrExists = errs.E(errs.Conflict, "contact_exists")
 	// ErrMerging refuses a write to a contact a merge or its undo holds.
 	ErrMerging = errs.E(errs.Conflict, "contact_merging")
 )

@@ -106,6 +106,9 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 	if recIndex >= 0 && failed[recIndex] {
 		return ErrIdempotencyKeyInUse.Wrap(err)
 	}
+	if failed[0] {
+		return contact.ErrExists.Wrap(err)
+	}
 	for i := firstCounter; i < firstCounter+len(counters); i++ {
 		if failed[i] || isConflictOnly(err) {
 			return fmt.Errorf("create contact %s: %w: %w", c.ID, errCounterRace, err)
@@ -550,4 +553,44 @@ func isRace(err error) bool {
 		}
 	}
 	return false
+}
+
+// GetMany reads contacts by id, 100 per BatchGetItem (eventually
+// consistent), in the order given; ids of contacts that are gone (or
+// merged) are left out.
+func (s *Contacts) GetMany(ctx context.Context, ws string, idList []string) ([]*contact.Contact, error) {
+	byID := map[string]*contact.Contact{}
+	for start := 0; start < len(idList); start += 100 {
+		var keys []map[string]types.AttributeValue
+		for _, id := range idList[start:min(start+100, len(idList))] {
+			keys = append(keys, key(contactPK(ws, id), contactSK))
+		}
+		for attempt := 1; len(keys) > 0; attempt++ {
+			out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.Table: {Keys: keys}}})
+			if err != nil {
+				return nil, fmt.Errorf("read contacts: %w", err)
+			}
+			for _, av := range out.Responses[s.Table] {
+				c, err := unmarshalContact(av)
+				if err != nil {
+					continue // merged meanwhile
+				}
+				byID[c.ID] = c
+			}
+			keys = out.UnprocessedKeys[s.Table].Keys
+			if len(keys) > 0 {
+				if attempt == maxBatchAttempts {
+					return nil, fmt.Errorf("read contacts: keys left unprocessed")
+				}
+				backoff(ctx, attempt)
+			}
+		}
+	}
+	out := make([]*contact.Contact, 0, len(byID))
+	for _, id := range idList {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

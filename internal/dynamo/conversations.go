@@ -910,7 +910,7 @@ func (s *Conversations) PutTemplate(ctx context.Context, ws string, t conversati
 
 func (s *Conversations) count(ctx context.Context, pk, prefix string) (int, error) {
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: &s.Table, Select: types.SelectCount,
+		TableName: &s.Table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: pk},

@@ -57,6 +57,9 @@ var catalog = map[string]message{
 	"contact_already_merged": {"This contact was merged into contact {mergedInto} meanwhile.", "Este contato foi mesclado ao contato {mergedInto} nesse meio-tempo."},
 	"suggestion_not_found":   {"No such merge suggestion (its contacts may have changed).", "Sugestão de mesclagem inexistente (os contatos podem ter mudado)."},
 	"suggestion_changed":     {"The contacts of this suggestion changed; reload it.", "Os contatos desta sugestão mudaram; recarregue-a."},
+	"confirm_count_mismatch": {"The workspace has {current} contacts, not the number confirmed. Confirm again.", "A área de trabalho tem {current} contatos, não o número confirmado. Confirme novamente."},
+	"job_not_found":          {"Job not found.", "Tarefa não encontrada."},
+	"job_ended":              {"This job has already ended.", "Esta tarefa já terminou."},
 	"merge_not_found":        {"Merge not found.", "Mesclagem não encontrada."},
 	"merge_undo_conflict":    {"The merge cannot be undone: changed since it: {fields}.", "A mesclagem não pode ser desfeita: alterado desde então: {fields}."},
 	"merge_already_undone":   {"This merge was already undone.", "Esta mesclagem já foi desfeita."},
@@ -114,6 +117,8 @@ var catalog = map[string]message{
 	"merge_choice_invalid":          {"Must be the id of the target or of one of the sourceIds.", "Deve ser o id do contato mantido ou de um dos sourceIds."},
 	"merge_source_is_main":          {"Other contacts are linked to this one; unlink them before merging it away.", "Outros contatos estão vinculados a este; desvincule-os antes de mesclá-lo."},
 	"merge_too_many_tags":           {"Merged, the contact would have more than {max} tags.", "Mesclado, o contato teria mais de {max} etiquetas."},
+	"bulk_target_required":          {"Give exactly one of ids, filter or all.", "Informe exatamente um entre ids, filter e all."},
+	"must_be_true":                  {"Must be true.", "Deve ser true."},
 	"options_required":              {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
 }
 

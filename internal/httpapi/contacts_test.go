@@ -11,18 +11,22 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/omnichannel/contacts/internal/bulk"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/export"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/merge"
 	"github.com/omnichannel/contacts/internal/search"
@@ -39,6 +43,39 @@ type fixture struct {
 	talk   *conversation.Service
 	sent   *outbox
 	queued *jobQueue
+	// bulk holds the bulk delete messages queued; bulkWorker runs them.
+	bulk       *bulkQueue
+	bulkWorker *bulk.Worker
+}
+
+// fakeUploads gives upload URLs of a bucket that does not exist (the
+// black-box tests in tests/ upload to moto's S3).
+type fakeUploads struct{}
+
+func (fakeUploads) UploadURL(_ context.Context, key, contentType string, _ time.Duration) (string, map[string]string, error) {
+	return "https://uploads.example.com/" + key, map[string]string{"Content-Type": contentType}, nil
+}
+
+// bulkQueue is the fixture's bulk.Queue: it keeps the messages sent.
+type bulkQueue struct {
+	mu   sync.Mutex
+	msgs []bulk.Message
+}
+
+func (q *bulkQueue) Send(_ context.Context, msgs []bulk.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.msgs = append(q.msgs, msgs...)
+	return nil
+}
+
+// take removes and returns the messages queued so far.
+func (q *bulkQueue) take() []bulk.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.msgs
+	q.msgs = nil
+	return out
 }
 
 // jobQueue is the fixture's jobs.Queue: it keeps the job ids queued.
@@ -141,9 +178,17 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
 	queued := &jobQueue{}
 	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
-	routes = append(routes, httpapi.JobRoutes(js, codec)...)
+	routes = append(routes, httpapi.JobRoutes(js, codec, nil)...)
+	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, People: svc, Uploads: fakeUploads{}})...)
+	finderAll := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags}
+	bulkQueue := &bulkQueue{}
+	deleter := &bulk.Service{Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
+	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
+	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	return &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued}
+	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
+	f.bulkWorker = &bulk.Worker{People: svc, Search: finderAll, Jobs: js.Store, Batches: deleter.Batches, Queue: bulkQueue}
+	return f
 }
 
 // testLog shows the function's log lines in the test's output.

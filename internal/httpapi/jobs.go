@@ -5,12 +5,18 @@ import (
 	"net/http"
 
 	"github.com/omnichannel/contacts/internal/cursor"
+	"github.com/omnichannel/contacts/internal/export"
+	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/jobs"
 )
 
+// JobLinks gives the presigned URLs of a job's files ("errorReport",
+// "download"); nil gives none.
+type JobLinks func(ctx context.Context, j *jobs.Job) (map[string]string, error)
+
 // JobRoutes returns the job routes of the jobs function.
-func JobRoutes(svc *jobs.Service, cursors *cursor.Codec) []Route {
-	h := jobHandlers{svc: svc, cursors: cursors}
+func JobRoutes(svc *jobs.Service, cursors *cursor.Codec, links JobLinks) []Route {
+	h := jobHandlers{svc: svc, cursors: cursors, links: links}
 	return []Route{
 		{Key: "GET /v1/jobs/{id}", Handle: h.get},
 		{Key: "GET /v1/jobs", Handle: h.list},
@@ -21,6 +27,7 @@ func JobRoutes(svc *jobs.Service, cursors *cursor.Codec) []Route {
 type jobHandlers struct {
 	svc     *jobs.Service
 	cursors *cursor.Codec
+	links   JobLinks
 }
 
 // JobJSON is a job as a front end draws it.
@@ -35,6 +42,12 @@ type JobJSON struct {
 	CreatedBy string         `json:"createdBy"`
 	CreatedAt string         `json:"createdAt"`
 	UpdatedAt string         `json:"updatedAt"`
+	// ErrorReportURL (imports with failed rows) and DownloadURL (exports)
+	// are presigned, valid for an hour from the response.
+	ErrorReportURL *string `json:"errorReportUrl,omitempty"`
+	DownloadURL    *string `json:"downloadUrl,omitempty"`
+	// IgnoredColumns (imports) are the file's columns no field took.
+	IgnoredColumns *string `json:"ignoredColumns,omitempty"`
 }
 
 // ProgressJSON is how far a job got.
@@ -61,7 +74,33 @@ func (h jobHandlers) get(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, jobView(j), "ETag", ETag(j.Version)), nil
+	v, err := h.view(ctx, j)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, v, "ETag", ETag(j.Version)), nil
+}
+
+// view is a job with the links to its files.
+func (h jobHandlers) view(ctx context.Context, j *jobs.Job) (JobJSON, error) {
+	v := jobView(j)
+	if cols := j.Params["ignoredColumns"]; cols != "" {
+		v.IgnoredColumns = &cols
+	}
+	if h.links == nil {
+		return v, nil
+	}
+	links, err := h.links(ctx, j)
+	if err != nil {
+		return v, err
+	}
+	if u, ok := links["errorReport"]; ok {
+		v.ErrorReportURL = &u
+	}
+	if u, ok := links["download"]; ok {
+		v.DownloadURL = &u
+	}
+	return v, nil
 }
 
 func (h jobHandlers) list(ctx context.Context, r *Request) (Response, error) {
@@ -89,4 +128,35 @@ func (h jobHandlers) cancel(ctx context.Context, r *Request) (Response, error) {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, jobView(j), "ETag", ETag(j.Version)), nil
+}
+
+// ImportRoutes returns the import route of the jobs function.
+func ImportRoutes(svc *importer.Service) []Route {
+	return []Route{{Key: "POST /v1/imports", Handle: func(ctx context.Context, r *Request) (Response, error) {
+		doc, err := r.DecodeObject()
+		if err != nil {
+			return Response{}, err
+		}
+		j, up, err := svc.Start(ctx, r.Caller, r.Lang, doc)
+		if err != nil {
+			return Response{}, err
+		}
+		body := map[string]any{"jobId": j.ID, "upload": map[string]any{"url": up.URL, "method": up.Method, "headers": up.Headers}}
+		return JSON(http.StatusCreated, body, "Location", "/v1/jobs/"+j.ID), nil
+	}}}
+}
+
+// ExportRoutes returns the export route of the jobs function.
+func ExportRoutes(svc *export.Service) []Route {
+	return []Route{{Key: "POST /v1/exports", Handle: func(ctx context.Context, r *Request) (Response, error) {
+		doc, err := r.DecodeObject()
+		if err != nil {
+			return Response{}, err
+		}
+		j, err := svc.Start(ctx, r.Caller, doc)
+		if err != nil {
+			return Response{}, err
+		}
+		return Accepted(j), nil
+	}}}
 }

@@ -29,10 +29,14 @@ type Job struct {
 	Status    string
 	Processed int
 	Total     int
-	Counts    map[string]int // e.g. merged, failed
-	Cursor    string         // where the worker goes on from
-	Error     string         // why it failed
-	Cancel    bool           // cancellation asked; the worker stops at its next batch
+	Counts    map[string]int    // e.g. merged, failed
+	Cursor    string            // where the worker goes on from
+	Error     string            // why it failed
+	Cancel    bool              // cancellation asked; the worker stops at its next batch
+	Params    map[string]string // what the job was asked to do (mode, format, filter...)
+	Files     map[string]string // objects it wrote (errorReport, download: S3 keys)
+	Lease     string            // the worker run holding the job
+	LeaseEnds time.Time         // until when
 	CreatedBy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -56,6 +60,12 @@ type Store interface {
 	// Update reads the job, lets fn change it and writes it back unless it
 	// changed meanwhile (then it reads again). Errors: NotFound, and fn's.
 	Update(ctx context.Context, workspace, id string, fn func(*Job) error) (*Job, error)
+	// Progress adds to the job's processed count and counts in one atomic
+	// write (concurrent workers add without reading) and returns the job.
+	Progress(ctx context.Context, workspace, id string, processed int, counts map[string]int) (*Job, error)
+	// Acquire gives the run owner the job until until, unless another run
+	// holds it past now or it ended: false then.
+	Acquire(ctx context.Context, workspace, id, owner string, until, now time.Time) (*Job, bool, error)
 }
 
 // Queue hands a job's work to its worker.
@@ -84,20 +94,37 @@ func (s *Service) now() time.Time {
 
 // Start records a queued job of type typ and hands it to queue.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, queue Queue) (*Job, error) {
-	now := s.now()
-	j := &Job{ID: ids.New(now), Workspace: caller.Workspace, Type: typ, Status: Queued, Counts: map[string]int{},
-		CreatedBy: caller.Subject, CreatedAt: now, UpdatedAt: now, Version: 1}
+	j := s.New(caller, typ, nil)
 	if err := s.Store.Create(ctx, j); err != nil {
 		return nil, err
 	}
-	if err := queue.Enqueue(ctx, caller.Workspace, j.ID); err != nil {
-		_, _ = s.Store.Update(ctx, caller.Workspace, j.ID, func(j *Job) error {
-			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.now()
-			return nil
-		})
+	if err := s.Enqueue(ctx, j, queue); err != nil {
 		return nil, err
 	}
 	return j, nil
+}
+
+// New returns a queued job of type typ with params, not stored yet.
+func (s *Service) New(caller tenant.Caller, typ string, params map[string]string) *Job {
+	now := s.now()
+	if params == nil {
+		params = map[string]string{}
+	}
+	return &Job{ID: ids.New(now), Workspace: caller.Workspace, Type: typ, Status: Queued, Counts: map[string]int{},
+		Params: params, Files: map[string]string{}, CreatedBy: caller.Subject, CreatedAt: now, UpdatedAt: now, Version: 1}
+}
+
+// Enqueue hands a stored job to queue; when that fails the job is marked
+// failed, so it does not wait forever.
+func (s *Service) Enqueue(ctx context.Context, j *Job, queue Queue) error {
+	if err := queue.Enqueue(ctx, j.Workspace, j.ID); err != nil {
+		_, _ = s.Store.Update(ctx, j.Workspace, j.ID, func(j *Job) error {
+			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.now()
+			return nil
+		})
+		return err
+	}
+	return nil
 }
 
 // Get returns a job of the caller's workspace. Errors: NotFound.

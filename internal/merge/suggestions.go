@@ -85,7 +85,7 @@ func (s *Service) Suggestions(ctx context.Context, caller tenant.Caller, index D
 		if err != nil {
 			return nil, "", err
 		}
-		for _, g := range groups {
+		for i, g := range groups {
 			afterKey = g.Key
 			sg, ok, err := s.suggestion(ctx, caller, index, g)
 			if err != nil {
@@ -95,6 +95,9 @@ func (s *Service) Suggestions(ctx context.Context, caller tenant.Caller, index D
 				out = append(out, sg)
 			}
 			if len(out) == limit {
+				if i == len(groups)-1 && !more {
+					return out, "", nil // the last group: no page after this one
+				}
 				return out, SuggestionID(g.Key), nil
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Env returns the environment variable name, or an error naming it when unset.
@@ -43,4 +44,24 @@ func Logger() *slog.Logger {
 func Exit(log *slog.Logger, err error) {
 	log.Error("init failed", "error", err.Error())
 	os.Exit(1)
+}
+
+// Envs returns the environment variables names, or an error naming the
+// first one unset.
+func Envs(names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		v, err := Env(n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = v
+	}
+	return out, nil
+}
+
+// S3Options addresses buckets by path when AWS_S3_USE_PATH_STYLE is "true"
+// (the local platform's moto), by virtual host otherwise (AWS).
+func S3Options(o *s3.Options) {
+	o.UsePathStyle = os.Getenv("AWS_S3_USE_PATH_STYLE") == "true"
 }

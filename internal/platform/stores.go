@@ -12,6 +12,7 @@ import (
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/search"
 )
 
 // Deps is what the API functions share: the table's stores and the
@@ -71,4 +72,16 @@ func Cursors() (*cursor.Codec, error) {
 		return nil, fmt.Errorf("CURSOR_SECRET: %w", err)
 	}
 	return c, nil
+}
+
+// Finder returns the list and search service; cursors may be nil for
+// workers that walk filters without cursors.
+func (d *Deps) Finder(cursors *cursor.Codec) *search.Service {
+	return &search.Service{
+		Index:      &dynamo.Search{Client: d.DB, Table: d.Table},
+		Contacts:   d.People,
+		Workspaces: d.People.Workspaces,
+		Tags:       d.Tags,
+		Cursors:    cursors,
+	}
 }

@@ -106,11 +106,6 @@ var ErrBadCursor = errs.E(errs.Malformed, "cursor_invalid")
 // List serves GET /v1/contacts from the query parameters (repeated values
 // joined with commas, as HTTP API sends them). Errors: Invalid, Malformed.
 func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[string]string) (Result, error) {
-	q, problems := parseParams(params)
-	if len(problems) > 0 {
-		return Result{}, errs.Validation(problems)
-	}
-	q.Workspace = caller.Workspace
 	var catalog map[string]contact.TagRef // read only when a filter or a row needs it
 	loadCatalog := func() (err error) {
 		if catalog == nil {
@@ -118,27 +113,9 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		}
 		return err
 	}
-	if len(q.TagIDs) > 0 {
-		if err := loadCatalog(); err != nil {
-			return Result{}, err
-		}
-	}
-	for i, ref := range q.TagIDs {
-		id, ok := resolveTag(catalog, ref)
-		if !ok {
-			return Result{}, errs.Validation([]errs.FieldError{errs.Field("tag", "tag_unknown", "value", ref)})
-		}
-		q.TagIDs[i] = id
-	}
-	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
-	if err != nil {
-		return Result{}, err
-	}
-	if contact.WalletOnly(ws, caller) {
-		if q.OwnerID != "" && q.OwnerID != caller.Subject {
-			return Result{Items: []Summary{}}, nil
-		}
-		q.OwnerID = caller.Subject
+	q, none, err := s.resolve(ctx, caller, params, loadCatalog, func() map[string]contact.TagRef { return catalog })
+	if err != nil || none {
+		return Result{Items: []Summary{}}, err
 	}
 	scope := scopeOf(q)
 	if c := params["cursor"]; c != "" {
@@ -306,4 +283,116 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// resolve validates list parameters into a Query for the caller: tag names
+// resolved, an agent bound to a wallet kept to it. none: nothing can match.
+func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[string]string, loadCatalog func() error, catalog func() map[string]contact.TagRef) (Query, bool, error) {
+	q, problems := parseParams(params)
+	if len(problems) > 0 {
+		return Query{}, false, errs.Validation(problems)
+	}
+	q.Workspace = caller.Workspace
+	if len(q.TagIDs) > 0 {
+		if err := loadCatalog(); err != nil {
+			return Query{}, false, err
+		}
+	}
+	for i, ref := range q.TagIDs {
+		id, ok := resolveTag(catalog(), ref)
+		if !ok {
+			return Query{}, false, errs.Validation([]errs.FieldError{errs.Field("tag", "tag_unknown", "value", ref)})
+		}
+		q.TagIDs[i] = id
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return Query{}, false, err
+	}
+	if contact.WalletOnly(ws, caller) {
+		if q.OwnerID != "" && q.OwnerID != caller.Subject {
+			return Query{}, true, nil
+		}
+		q.OwnerID = caller.Subject
+	}
+	return q, false, nil
+}
+
+// Filter is a list filter resolved for a caller: every contact it matches
+// can be walked page by page (exports, bulk deletes).
+type Filter struct {
+	q    Query
+	none bool
+}
+
+// NewFilter validates filter, list parameters as GET /v1/contacts takes
+// them (q, tag, ownerId, blocked, pending, sort; limit and cursor are not
+// allowed). Errors: Invalid.
+func (s *Service) NewFilter(ctx context.Context, caller tenant.Caller, filter map[string]string) (Filter, error) {
+	var problems []errs.FieldError
+	for k := range filter {
+		switch k {
+		case "q", "tag", "ownerId", "blocked", "pending", "sort":
+		default:
+			problems = append(problems, errs.Field("filter."+k, "unknown_field"))
+		}
+	}
+	if len(problems) > 0 {
+		return Filter{}, errs.Validation(problems)
+	}
+	var catalog map[string]contact.TagRef
+	load := func() (err error) {
+		if catalog == nil {
+			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
+		}
+		return err
+	}
+	q, none, err := s.resolve(ctx, caller, filter, load, func() map[string]contact.TagRef { return catalog })
+	if e := errs.As(err); err != nil && e.Kind == errs.Invalid {
+		for i := range e.Fields {
+			e.Fields[i].Field = "filter." + e.Fields[i].Field
+		}
+		return Filter{}, e
+	}
+	return Filter{q: q, none: none}, err
+}
+
+// Page returns up to limit contacts of the filter after the sort key after
+// ("" for the first page); Page.Last is the after of the next page.
+func (s *Service) Page(ctx context.Context, f Filter, after string, limit int) (Page, error) {
+	if f.none {
+		return Page{}, nil
+	}
+	q := f.q
+	q.After, q.Limit = after, limit
+	return s.Index.Find(ctx, q)
+}
+
+// FilterParams turns a filter object of a request body ({q, tag: [...],
+// ownerId, blocked, pending}) into list parameters.
+func FilterParams(f map[string]any) (map[string]string, []errs.FieldError) {
+	out := map[string]string{}
+	var problems []errs.FieldError
+	for k, v := range f {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		case []any:
+			var parts []string
+			for _, p := range x {
+				s, ok := p.(string)
+				if !ok {
+					problems = append(problems, errs.Field("filter."+k, "invalid_type", "type", "array of strings"))
+					break
+				}
+				parts = append(parts, s)
+			}
+			out[k] = strings.Join(parts, ",")
+		default:
+			problems = append(problems, errs.Field("filter."+k, "invalid_type", "type", "string, boolean or array of strings"))
+		}
+	}
+	return out, problems
 }

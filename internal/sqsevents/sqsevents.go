@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/omnichannel/contacts/internal/bulk"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/conversation"
 )
@@ -72,4 +73,32 @@ type JobMessage struct {
 func (q *JobQueue) Enqueue(ctx context.Context, ws, jobID string) error {
 	p := Publisher{Client: q.Client, QueueURL: q.QueueURL}
 	return p.send(ctx, "job", JobMessage{Workspace: ws, JobID: jobID})
+}
+
+// BulkQueue sends bulk delete work to its worker, 10 messages per call.
+type BulkQueue struct {
+	Client   *sqs.Client
+	QueueURL string
+}
+
+// Send implements bulk.Queue.
+func (q *BulkQueue) Send(ctx context.Context, msgs []bulk.Message) error {
+	for start := 0; start < len(msgs); start += 10 {
+		var entries []types.SendMessageBatchRequestEntry
+		for i, m := range msgs[start:min(start+10, len(msgs))] {
+			body, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("encode bulk message: %w", err)
+			}
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(string(body))})
+		}
+		out, err := q.Client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.QueueURL, Entries: entries})
+		if err != nil {
+			return fmt.Errorf("send bulk messages: %w", err)
+		}
+		if len(out.Failed) > 0 {
+			return fmt.Errorf("send bulk messages: %d of %d refused (%s)", len(out.Failed), len(entries), aws.ToString(out.Failed[0].Code))
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
@@ -220,4 +221,34 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Names resolves tag names to ids for one workspace, creating the unknown
+// ones, with the catalogue read once; safe for concurrent use (imports).
+type Names struct {
+	s       *Service
+	ws      string
+	mu      sync.Mutex
+	catalog map[string]Tag
+}
+
+// Names returns a resolver of the workspace's tag names.
+func (s *Service) Names(ctx context.Context, ws string) (*Names, error) {
+	catalog, err := s.catalog(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return &Names{s: s, ws: ws, catalog: catalog}, nil
+}
+
+// IDs returns the ids of names, creating unknown tags. Errors: Invalid
+// (a name breaks the tag rules), Invalid "too_many_tags" (the catalogue is full).
+func (n *Names) IDs(ctx context.Context, names []string) ([]string, error) {
+	refs := make([]any, len(names))
+	for i, name := range names {
+		refs[i] = name
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.s.resolve(ctx, n.ws, n.catalog, "tags", refs, true)
 }

@@ -82,9 +82,10 @@ func Start(ctx context.Context, opt Options) (p *Platform, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	p = &Platform{opt: opt, log: opt.Log, functions: map[string]*lambdart.Function{}, cancel: cancel, Secret: []byte(opt.JWTSecret)}
+	self := p // the returns below set p to nil
 	defer func() {
 		if err != nil {
-			p.Close()
+			self.Close()
 			p = nil
 		}
 	}()
@@ -280,6 +281,7 @@ func (p *Platform) buildAndStartFunctions(ctx context.Context) error {
 		}
 		if p.MotoEndpoint != "" {
 			env["AWS_ENDPOINT_URL_S3"] = p.MotoEndpoint
+			env["AWS_S3_USE_PATH_STYLE"] = "true" // moto serves buckets by path
 			env["AWS_ENDPOINT_URL_SQS"] = p.MotoEndpoint
 		}
 		for k, v := range fn.Env {

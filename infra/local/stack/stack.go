@@ -158,16 +158,20 @@ type resolver struct {
 	names     map[string]string // logical id → physical name
 	byARN     map[string]string // ARN or URL or name → logical id
 	functions map[string]bool
+	lists     map[string]bool // parameters whose Ref is a list
 }
 
 func newResolver(raw map[string]any, opt Options) *resolver {
 	r := &resolver{opt: opt, params: map[string]string{}, types: map[string]string{}, names: map[string]string{}, byARN: map[string]string{}}
 	params, _ := raw["Parameters"].(map[string]any)
+	r.lists = map[string]bool{}
 	for name, p := range params {
 		if pm, ok := p.(map[string]any); ok {
 			if d, ok := pm["Default"]; ok {
 				r.params[name] = scalar(d)
 			}
+			typ, _ := pm["Type"].(string)
+			r.lists[name] = typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<")
 		}
 	}
 	for k, v := range opt.Parameters {
@@ -190,6 +194,14 @@ func newResolver(raw map[string]any, opt Options) *resolver {
 			}
 		case "AWS::S3::Bucket":
 			name = stringProp(props, "BucketName", strings.ToLower(opt.StackName+"-"+id))
+			if m, ok := props["BucketName"].(map[string]any); ok {
+				// !Sub of pseudo parameters and parameters only: a bucket
+				// named so can be referred to by name without a circular
+				// dependency (its notification refers to the function).
+				if src, ok := m["Fn::Sub"].(string); ok {
+					name = strings.ToLower(r.subPlain(src))
+				}
+			}
 		default:
 			name = opt.StackName + "-" + id
 		}
@@ -280,6 +292,13 @@ func (r *resolver) handlers() map[string]intrinsics.IntrinsicHandler {
 		"Ref": func(_ string, input any, _ any) any {
 			s, _ := input.(string)
 			if v, ok := r.ref(s); ok {
+				if r.lists[s] {
+					var out []any
+					for _, part := range strings.Split(v, ",") {
+						out = append(out, strings.TrimSpace(part))
+					}
+					return out
+				}
 				return v
 			}
 			return nil
@@ -517,4 +536,13 @@ func intProp(m map[string]any, key string, def int) int {
 		}
 	}
 	return def
+}
+
+// subPlain substitutes the pseudo parameters and parameters of a !Sub
+// string (resource references give "").
+func (r *resolver) subPlain(src string) string {
+	return subVar.ReplaceAllStringFunc(src, func(m string) string {
+		v, _ := r.ref(m[2 : len(m)-1])
+		return v
+	})
 }

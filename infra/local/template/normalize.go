@@ -21,6 +21,8 @@ import (
 //     string "true" and then fails to decode it into a bool, failing the
 //     whole template. normalize applies CloudFormation's conversions
 //     (string to bool or number, number or bool to string).
+//     A CommaDelimitedList parameter's Ref, resolved to its text, becomes
+//     the list of strings CloudFormation gives.
 //   - goformation rejects properties and resource types newer than its
 //     generated schema. normalize drops them and reports their paths.
 //
@@ -85,6 +87,15 @@ func (n *normalizer) value(t reflect.Type, v any, path string) any {
 			n.object(t, m, path)
 		}
 	case reflect.Slice:
+		if str, ok := v.(string); ok && t.Elem().Kind() == reflect.String {
+			// A CommaDelimitedList parameter, which goformation resolves to
+			// its text, where CloudFormation gives the list.
+			var out []any
+			for _, part := range strings.Split(str, ",") {
+				out = append(out, strings.TrimSpace(part))
+			}
+			return out
+		}
 		if s, ok := v.([]any); ok {
 			for i := range s {
 				s[i] = n.value(t.Elem(), s[i], fmt.Sprintf("%s[%d]", path, i))

@@ -1,0 +1,439 @@
+// Package export writes every contact matching a list filter to a CSV or
+// XLSX file in S3, as a background job: tags and custom fields as real
+// columns, cells neutralised against formula injection, streamed with
+// bounded memory (a page of contacts and one upload part at a time).
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/taxid"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// JobType is the type of an export job.
+const JobType = "export"
+
+// Formats of an export.
+const (
+	CSV  = "csv"
+	XLSX = "xlsx"
+)
+
+// MaxXLSXRows is the most rows one XLSX sheet holds (Excel's limit, header
+// included); a larger export must be CSV.
+const MaxXLSXRows = 1_048_575
+
+// standardColumns are the contact's columns, in order, by default.
+var standardColumns = []string{
+	"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
+	"country", "language", "ownerId", "telegramId", "tags", "blocked", "createdAt", "updatedAt",
+}
+
+// RowWriter writes a file's rows (sheets.Writer).
+type RowWriter interface {
+	Write(cells []string) error
+	Close() error
+}
+
+// NewRowWriter starts a file of format with its header row.
+type NewRowWriter func(w io.Writer, format string, header []string) (RowWriter, error)
+
+// Files stores export files.
+type Files interface {
+	// Upload streams r to key and returns the bytes written.
+	Upload(ctx context.Context, key, contentType string, r io.Reader) (int64, error)
+}
+
+// Contacts reads contacts by id.
+type Contacts interface {
+	GetMany(ctx context.Context, workspace string, ids []string) ([]*contact.Contact, error)
+}
+
+// Service starts exports.
+type Service struct {
+	Jobs   *jobs.Service
+	Search *search.Service
+	People *contact.Service
+	Queue  jobs.Queue
+}
+
+// Start validates {format, filter?, columns?}, records the job and queues
+// it; owners and managers. Errors: Forbidden, Invalid.
+func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[string]any) (*jobs.Job, error) {
+	if !caller.IsManager() {
+		return nil, contact.ErrForbidden
+	}
+	var problems []errs.FieldError
+	params := map[string]string{"role": string(caller.Role)}
+	for k, v := range doc {
+		switch k {
+		case "format":
+			f, _ := v.(string)
+			if f != CSV && f != XLSX {
+				problems = append(problems, errs.Field("format", "choice_invalid", "choices", "csv, xlsx"))
+			}
+			params["format"] = f
+		case "filter":
+			f, ok := v.(map[string]any)
+			if !ok {
+				problems = append(problems, errs.Field("filter", "invalid_type", "type", "object"))
+				continue
+			}
+			fp, p := search.FilterParams(f)
+			problems = append(problems, p...)
+			raw, _ := json.Marshal(fp)
+			params["filter"] = string(raw)
+		case "columns":
+			list, ok := v.([]any)
+			if !ok || len(list) == 0 || len(list) > 200 {
+				problems = append(problems, errs.Field("columns", "invalid_type", "type", "array of 1 to 200 column names"))
+				continue
+			}
+			var cols []string
+			for i, c := range list {
+				name, ok := c.(string)
+				if !ok || name == "" || strings.Contains(name, ",") {
+					problems = append(problems, errs.Field("columns["+strconv.Itoa(i)+"]", "column_unknown"))
+					continue
+				}
+				cols = append(cols, name)
+			}
+			params["columns"] = strings.Join(cols, ",")
+		default:
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	if params["format"] == "" && !hasField(problems, "format") {
+		problems = append(problems, errs.Field("format", "required"))
+	}
+	if len(problems) > 0 {
+		return nil, errs.Validation(problems)
+	}
+	var filter map[string]string
+	_ = json.Unmarshal([]byte(params["filter"]), &filter)
+	if _, err := s.Search.NewFilter(ctx, caller, filter); err != nil {
+		return nil, err
+	}
+	if cols := params["columns"]; cols != "" {
+		ws, err := s.People.Workspaces.Workspace(ctx, caller.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range strings.Split(cols, ",") {
+			if !known(c, ws) {
+				problems = append(problems, errs.Field("columns["+strconv.Itoa(i)+"]", "column_unknown"))
+			}
+		}
+		if len(problems) > 0 {
+			return nil, errs.Validation(problems)
+		}
+	}
+	j := s.Jobs.New(caller, JobType, params)
+	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := s.Jobs.Enqueue(ctx, j, s.Queue); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func hasField(problems []errs.FieldError, field string) bool {
+	for _, p := range problems {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+
+func known(column string, ws contact.Workspace) bool {
+	if key, ok := strings.CutPrefix(column, "customFields."); ok {
+		_, defined := ws.Field(key)
+		return defined
+	}
+	for _, c := range standardColumns {
+		if c == column {
+			return true
+		}
+	}
+	return false
+}
+
+// Worker runs export jobs.
+type Worker struct {
+	Search    *search.Service
+	People    *contact.Service
+	Contacts  Contacts
+	Jobs      jobs.Store
+	Files     Files
+	NewWriter NewRowWriter
+	PageSize  int              // contacts read at a time (100 when zero)
+	Now       func() time.Time // time.Now when nil
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Key is where the file of an export job is written.
+func Key(ws, jobID, format string) string { return "exports/" + ws + "/" + jobID + "." + format }
+
+// Run exports the job's contacts to its file, reporting progress, and
+// ends the job. A run holds the job's lease until lease; a redelivered
+// message while another run holds it does nothing. A cancelled job stops at
+// the next page and writes no file. Errors: store and file errors (retried).
+func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Time) (string, error) {
+	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, lease, w.now())
+	if errs.Is(err, errs.NotFound) {
+		return "no such job", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "held by another run, or ended", nil
+	}
+	caller := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
+	var filter map[string]string
+	_ = json.Unmarshal([]byte(j.Params["filter"]), &filter)
+	f, err := w.Search.NewFilter(ctx, caller, filter)
+	if err != nil {
+		return "failed", w.fail(ctx, j, "the filter is no longer valid")
+	}
+	wsSettings, err := w.People.Workspaces.Workspace(ctx, ws)
+	if err != nil {
+		return "", err
+	}
+	columns := strings.Split(j.Params["columns"], ",")
+	if j.Params["columns"] == "" {
+		columns = append([]string{}, standardColumns...)
+		for _, fd := range wsSettings.Fields {
+			columns = append(columns, "customFields."+fd.Key)
+		}
+	}
+	header := make([]string, len(columns))
+	for i, c := range columns {
+		header[i] = c
+		if key, ok := strings.CutPrefix(c, "customFields."); ok {
+			if fd, ok := wsSettings.Field(key); ok && fd.Label != "" {
+				header[i] = fd.Label
+			}
+		}
+	}
+	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+		j.Status, j.Processed, j.Counts, j.UpdatedAt = jobs.Running, 0, map[string]int{}, w.now()
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	format := j.Params["format"]
+	key := Key(ws, jobID, format)
+	pr, pw := io.Pipe()
+	uploaded := make(chan error, 1)
+	go func() {
+		_, err := w.Files.Upload(ctx, key, contentType(format), pr)
+		_ = pr.CloseWithError(err) // unblock the writer if the upload failed
+		uploaded <- err
+	}()
+	rows, cancelled, err := w.write(ctx, j, caller, f, pw, format, columns, header)
+	if err != nil || cancelled {
+		_ = pw.CloseWithError(fmt.Errorf("export stopped: %w", errOrCancelled(err)))
+		<-uploaded
+		if cancelled {
+			_, uerr := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+				j.Status, j.UpdatedAt = jobs.Cancelled, w.now()
+				return nil
+			})
+			return "cancelled", uerr
+		}
+		if e := errs.As(err); e.Kind == errs.Invalid || e.Kind == errs.TooLarge {
+			return "failed", w.fail(ctx, j, errs.As(err).Code)
+		}
+		return "", err
+	}
+	_ = pw.Close()
+	if err := <-uploaded; err != nil {
+		return "", err
+	}
+	_, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+		j.Status, j.Total, j.Processed, j.UpdatedAt = jobs.Succeeded, rows, rows, w.now()
+		j.Counts = map[string]int{"exported": rows}
+		j.Files["download"] = key
+		return nil
+	})
+	return "exported", err
+}
+
+var errCancelled = errs.E(errs.Conflict, "job_cancelled")
+
+func errOrCancelled(err error) error {
+	if err == nil {
+		return errCancelled
+	}
+	return err
+}
+
+func contentType(format string) string {
+	if format == XLSX {
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// write writes the header and every matching contact to out.
+func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f search.Filter, out io.Writer, format string, columns, header []string) (int, bool, error) {
+	rw, err := w.NewWriter(out, format, header)
+	if err != nil {
+		return 0, false, err
+	}
+	catalog := map[string]contact.TagRef{}
+	if w.People.Tags != nil {
+		if catalog, err = w.People.Tags.Catalog(ctx, caller.Workspace); err != nil {
+			return 0, false, err
+		}
+	}
+	size := w.PageSize
+	if size == 0 {
+		size = 100
+	}
+	rows, after := 0, ""
+	for page := 0; ; page++ {
+		p, err := w.Search.Page(ctx, f, after, size)
+		if err != nil {
+			return rows, false, err
+		}
+		ids := make([]string, len(p.Items))
+		for i, it := range p.Items {
+			ids[i] = it.ID
+		}
+		cs, err := w.Contacts.GetMany(ctx, caller.Workspace, ids)
+		if err != nil {
+			return rows, false, err
+		}
+		for _, c := range cs {
+			if format == XLSX && rows >= MaxXLSXRows {
+				return rows, false, errs.E(errs.TooLarge, "export_too_many_rows_for_xlsx").With("max", strconv.Itoa(MaxXLSXRows))
+			}
+			if err := rw.Write(cells(c, columns, catalog)); err != nil {
+				return rows, false, err
+			}
+			rows++
+		}
+		if page%10 == 9 || !p.More {
+			cur, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+				j.Processed, j.UpdatedAt = rows, w.now()
+				return nil
+			})
+			if err != nil {
+				return rows, false, err
+			}
+			if cur.Cancel {
+				return rows, true, nil
+			}
+		}
+		if !p.More {
+			return rows, false, rw.Close()
+		}
+		after = p.Last
+	}
+}
+
+// cells is a contact's row.
+func cells(c *contact.Contact, columns []string, catalog map[string]contact.TagRef) []string {
+	out := make([]string, len(columns))
+	for i, col := range columns {
+		switch col {
+		case "id":
+			out[i] = c.ID
+		case "name":
+			out[i] = c.Name
+		case "firstName":
+			out[i] = c.FirstName
+		case "lastName":
+			out[i] = c.LastName
+		case "kind":
+			out[i] = string(c.Kind)
+		case "phone":
+			out[i] = c.Phone
+		case "email":
+			out[i] = c.Email
+		case "taxId":
+			if id, err := taxid.Parse(c.TaxID); err == nil && c.TaxID != "" {
+				out[i] = id.Formatted()
+			}
+		case "birthDate":
+			out[i] = c.BirthDate
+		case "company":
+			out[i] = c.Company
+		case "country":
+			out[i] = c.Country
+		case "language":
+			out[i] = c.Language
+		case "ownerId":
+			out[i] = c.OwnerID
+		case "telegramId":
+			out[i] = c.TelegramID
+		case "tags":
+			var names []string
+			for _, id := range c.TagIDs {
+				if t, ok := catalog[id]; ok {
+					names = append(names, t.Name)
+				}
+			}
+			out[i] = strings.Join(names, ", ")
+		case "blocked":
+			out[i] = strconv.FormatBool(c.Blocked)
+		case "createdAt":
+			out[i] = c.CreatedAt.UTC().Format(time.RFC3339)
+		case "updatedAt":
+			out[i] = c.UpdatedAt.UTC().Format(time.RFC3339)
+		default:
+			if key, ok := strings.CutPrefix(col, "customFields."); ok {
+				out[i] = customCell(c.CustomFields[key])
+			}
+		}
+	}
+	return out
+}
+
+func customCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = fmt.Sprint(p)
+		}
+		return strings.Join(parts, ", ")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func (w *Worker) fail(ctx context.Context, j *jobs.Job, reason string) error {
+	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,700 @@
+// Package importer imports contacts from a CSV or XLSX file uploaded to S3,
+// as a background job that tells exactly which rows failed and why.
+//
+// Every row read is counted once as created, updated, skipped or failed;
+// failed rows go to an error report (the row as given, its line and the
+// reasons) linked from the job. Rows are validated with the API's rules.
+// Duplicates inside the file and against existing contacts are matched by
+// phone identity (the 9th-digit rule) and email. A contact created by a row
+// gets an id derived from the job and the line, so a row processed again
+// after a crash or a redelivery creates nothing twice; progress is saved
+// after each chunk and a run goes on from there.
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/phone"
+	"github.com/omnichannel/contacts/internal/sheets"
+	"github.com/omnichannel/contacts/internal/tag"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// JobType is the type of an import job.
+const JobType = "import"
+
+// Modes of an import.
+const (
+	Create = "create" // new contacts only: rows of existing contacts are skipped
+	Update = "update" // existing contacts only: other rows are skipped
+	Upsert = "upsert" // both
+)
+
+// Prefix is where uploads land in the import bucket: Prefix + ws/jobId/file.
+const Prefix = "imports/"
+
+// UploadTTL is how long an upload URL stays valid.
+const UploadTTL = 15 * time.Minute
+
+// Uploads gives upload URLs in the import bucket.
+type Uploads interface {
+	UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, map[string]string, error)
+}
+
+// Upload is how the client sends the file.
+type Upload struct {
+	URL     string
+	Method  string
+	Headers map[string]string
+}
+
+// Service starts imports.
+type Service struct {
+	Jobs    *jobs.Service
+	People  *contact.Service
+	Uploads Uploads
+}
+
+var fileNamePattern = regexp.MustCompile(`^[^/\\\x00-\x1f]{1,200}$`)
+
+// Start validates {fileName, mode, mapping?}, records the job (queued until
+// the file lands) and returns the upload; owners and managers.
+// Errors: Forbidden, Invalid.
+func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Language, doc map[string]any) (*jobs.Job, Upload, error) {
+	if !caller.IsManager() {
+		return nil, Upload{}, contact.ErrForbidden
+	}
+	params := map[string]string{"role": string(caller.Role), "lang": string(lang)}
+	var problems []errs.FieldError
+	for k, v := range doc {
+		switch k {
+		case "fileName":
+			name, _ := v.(string)
+			name = strings.TrimSpace(name)
+			ext := strings.ToLower(path.Ext(name))
+			switch {
+			case !fileNamePattern.MatchString(name):
+				problems = append(problems, errs.Field("fileName", "file_name_invalid"))
+			case ext != ".csv" && ext != ".xlsx" && ext != ".txt":
+				problems = append(problems, errs.Field("fileName", "file_type_unsupported"))
+			}
+			params["fileName"] = name
+		case "mode":
+			m, _ := v.(string)
+			if m != Create && m != Update && m != Upsert {
+				problems = append(problems, errs.Field("mode", "choice_invalid", "choices", "create, update, upsert"))
+			}
+			params["mode"] = m
+		case "mapping":
+			m, ok := v.(map[string]any)
+			if !ok || len(m) > sheets.DefaultMaxColumns {
+				problems = append(problems, errs.Field("mapping", "invalid_type", "type", "object of column header to field"))
+				continue
+			}
+			explicit := map[string]string{}
+			for header, field := range m {
+				f, ok := field.(string)
+				if !ok {
+					problems = append(problems, errs.Field("mapping."+header, "invalid_type", "type", "string"))
+					continue
+				}
+				explicit[header] = f
+			}
+			raw, _ := json.Marshal(explicit)
+			params["mapping"] = string(raw)
+		default:
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	if params["fileName"] == "" && !has(problems, "fileName") {
+		problems = append(problems, errs.Field("fileName", "required"))
+	}
+	if params["mode"] == "" && !has(problems, "mode") {
+		problems = append(problems, errs.Field("mode", "required"))
+	}
+	if len(problems) > 0 {
+		return nil, Upload{}, errs.Validation(problems)
+	}
+	j := s.Jobs.New(caller, JobType, params)
+	key := Prefix + caller.Workspace + "/" + j.ID + "/" + params["fileName"]
+	j.Params["key"] = key
+	url, headers, err := s.Uploads.UploadURL(ctx, key, contentTypeOf(params["fileName"]), UploadTTL)
+	if err != nil {
+		return nil, Upload{}, err
+	}
+	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+		return nil, Upload{}, err
+	}
+	return j, Upload{URL: url, Method: "PUT", Headers: headers}, nil
+}
+
+func has(problems []errs.FieldError, field string) bool {
+	for _, p := range problems {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func contentTypeOf(name string) string {
+	if strings.EqualFold(path.Ext(name), ".xlsx") {
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "text/csv"
+}
+
+// ParseKey returns the workspace and job of an upload key.
+func ParseKey(key string) (ws, jobID string, ok bool) {
+	rest, found := strings.CutPrefix(key, Prefix)
+	if !found {
+		return "", "", false
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) != 3 || !tenant.ValidWorkspace(parts[0]) || !ids.Valid(parts[1]) {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
+
+// Files reads uploads and writes reports.
+type Files interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	Put(ctx context.Context, key, contentType string, body []byte) error
+}
+
+// Failures keeps the failed rows of a job until its report is written.
+type Failures interface {
+	// Add stores failed rows (again: no change).
+	Add(ctx context.Context, workspace, jobID string, rows []Failure) error
+	// All returns the job's failed rows in line order.
+	All(ctx context.Context, workspace, jobID string) ([]Failure, error)
+}
+
+// Failure is a rejected row: as given, with its line and the reasons.
+type Failure struct {
+	Line    int
+	Cells   []string
+	Reasons []string
+}
+
+// Contacts is what the importer needs of the contact store.
+type Contacts interface {
+	Create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error
+	Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*contact.Contact) error) (*contact.Contact, error)
+}
+
+// Finder finds existing contacts by phone identity or email key, oldest
+// first, reading its own writes.
+type Finder interface {
+	LookupPhone(ctx context.Context, workspace, identity string) ([]string, error)
+	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+}
+
+// Worker runs import jobs.
+type Worker struct {
+	People   *contact.Service
+	Contacts Contacts
+	Finder   Finder
+	Tags     *tag.Service
+	Jobs     jobs.Store
+	Files    Files
+	Failures Failures
+	Limits   sheets.Limits
+	Parallel int              // rows processed at once (16 when zero)
+	Chunk    int              // rows between checkpoints (500 when zero)
+	Now      func() time.Time // time.Now when nil
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// outcome of one row.
+type outcome struct {
+	status  string // created, updated, skipped, failed
+	reasons []string
+}
+
+// Run imports the job's file from the line after its checkpoint, until
+// the file ends (the job ends with its report) or the deadline (it returns
+// false: the caller queues a continuation). A run holds the job's lease;
+// another run of the same job meanwhile returns at once (true: nothing to
+// do). Errors: store and file errors (retried).
+func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (bool, error) {
+	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, deadline.Add(2*time.Minute), w.now())
+	if errs.Is(err, errs.NotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return true, nil
+	}
+	if j.Cancel {
+		return true, w.finish(ctx, j, jobs.Cancelled, nil)
+	}
+	settings, err := w.People.Workspaces.Workspace(ctx, ws)
+	if err != nil {
+		return false, err
+	}
+	body, size, err := w.Files.Open(ctx, j.Params["key"])
+	if err != nil {
+		return false, err
+	}
+	defer body.Close()
+	r, err := sheets.Open(body, size, j.Params["fileName"], w.Limits)
+	if err != nil {
+		return true, w.failFile(ctx, j, err)
+	}
+	defer r.Close()
+	var explicit map[string]string
+	_ = json.Unmarshal([]byte(j.Params["mapping"]), &explicit)
+	mapping, problems := sheets.MapHeader(r.Header().Cells, settings.Fields, explicit)
+	if len(problems) > 0 {
+		return true, w.failFile(ctx, j, errs.Validation(problems))
+	}
+	names, err := w.Tags.Names(ctx, ws)
+	if err != nil {
+		return false, err
+	}
+	checkpoint, _ := strconv.Atoi(j.Cursor)
+	if j.Status == jobs.Queued {
+		if j, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+			j.Status, j.UpdatedAt = jobs.Running, w.now()
+			var ignored []string
+			for _, c := range mapping.Ignored() {
+				ignored = append(ignored, c.Header)
+			}
+			j.Params["ignoredColumns"] = strings.Join(ignored, ", ")
+			return nil
+		}); err != nil {
+			return false, err
+		}
+	}
+	run := &importRun{w: w, job: j, ws: settings, mapping: mapping, names: names, header: r.Header().Cells,
+		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}}
+	chunkSize := w.Chunk
+	if chunkSize == 0 {
+		chunkSize = 500
+	}
+	var chunk []sheets.Row
+	for {
+		row, err := r.Next()
+		if err != nil && !isEOF(err) {
+			if e := errs.As(err); e.Kind != errs.Internal {
+				return true, w.failFile(ctx, j, err)
+			}
+			return false, err
+		}
+		if err == nil && row.Line <= checkpoint {
+			continue // done by an earlier run
+		}
+		if err == nil {
+			chunk = append(chunk, row)
+		}
+		if len(chunk) == chunkSize || (isEOF(err) && len(chunk) > 0) {
+			cur, cerr := run.chunk(ctx, chunk)
+			if cerr != nil {
+				return false, cerr
+			}
+			chunk = chunk[:0]
+			if cur.Cancel {
+				return true, w.finish(ctx, cur, jobs.Cancelled, run)
+			}
+			if !isEOF(err) && time.Now().After(deadline) {
+				return false, nil
+			}
+		}
+		if isEOF(err) {
+			cur, gerr := w.Jobs.Get(ctx, ws, jobID)
+			if gerr != nil {
+				return false, gerr
+			}
+			return true, w.finish(ctx, cur, jobs.Succeeded, run)
+		}
+	}
+}
+
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
+
+// importRun is the state of one run over a file.
+type importRun struct {
+	w       *Worker
+	job     *jobs.Job
+	ws      contact.Workspace
+	mapping sheets.Mapping
+	names   *tag.Names
+	header  []string
+	lang    errs.Language
+	seen    map[string]int // phone identity or email key → first line in this run
+}
+
+// chunk processes rows in parallel (rows that share a phone or an email
+// with an earlier row of the file are settled first, in order), stores the
+// failures, and saves the checkpoint and counts.
+func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, error) {
+	w := run.w
+	results := make([]outcome, len(rows))
+	profiles := make([]*rowInput, len(rows))
+	for i, row := range rows {
+		in := run.prepare(row)
+		profiles[i] = in
+		if in.failed != nil {
+			results[i] = *in.failed
+			continue
+		}
+		for _, k := range in.keys {
+			if first, dup := run.seen[k]; dup {
+				results[i] = outcome{status: "skipped", reasons: []string{run.msg("duplicate_in_file", "line", strconv.Itoa(first))}}
+				in.failed = &results[i]
+				break
+			}
+		}
+		if in.failed == nil {
+			for _, k := range in.keys {
+				run.seen[k] = row.Line
+			}
+		}
+	}
+	parallel := w.Parallel
+	if parallel == 0 {
+		parallel = 16
+	}
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	sem := make(chan struct{}, parallel)
+	for i := range rows {
+		if profiles[i].failed != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := run.apply(ctx, rows[i], profiles[i])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			results[i] = out
+		}(i)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	counts := map[string]int{}
+	var failures []Failure
+	for i, r := range results {
+		counts[r.status]++
+		if r.status == "failed" {
+			failures = append(failures, Failure{Line: rows[i].Line, Cells: rows[i].Cells, Reasons: r.reasons})
+		}
+	}
+	if len(failures) > 0 {
+		if err := w.Failures.Add(ctx, run.job.Workspace, run.job.ID, failures); err != nil {
+			return nil, err
+		}
+	}
+	last := rows[len(rows)-1].Line
+	return w.Jobs.Update(ctx, run.job.Workspace, run.job.ID, func(j *jobs.Job) error {
+		if n, _ := strconv.Atoi(j.Cursor); n >= last {
+			return nil // saved by an earlier attempt of this update
+		}
+		j.Cursor, j.Processed, j.Total, j.UpdatedAt = strconv.Itoa(last), j.Processed+len(rows), j.Processed+len(rows), w.now()
+		for k, v := range counts {
+			j.Counts[k] += v
+		}
+		return nil
+	})
+}
+
+// rowInput is a row checked and ready to apply.
+type rowInput struct {
+	profile contact.Profile
+	present map[string]bool // the fields the row gives
+	tags    []string
+	keys    []string // phone identity and email key
+	failed  *outcome
+}
+
+var standardFields = map[string]bool{
+	"name": true, "firstName": true, "lastName": true, "phone": true, "email": true, "taxId": true,
+	"birthDate": true, "company": true, "country": true, "language": true, "ownerId": true, "telegramId": true,
+}
+
+// prepare validates a row with the API's rules.
+func (run *importRun) prepare(row sheets.Row) *rowInput {
+	values := run.mapping.Apply(row.Cells)
+	doc := map[string]any{}
+	present := map[string]bool{}
+	custom := map[string]any{}
+	for field, v := range values {
+		switch {
+		case field == sheets.TagsField:
+		case strings.HasPrefix(field, "customFields."):
+			key := strings.TrimPrefix(field, "customFields.")
+			custom[key] = customValue(run.ws, key, v)
+			present[field] = true
+		case standardFields[field]:
+			doc[field] = v
+			present[field] = true
+		}
+	}
+	if len(custom) > 0 {
+		doc["customFields"] = custom
+	}
+	p, problems := contact.BuildProfile(doc, run.ws, run.w.now(), true)
+	in := &rowInput{profile: p, present: present, tags: values.Tags()}
+	if len(problems) > 0 {
+		var reasons []string
+		for _, pr := range problems {
+			reasons = append(reasons, pr.Field+": "+errs.Message(run.lang, pr.Code, pr.Params))
+		}
+		in.failed = &outcome{status: "failed", reasons: reasons}
+		return in
+	}
+	if len(in.tags) > contact.MaxTagsPerContact {
+		in.failed = &outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, "too_many", map[string]string{"max": strconv.Itoa(contact.MaxTagsPerContact)})}}
+		return in
+	}
+	if p.Phone != "" {
+		in.keys = append(in.keys, "p:"+phone.Identity(p.Phone))
+	}
+	if p.Email != "" {
+		in.keys = append(in.keys, "e:"+contact.EmailKey(p.Email))
+	}
+	return in
+}
+
+// customValue gives a custom field's cell the type its definition wants
+// (BuildProfile checks it): numbers and booleans from text, multiselect
+// options split like tags.
+func customValue(ws contact.Workspace, key, v string) any {
+	def, ok := ws.Field(key)
+	if !ok {
+		return v
+	}
+	switch def.Type {
+	case contact.FieldNumber:
+		if f, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64); err == nil {
+			return json.Number(strconv.FormatFloat(f, 'f', -1, 64))
+		}
+	case contact.FieldBoolean:
+		switch strings.ToLower(v) {
+		case "true", "sim", "yes", "1", "verdadeiro", "s", "y", "x":
+			return true
+		case "false", "não", "nao", "no", "0", "falso", "n":
+			return false
+		}
+	case contact.FieldMultiSelect:
+		var out []any
+		for _, s := range sheets.SplitTags(v) {
+			out = append(out, s)
+		}
+		return out
+	}
+	return v
+}
+
+func (run *importRun) msg(code string, params ...string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(params); i += 2 {
+		m[params[i]] = params[i+1]
+	}
+	return errs.Message(run.lang, code, m)
+}
+
+// apply creates or updates the row's contact, as the mode says.
+func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (outcome, error) {
+	w := run.w
+	ws := run.job.Workspace
+	existing, err := run.find(ctx, in)
+	if err != nil {
+		return outcome{}, err
+	}
+	mode := run.job.Params["mode"]
+	var tagIDs []string
+	if len(in.tags) > 0 {
+		if tagIDs, err = run.names.IDs(ctx, in.tags); err != nil {
+			if errs.KindOf(err) == errs.Internal {
+				return outcome{}, err
+			}
+			return outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
+		}
+	}
+	switch {
+	case existing == "" && mode == Update:
+		return outcome{status: "skipped", reasons: []string{run.msg("import_not_found")}}, nil
+	case existing != "" && mode == Create:
+		return outcome{status: "skipped", reasons: []string{run.msg("import_exists")}}, nil
+	case existing == "":
+		created := run.job.CreatedAt
+		c := &contact.Contact{
+			Workspace: ws, ID: ids.Derived(created, run.job.ID+"#"+strconv.Itoa(row.Line)), Profile: in.profile,
+			TagIDs: tagIDs, CreatedAt: w.now(), CreatedBy: "import:" + run.job.ID, UpdatedAt: w.now(), UpdatedBy: "import:" + run.job.ID, Version: 1,
+		}
+		err := w.Contacts.Create(ctx, c, nil)
+		switch {
+		case err == nil, errs.As(err).Code == contact.ErrExists.Code:
+			return outcome{status: "created"}, nil // ErrExists: created by an earlier run of this row
+		case errs.KindOf(err) == errs.Internal:
+			return outcome{}, err
+		}
+		return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
+	}
+	changed := false
+	_, err = w.Contacts.Update(ctx, ws, existing, 0, func(c *contact.Contact) error {
+		before := c.Clone()
+		mergeProfile(&c.Profile, in.profile, in.present)
+		for _, t := range tagIDs {
+			if !c.HasTag(t) && len(c.TagIDs) < contact.MaxTagsPerContact {
+				c.TagIDs = append(c.TagIDs, t)
+			}
+		}
+		changed = !sameContact(before, c)
+		if changed {
+			c.UpdatedAt, c.UpdatedBy = w.now(), "import:"+run.job.ID
+		}
+		return nil
+	})
+	switch {
+	case err == nil && changed:
+		return outcome{status: "updated"}, nil
+	case err == nil:
+		return outcome{status: "skipped", reasons: []string{run.msg("import_unchanged")}}, nil
+	case errs.KindOf(err) == errs.Internal:
+		return outcome{}, err
+	}
+	return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
+}
+
+// find returns the oldest existing contact with the row's phone, else
+// with its email, or "".
+func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
+	ws := run.job.Workspace
+	if in.profile.Phone != "" {
+		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(in.profile.Phone))
+		if err != nil || len(found) > 0 {
+			return first(found), err
+		}
+	}
+	if in.profile.Email != "" {
+		found, err := run.w.Finder.LookupEmail(ctx, ws, contact.EmailKey(in.profile.Email))
+		return first(found), err
+	}
+	return "", nil
+}
+
+func first(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
+// mergeProfile sets on p the fields the row gives.
+func mergeProfile(p *contact.Profile, row contact.Profile, present map[string]bool) {
+	set := func(field string, dst *string, v string) {
+		if present[field] {
+			*dst = v
+		}
+	}
+	if present["name"] || present["firstName"] || present["lastName"] {
+		p.Name, p.FirstName, p.LastName = row.Name, row.FirstName, row.LastName
+	}
+	set("phone", &p.Phone, row.Phone)
+	set("email", &p.Email, row.Email)
+	set("taxId", &p.TaxID, row.TaxID)
+	set("birthDate", &p.BirthDate, row.BirthDate)
+	set("company", &p.Company, row.Company)
+	set("language", &p.Language, row.Language)
+	set("ownerId", &p.OwnerID, row.OwnerID)
+	set("telegramId", &p.TelegramID, row.TelegramID)
+	if present["country"] || (present["phone"] && !p.CountryManual) {
+		p.Country, p.CountryManual = row.Country, row.CountryManual
+	}
+	for k, v := range row.CustomFields {
+		if p.CustomFields == nil {
+			p.CustomFields = map[string]any{}
+		}
+		p.CustomFields[k] = v
+	}
+}
+
+func sameContact(a, b *contact.Contact) bool {
+	ad, bd := a.Profile.Document(), b.Profile.Document()
+	if fmt.Sprint(ad) != fmt.Sprint(bd) || len(a.TagIDs) != len(b.TagIDs) {
+		return false
+	}
+	return a.Country == b.Country
+}
+
+// failFile ends a job whose file cannot be imported, with the reason.
+func (w *Worker) failFile(ctx context.Context, j *jobs.Job, cause error) error {
+	e := errs.As(cause)
+	reason := errs.Message(errs.Language(j.Params["lang"]), e.Code, e.Params)
+	for _, f := range e.Fields {
+		reason += " " + f.Field + ": " + errs.Message(errs.Language(j.Params["lang"]), f.Code, f.Params)
+	}
+	if e.Kind == errs.Internal {
+		return cause
+	}
+	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
+		return nil
+	})
+	return err
+}
+
+// finish writes the error report (when a row failed) and ends the job.
+func (w *Worker) finish(ctx context.Context, j *jobs.Job, status string, run *importRun) error {
+	var key string
+	if j.Counts["failed"] > 0 && run != nil {
+		failures, err := w.Failures.All(ctx, j.Workspace, j.ID)
+		if err != nil {
+			return err
+		}
+		body, err := report(run.header, failures, errs.Language(j.Params["lang"]))
+		if err != nil {
+			return err
+		}
+		key = "reports/" + j.Workspace + "/" + j.ID + ".csv"
+		if err := w.Files.Put(ctx, key, "text/csv; charset=utf-8", body); err != nil {
+			return err
+		}
+	}
+	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		if j.Done() {
+			return nil
+		}
+		j.Status, j.UpdatedAt = status, w.now()
+		if key != "" {
+			j.Files["errorReport"] = key
+		}
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,143 @@
+package sheets
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// benchRows is the size of the benchmark files.
+const benchRows = 100_000
+
+var benchHeader = []string{"Nome", "Celular", "E-mail", "CPF", "Data de nascimento", "Empresa", "Etiquetas", "Plano"}
+
+// benchCells returns the cells of data row i.
+func benchCells(i int) []string {
+	return []string{
+		fmt.Sprintf("José da Conceição %d", i), fmt.Sprintf("+55119%08d", i), fmt.Sprintf("pessoa%d@example.com.br", i),
+		fmt.Sprintf("%011d", i), "1980-12-25", "Padaria São João Ltda", "vip, atacado", "ouro",
+	}
+}
+
+// benchCSV is a pt-BR Excel CSV (';', UTF-8 with BOM) of benchRows rows.
+func benchCSV(b *testing.B) []byte {
+	b.Helper()
+	rows := [][]string{benchHeader}
+	for i := range benchRows {
+		rows = append(rows, benchCells(i))
+	}
+	return writeAll(b, CSV, rows)
+}
+
+// benchXLSX is a workbook of benchRows rows as Excel would have them typed:
+// phones and CPFs as numbers or text, birth dates as dates.
+func benchXLSX(b *testing.B) []byte {
+	b.Helper()
+	f := excelize.NewFile()
+	defer func() { _ = f.Close() }()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	date, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	header := make([]any, len(benchHeader))
+	for i, h := range benchHeader {
+		header[i] = h
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		b.Fatal(err)
+	}
+	birth := time.Date(1980, 12, 25, 0, 0, 0, 0, time.UTC)
+	for i := range benchRows {
+		c := benchCells(i)
+		row := []any{c[0], 5511900000000 + i, c[2], c[3], excelize.Cell{StyleID: date, Value: birth}, c[5], c[6], c[7]}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// benchRead reads data b.N times, reporting rows/s and allocations per row.
+func benchRead(b *testing.B, data []byte, name string) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Open(bytes.NewReader(data), int64(len(data)), name, Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		_ = r.Close()
+		if n != benchRows {
+			b.Fatalf("got %d rows, want %d", n, benchRows)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	rows := float64(benchRows * b.N)
+	b.ReportMetric(rows/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/rows, "allocs/row")
+}
+
+func BenchmarkReadCSV(b *testing.B) {
+	benchRead(b, benchCSV(b), "contatos.csv")
+}
+
+func BenchmarkReadXLSX(b *testing.B) {
+	benchRead(b, benchXLSX(b), "contatos.xlsx")
+}
+
+// benchWrite writes benchRows rows in format b.N times, reporting rows/s.
+func benchWrite(b *testing.B, format Format) {
+	b.ReportAllocs()
+	rows := make([][]string, benchRows)
+	for i := range rows {
+		rows[i] = benchCells(i)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		w, err := NewWriter(io.Discard, format, benchHeader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range rows {
+			if err := w.Write(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkWriteCSV(b *testing.B)  { benchWrite(b, CSV) }
+func BenchmarkWriteXLSX(b *testing.B) { benchWrite(b, XLSX) }

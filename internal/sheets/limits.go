@@ -1,0 +1,120 @@
+package sheets
+
+import (
+	"strconv"
+
+	"github.com/omnichannel/contacts/internal/errs"
+)
+
+// Defaults of Limits; a zero or negative field of Limits takes its default.
+const (
+	// DefaultMaxBytes bounds the uploaded file: 50 MiB.
+	DefaultMaxBytes int64 = 50 << 20
+	// DefaultMaxRows is Excel's sheet limit, 1,048,576, counted in data rows
+	// (the header and empty rows are not counted).
+	DefaultMaxRows = 1 << 20
+	// DefaultMaxColumns bounds the columns of a row, trailing empty cells
+	// not counted.
+	DefaultMaxColumns = 200
+	// DefaultMaxCellRunes is the longest cell Excel can hold, 32,767
+	// characters. It guards memory (a row is at most MaxColumns ×
+	// MaxCellRunes characters), not the fields' own rules: a contact field
+	// that is too long is reported on its row by the domain's validation,
+	// while a longer cell cannot have come from a spreadsheet program and
+	// fails the file.
+	DefaultMaxCellRunes = 32767
+	// DefaultUnzipSizeLimit bounds the unzipped size of an XLSX workbook,
+	// all parts together: 512 MiB. Worksheets larger than UnzipXMLSizeLimit
+	// are unpacked to the temporary directory, so it also bounds the disk
+	// an import uses (size the function's ephemeral storage above it).
+	DefaultUnzipSizeLimit int64 = 512 << 20
+	// DefaultUnzipXMLSizeLimit is the largest worksheet or shared strings
+	// table kept in memory (larger ones are streamed from a temporary file):
+	// 16 MiB, excelize's own default.
+	DefaultUnzipXMLSizeLimit int64 = 16 << 20
+)
+
+// inMemoryBudget is how many bytes the parts of a workbook that excelize
+// keeps in memory (all but the worksheets and shared strings table it
+// streams from disk) may add up to: four times UnzipXMLSizeLimit (64 MiB by
+// default), and at least 1 MiB so that a small XML limit still admits a
+// workbook's styles and theme.
+func inMemoryBudget(l Limits) int64 {
+	return min(max(4*l.UnzipXMLSizeLimit, 1<<20), l.UnzipSizeLimit)
+}
+
+// Limits bound what a Reader accepts, so that a crafted or runaway file
+// costs bounded memory, disk and time. Breaking one is an *errs.Error whose
+// code names the limit.
+type Limits struct {
+	MaxBytes          int64 // bytes of the file as uploaded; file_too_large
+	MaxRows           int   // data rows; too_many_rows
+	MaxColumns        int   // cells of a row; too_many_columns
+	MaxCellRunes      int   // characters of a cell; cell_too_long
+	UnzipSizeLimit    int64 // XLSX: bytes of all parts unzipped; unzipped_too_large
+	UnzipXMLSizeLimit int64 // XLSX: bytes of a part kept in memory
+}
+
+// withDefaults returns l with every unset field at its default and the
+// unzip limits consistent (the XML limit at most the total).
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxRows <= 0 {
+		l.MaxRows = DefaultMaxRows
+	}
+	if l.MaxColumns <= 0 {
+		l.MaxColumns = DefaultMaxColumns
+	}
+	if l.MaxCellRunes <= 0 {
+		l.MaxCellRunes = DefaultMaxCellRunes
+	}
+	if l.UnzipSizeLimit <= 0 {
+		l.UnzipSizeLimit = DefaultUnzipSizeLimit
+	}
+	if l.UnzipXMLSizeLimit <= 0 {
+		l.UnzipXMLSizeLimit = DefaultUnzipXMLSizeLimit
+	}
+	l.UnzipXMLSizeLimit = min(l.UnzipXMLSizeLimit, l.UnzipSizeLimit)
+	return l
+}
+
+// The errors of a file that cannot be read. Each is copied with its
+// parameters set, e.g. ErrFileTooLarge.With("max", "52428800").
+var (
+	// ErrFileTooLarge: the file has more than Limits.MaxBytes bytes.
+	ErrFileTooLarge = errs.E(errs.TooLarge, "file_too_large")
+	// ErrUnzippedTooLarge: the XLSX workbook unzips to more than the unzip limits.
+	ErrUnzippedTooLarge = errs.E(errs.TooLarge, "unzipped_too_large")
+	// ErrTooManyRows: the file has more than Limits.MaxRows data rows.
+	ErrTooManyRows = errs.E(errs.TooLarge, "too_many_rows")
+	// ErrTooManyColumns: a row has more than Limits.MaxColumns cells.
+	ErrTooManyColumns = errs.E(errs.TooLarge, "too_many_columns")
+	// ErrCellTooLong: a cell has more than Limits.MaxCellRunes characters.
+	ErrCellTooLong = errs.E(errs.TooLarge, "cell_too_long")
+	// ErrNotXLSX: the file is named .xlsx but is not a zip, or is a zip but
+	// not an Excel workbook (an OpenDocument or Word file, say).
+	ErrNotXLSX = errs.E(errs.Invalid, "file_not_xlsx")
+	// ErrFormatUnsupported: a legacy .xls workbook, or a password-protected
+	// one (both are OLE compound files).
+	ErrFormatUnsupported = errs.E(errs.Invalid, "file_format_unsupported")
+	// ErrUnreadable: the file is damaged, or binary data that is not a
+	// spreadsheet.
+	ErrUnreadable = errs.E(errs.Invalid, "file_unreadable")
+	// ErrEmpty: the file has no non-empty row, so no header.
+	ErrEmpty = errs.E(errs.Invalid, "file_empty")
+)
+
+// limitErr returns base with the limit and, when known, where it was broken.
+// line and column are 1-based; 0 leaves them out.
+func limitErr(base *errs.Error, max int64, line, column int) *errs.Error {
+	e := base.With("max", strconv.FormatInt(max, 10))
+	if line > 0 {
+		e = e.With("line", strconv.Itoa(line))
+	}
+	if column > 0 {
+		e = e.With("column", strconv.Itoa(column))
+	}
+	return e
+}
