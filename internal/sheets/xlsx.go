@@ -19,28 +19,33 @@ type xlsxSource struct {
 
 // newXLSXSource opens the workbook in data, which starts with the zip magic.
 // The zip's directory is checked against the unzip limits before excelize
-// unpacks anything.
+// unpacks anything. The rows are those of the first sheet excelize can
+// stream.
 func newXLSXSource(data []byte, l Limits) (src *xlsxSource, err error) {
-	defer recoverAs(&err)
+	var f *excelize.File
+	defer func() {
+		if r := recover(); r != nil {
+			err = ErrUnreadable.Wrap(fmt.Errorf("excelize panic: %v", r))
+		}
+		if err != nil && f != nil {
+			_ = f.Close() // removes the temporary files
+		}
+	}()
 	if err := checkZip(data, l); err != nil {
 		return nil, err
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+	f, err = excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    l.UnzipSizeLimit,
 		UnzipXMLSizeLimit: l.UnzipXMLSizeLimit,
 	})
 	if err != nil {
-		if f != nil {
-			_ = f.Close()
-		}
-		if strings.Contains(err.Error(), "unzip size") {
+		if strings.Contains(err.Error(), "unzip size") { // checkZip caught it first
 			return nil, limitErr(ErrUnzippedTooLarge, l.UnzipSizeLimit, 0, 0).Wrap(err)
 		}
 		return nil, ErrUnreadable.Wrap(err)
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		_ = f.Close()
 		return nil, ErrNotXLSX
 	}
 	isoDates(f)
@@ -51,7 +56,6 @@ func newXLSXSource(data []byte, l Limits) (src *xlsxSource, err error) {
 		}
 	}
 	if err != nil {
-		_ = f.Close()
 		return nil, ErrUnreadable.Wrap(err)
 	}
 	return &xlsxSource{f: f, rows: rows}, nil
