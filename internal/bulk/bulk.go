@@ -160,7 +160,6 @@ func wholeNumber(v any) (int, bool) {
 	return 0, false
 }
 
-
 func (s *Service) startIDs(ctx context.Context, caller tenant.Caller, v any) (*jobs.Job, error) {
 	list, ok := v.([]any)
 	switch {

@@ -158,7 +158,6 @@ func hasField(problems []errs.FieldError, field string) bool {
 	return false
 }
 
-
 func known(column string, ws contact.Workspace) bool {
 	if key, ok := strings.CutPrefix(column, "customFields."); ok {
 		_, defined := ws.Field(key)

@@ -95,4 +95,3 @@ func (e *Events) Continue(ctx context.Context, m events.SQSMessage) (string, err
 	}
 	return "continued", e.Queue.Enqueue(ctx, msg.Workspace, msg.JobID)
 }
-
