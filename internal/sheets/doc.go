@@ -16,7 +16,7 @@
 //     Windows) or UTF-16 with a BOM (Excel's "Texto Unicode").
 //   - XLSX cells come back as stored, not as displayed: numbers as typed
 //     (5511999991234, not 5,51E+12), text as text (leading zeros kept),
-//     dates as YYYY-MM-DD whatever their display format (isoDates).
+//     dates as YYYY-MM-DD whatever their display format.
 //   - Exported CSV is UTF-8 with a BOM and ';' (CSVDelimiter), for
 //     Brazilian Excel; every export cell starting with = + - @ tab or CR is
 //     neutralised against formula injection (Writer, Neutralize), and

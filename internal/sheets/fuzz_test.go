@@ -1,9 +1,6 @@
 package sheets
 
 import (
-	"os"
-	"fmt"
-	"time"
 	"bytes"
 	"errors"
 	"io"
@@ -114,24 +111,13 @@ func FuzzOpen(f *testing.F) {
 	f.Add(readFixture(f, "excel_ptbr_windows1252.csv"), "x.xlsx")
 	f.Add(readFixture(f, "google_comma.csv"), "")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
-		done := make(chan bool)
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(3 * time.Second):
-				_ = os.WriteFile(fmt.Sprintf("/tmp/slow-%d.bin", time.Now().UnixNano()), data, 0o644)
-				_ = os.WriteFile("/tmp/slow-name.txt", []byte(name), 0o644)
-				panic("slow")
-			}
-		}()
 		checkStream(t, data, name, fuzzLimits, !bytes.HasPrefix(data, zipMagic))
-		close(done)
 	})
 }
 
-// FuzzCSVRoundTrip writes a row with the Writer and reads it back: the same
+// FuzzRoundTripCSV writes a row with the Writer and reads it back: the same
 // cells, once unneutralised.
-func FuzzCSVRoundTrip(f *testing.F) {
+func FuzzRoundTripCSV(f *testing.F) {
 	f.Add("José", "+5511999991234", "Rua A, 1; \"fundos\"")
 	f.Add("=1+1", "", "linha\nquebrada")
 	f.Add(" ", "\t", "@")
@@ -179,9 +165,9 @@ func FuzzCSVRoundTrip(f *testing.F) {
 	})
 }
 
-// FuzzXLSXRoundTrip writes a row with the Writer as XLSX and reads it back:
+// FuzzRoundTripXLSX writes a row with the Writer as XLSX and reads it back:
 // the very same cells (the neutralising quote is a style, not text).
-func FuzzXLSXRoundTrip(f *testing.F) {
+func FuzzRoundTripXLSX(f *testing.F) {
 	f.Add("José", "+5511999991234", "_x0041_ literal")
 	f.Add("=1+1", "", "linha\nquebrada\r\n")
 	f.Add(" ", "\t", "@")

@@ -64,8 +64,9 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 // name is its file name, used only as a hint. The format is told by
 // content: a zip is read as XLSX, anything else as CSV, except that a file
 // named .xlsx or .xlsm that is not a zip is ErrNotXLSX. An XLSX workbook is
-// read into memory whole (at most Limits.MaxBytes) and its first worksheet
-// streamed from there; CSV is streamed from r.
+// read into memory whole (at most Limits.MaxBytes; excelize copies it once
+// more while opening) and its first worksheet streamed from there; CSV is
+// streamed from r.
 //
 // Errors: ErrFileTooLarge, ErrUnzippedTooLarge, ErrNotXLSX,
 // ErrFormatUnsupported, ErrUnreadable, ErrEmpty, the row limits for the
