@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,7 +72,11 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		}
 		writes = append(writes, put)
 	}
-	entry, err := s.put(newTimelineEntry(c, "created", nil, c.CreatedAt, c.CreatedBy))
+	event := "created"
+	if strings.HasPrefix(c.CreatedBy, "import:") {
+		event = "imported" // created by an import job (the actor names it)
+	}
+	entry, err := s.put(newTimelineEntry(c, event, nil, c.CreatedAt, c.CreatedBy))
 	if err != nil {
 		return err
 	}
