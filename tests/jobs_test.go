@@ -72,7 +72,9 @@ func TestImportExportBulkDelete(t *testing.T) {
 		t.Fatalf("import job = %v", job)
 	}
 	report := fetch(t, job["errorReportUrl"].(string))
-	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(report, "\ufeff"))).ReadAll()
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(report, "\ufeff")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
 	if err != nil || len(rows) != 2 || rows[1][0] != "3" || rows[1][1] != "Bruno Lima" || !strings.Contains(rows[1][len(rows[1])-1], "phone") {
 		t.Fatalf("error report = %q (%v)", report, err)
 	}

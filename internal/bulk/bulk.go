@@ -386,6 +386,17 @@ func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, 
 		}
 		for {
 			if time.Now().After(deadline) {
+				// Give up the lease, which outlasts the deadline: the
+				// continuation queued now must not find the job still held
+				// (it would take that for a run under way and do nothing).
+				if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+					if j.Lease == runID {
+						j.Lease, j.LeaseEnds = "", time.Time{}
+					}
+					return nil
+				}); err != nil {
+					return "", err
+				}
 				return "continued", w.Queue.Send(ctx, []Message{{Workspace: j.Workspace, JobID: j.ID, Kind: "expand"}})
 			}
 			page, err := w.Search.Page(ctx, f, after, pageSize)

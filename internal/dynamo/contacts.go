@@ -218,7 +218,7 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 	}
 	oldLookups, newLookups := lookups(old), lookups(c)
 	for _, l := range oldLookups {
-		if !containsLookup(newLookups, l) {
+		if !sameLookupKey(newLookups, l) { // a new value under the same key is a put, not a delete and a put
 			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(l.PK, l.SK)}})
 		}
 	}
@@ -513,6 +513,16 @@ func changedFields(a, b *contact.Contact) []string {
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sameLookupKey reports whether list has an item with l's key.
+func sameLookupKey(list []lookupItem, l lookupItem) bool {
+	for _, x := range list {
+		if x.PK == l.PK && x.SK == l.SK {
 			return true
 		}
 	}

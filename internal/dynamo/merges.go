@@ -478,7 +478,7 @@ func lookupWrites(table string, old, c *contact.Contact) ([]types.TransactWriteI
 	var out []types.TransactWriteItem
 	oldL, newL := lookups(old), lookups(c)
 	for _, l := range oldL {
-		if !containsLookup(newL, l) {
+		if !sameLookupKey(newL, l) {
 			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(l.PK, l.SK)}})
 		}
 	}

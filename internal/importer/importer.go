@@ -277,6 +277,9 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 		return false, err
 	}
 	checkpoint, _ := strconv.Atoi(j.Cursor)
+	// A job already running was run before: rows after its checkpoint may
+	// have been written by a run that died before saving it.
+	replay := j.Status == jobs.Running
 	if j.Status == jobs.Queued {
 		if j, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
 			j.Status, j.UpdatedAt = jobs.Running, w.now()
@@ -291,7 +294,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 		}
 	}
 	run := &importRun{w: w, job: j, ws: settings, mapping: mapping, names: names, header: r.Header().Cells,
-		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}}
+		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}, replay: replay}
 	chunkSize := w.Chunk
 	if chunkSize == 0 {
 		chunkSize = 500
@@ -306,7 +309,12 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 			return false, err
 		}
 		if err == nil && row.Line <= checkpoint {
-			continue // done by an earlier run
+			// Done by an earlier run; its phone and email still make later
+			// rows duplicates in the file.
+			if in := run.prepare(row); in.failed == nil {
+				run.dedupe(row, in)
+			}
+			continue
 		}
 		if err == nil {
 			chunk = append(chunk, row)
@@ -321,6 +329,17 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 				return true, w.finish(ctx, cur, jobs.Cancelled, run)
 			}
 			if !isEOF(err) && time.Now().After(deadline) {
+				// Give up the lease, which outlasts the deadline: the run the
+				// caller queues now must not find the job still held (it
+				// would take that for a run under way and drop its message).
+				if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+					if j.Lease == runID {
+						j.Lease, j.LeaseEnds = "", time.Time{}
+					}
+					return nil
+				}); err != nil {
+					return false, err
+				}
 				return false, nil
 			}
 		}
@@ -345,7 +364,11 @@ type importRun struct {
 	names   *tag.Names
 	header  []string
 	lang    errs.Language
-	seen    map[string]int // phone identity or email key → first line in this run
+	seen    map[string]int // phone identity or email key → first line in the file
+	// replay is set while the rows may have been written by a run that
+	// died before its checkpoint: the first chunk of a run of a job that
+	// was already running.
+	replay bool
 }
 
 // chunk processes rows in parallel (rows that share a phone or an email
@@ -362,17 +385,24 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 			results[i] = *in.failed
 			continue
 		}
-		for _, k := range in.keys {
-			if first, dup := run.seen[k]; dup {
-				results[i] = outcome{status: "skipped", reasons: []string{run.msg("duplicate_in_file", "line", strconv.Itoa(first))}}
-				in.failed = &results[i]
-				break
-			}
+		if dup := run.dedupe(row, in); dup != nil {
+			results[i] = *dup
+			continue
 		}
-		if in.failed == nil {
-			for _, k := range in.keys {
-				run.seen[k] = row.Line
+		// Tags are resolved here, in file order, so that a tag new to the
+		// catalogue is named as its first row writes it ("VIP", not a later
+		// row's "vip").
+		if len(in.tags) > 0 {
+			tagIDs, err := run.names.IDs(ctx, in.tags)
+			if err != nil && errs.KindOf(err) == errs.Internal {
+				return nil, err
 			}
+			if err != nil {
+				in.failed = &outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}
+				results[i] = *in.failed
+				continue
+			}
+			in.tagIDs = tagIDs
 		}
 	}
 	parallel := w.Parallel
@@ -405,6 +435,7 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	run.replay = false
 	counts := map[string]int{}
 	var failures []Failure
 	for i, r := range results {
@@ -431,11 +462,27 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 	})
 }
 
+// dedupe skips a row that shares a phone or an email with an earlier row
+// of the file, and otherwise remembers its phone and email.
+func (run *importRun) dedupe(row sheets.Row, in *rowInput) *outcome {
+	for _, k := range in.keys {
+		if first, dup := run.seen[k]; dup {
+			in.failed = &outcome{status: "skipped", reasons: []string{run.msg("duplicate_in_file", "line", strconv.Itoa(first))}}
+			return in.failed
+		}
+	}
+	for _, k := range in.keys {
+		run.seen[k] = row.Line
+	}
+	return nil
+}
+
 // rowInput is a row checked and ready to apply.
 type rowInput struct {
 	profile contact.Profile
 	present map[string]bool // the fields the row gives
 	tags    []string
+	tagIDs  []string // the tags' ids, resolved in file order by chunk
 	keys    []string // phone identity and email key
 	failed  *outcome
 }
@@ -459,7 +506,10 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 			custom[key] = customValue(run.ws, key, v)
 			present[field] = true
 		case standardFields[field]:
-			doc[field] = v
+			// A line break typed in a cell (Alt+Enter in Excel, e.g. an
+			// address in the company column) becomes a space: the
+			// contact's fields are single lines.
+			doc[field] = strings.Join(strings.Fields(v), " ")
 			present[field] = true
 		}
 	}
@@ -479,6 +529,14 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 	if len(in.tags) > contact.MaxTagsPerContact {
 		in.failed = &outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, "too_many", map[string]string{"max": strconv.Itoa(contact.MaxTagsPerContact)})}}
 		return in
+	}
+	// A country column that says what the phone tells anyway (as every
+	// export writes it) does not pin the country: an export imports back
+	// unchanged.
+	if p.CountryManual && p.Phone != "" {
+		if n, err := phone.Parse(p.Phone, ""); err == nil && n.Region == p.Country {
+			in.profile.CountryManual = false
+		}
 	}
 	if p.Phone != "" {
 		in.keys = append(in.keys, "p:"+phone.Identity(p.Phone))
@@ -535,25 +593,20 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	if err != nil {
 		return outcome{}, err
 	}
-	mode := run.job.Params["mode"]
-	var tagIDs []string
-	if len(in.tags) > 0 {
-		if tagIDs, err = run.names.IDs(ctx, in.tags); err != nil {
-			if errs.KindOf(err) == errs.Internal {
-				return outcome{}, err
-			}
-			return outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
-		}
+	id := ids.Derived(run.job.CreatedAt, run.job.ID+"#"+strconv.Itoa(row.Line))
+	if existing == id {
+		return outcome{status: "created"}, nil // by an earlier run of this row that died before its checkpoint
 	}
+	mode := run.job.Params["mode"]
+	tagIDs := in.tagIDs
 	switch {
 	case existing == "" && mode == Update:
 		return outcome{status: "skipped", reasons: []string{run.msg("import_not_found")}}, nil
 	case existing != "" && mode == Create:
 		return outcome{status: "skipped", reasons: []string{run.msg("import_exists")}}, nil
 	case existing == "":
-		created := run.job.CreatedAt
 		c := &contact.Contact{
-			Workspace: ws, ID: ids.Derived(created, run.job.ID+"#"+strconv.Itoa(row.Line)), Profile: in.profile,
+			Workspace: ws, ID: id, Profile: in.profile,
 			TagIDs: tagIDs, CreatedAt: w.now(), CreatedBy: "import:" + run.job.ID, UpdatedAt: w.now(), UpdatedBy: "import:" + run.job.ID, Version: 1,
 		}
 		err := w.Contacts.Create(ctx, c, nil)
@@ -565,9 +618,10 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 		}
 		return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
 	}
-	changed := false
+	changed, again := false, false
 	_, err = w.Contacts.Update(ctx, ws, existing, 0, func(c *contact.Contact) error {
 		before := c.Clone()
+		again = run.replay && c.UpdatedBy == "import:"+run.job.ID
 		mergeProfile(&c.Profile, in.profile, in.present)
 		for _, t := range tagIDs {
 			if !c.HasTag(t) && len(c.TagIDs) < contact.MaxTagsPerContact {
@@ -581,8 +635,8 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 		return nil
 	})
 	switch {
-	case err == nil && changed:
-		return outcome{status: "updated"}, nil
+	case err == nil && (changed || again):
+		return outcome{status: "updated"}, nil // again: by an earlier run of this row that died before its checkpoint
 	case err == nil:
 		return outcome{status: "skipped", reasons: []string{run.msg("import_unchanged")}}, nil
 	case errs.KindOf(err) == errs.Internal:

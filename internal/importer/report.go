@@ -10,13 +10,15 @@ import (
 	"github.com/omnichannel/contacts/internal/sheets"
 )
 
-// report is the error report of an import: a CSV (UTF-8 with a BOM, as
-// Excel opens it) of every failed row as given, with its line and reasons,
+// report is the error report of an import: a CSV (UTF-8 with a BOM and
+// semicolons, as Excel in Portuguese opens it) of every failed row as given, with its line and reasons,
 // cells neutralised against formula injection.
 func report(header []string, failures []Failure, lang errs.Language) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
+	w.Comma = sheets.CSVDelimiter // as the exports: what Excel in Portuguese splits on
+	w.UseCRLF = true
 	lineCol, reasonsCol := "line", "errors"
 	if lang == errs.Portuguese {
 		lineCol, reasonsCol = "linha", "erros"

@@ -1,0 +1,190 @@
+package bulk_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/omnichannel/contacts/internal/bulk"
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/sqsworker"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// queue is a bulk.Queue holding SQS messages.
+type queue struct {
+	mu   sync.Mutex
+	msgs []events.SQSMessage
+	n    int
+}
+
+func (q *queue) Send(_ context.Context, msgs []bulk.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range msgs {
+		body, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		q.n++
+		q.msgs = append(q.msgs, events.SQSMessage{MessageId: "msg-" + strconv.Itoa(q.n), Body: string(body)})
+	}
+	return nil
+}
+
+func (q *queue) take() []events.SQSMessage {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.msgs
+	q.msgs = nil
+	return out
+}
+
+type world struct {
+	people *contact.Service
+	jobs   *jobs.Service
+	svc    *bulk.Service
+	worker *bulk.Worker
+	queue  *queue
+	caller tenant.Caller
+	index  *dynamo.Search
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	client, table := dynamotest.NewTable(t)
+	contacts := &dynamo.Contacts{Client: client, Table: table}
+	tags := &dynamo.Tags{Client: client, Table: table}
+	people := &contact.Service{Contacts: contacts, Workspaces: &dynamo.Workspaces{Client: client, Table: table}, Tags: tags}
+	index := &dynamo.Search{Client: client, Table: table}
+	finder := &search.Service{Index: index, Contacts: people, Workspaces: people.Workspaces, Tags: tags}
+	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
+	q := &queue{}
+	batches := &dynamo.JobBatches{Client: client, Table: table}
+	return &world{
+		people: people, jobs: js, queue: q, index: index,
+		svc:    &bulk.Service{Jobs: js, Search: finder, Counter: index, Batches: batches, Queue: q},
+		worker: &bulk.Worker{People: people, Search: finder, Jobs: js.Store, Batches: batches, Queue: q},
+		caller: tenant.Caller{Workspace: "acme", Subject: "user-1", Role: tenant.Owner},
+	}
+}
+
+func (w *world) createMany(t *testing.T, n int) []any {
+	t.Helper()
+	var ids []any
+	for i := 0; i < n; i++ {
+		c, _, err := w.people.Create(context.Background(), w.caller, contact.CreateRequest{Document: map[string]any{
+			"name": fmt.Sprintf("Pessoa %02d", i), "email": fmt.Sprintf("p%d@exemplo.com", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func (w *world) count(t *testing.T) int {
+	t.Helper()
+	n, err := w.index.Count(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestBulkSQSBatch: in one SQS batch, a malformed message fails alone;
+// the two good ones around it do their work.
+func TestBulkSQSBatch(t *testing.T) {
+	w := newWorld(t)
+	ids := w.createMany(t, 30)
+	j, err := w.svc.Start(context.Background(), w.caller, map[string]any{"ids": ids[:28]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := w.queue.take()
+	if len(good) != 2 {
+		t.Fatalf("%d batches queued, want 2", len(good))
+	}
+	bad := events.SQSMessage{MessageId: "bad-1", Body: `{"workspace":"acme","jobId":`}
+	handle := sqsworker.Batch(slog.New(slog.NewTextHandler(io.Discard, nil)), w.worker.HandleSQS)
+	resp, err := handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{good[0], bad, good[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "bad-1" {
+		t.Fatalf("failures %+v, want only bad-1", resp.BatchItemFailures)
+	}
+	j, err = w.jobs.Store.Get(context.Background(), "acme", j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != jobs.Succeeded || j.Counts["deleted"] != 28 || j.Processed != 28 {
+		t.Errorf("job %+v", j)
+	}
+	if n := w.count(t); n != 2 {
+		t.Errorf("%d contacts left, want 2", n)
+	}
+	// The good messages again (SQS redelivers the whole batch when the
+	// function fails): nothing more.
+	resp, _ = handle(context.Background(), events.SQSEvent{Records: good})
+	if len(resp.BatchItemFailures) != 0 {
+		t.Errorf("redelivery failed: %+v", resp.BatchItemFailures)
+	}
+	if again, _ := w.jobs.Store.Get(context.Background(), "acme", j.ID); again.Counts["deleted"] != 28 || again.Version != j.Version {
+		t.Errorf("redelivery changed the job: %+v", again)
+	}
+}
+
+// TestBulkExpandContinued: an expansion that reaches its deadline queues
+// its continuation, which another invocation takes at once.
+func TestBulkExpandContinued(t *testing.T) {
+	w := newWorld(t)
+	w.createMany(t, 5)
+	j, err := w.svc.Start(context.Background(), w.caller, map[string]any{"all": true, "confirmCount": json.Number("5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first invocation has less than its 30 s reserve left.
+	short, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := w.queue.take()
+	if len(first) != 1 {
+		t.Fatalf("queued %d messages, want the expansion", len(first))
+	}
+	if got, err := w.worker.HandleSQS(short, first[0]); err != nil || got != "continued" {
+		t.Fatalf("first run: %q %v", got, err)
+	}
+	for round := 0; round < 10; round++ {
+		msgs := w.queue.take()
+		if len(msgs) == 0 {
+			break
+		}
+		for _, m := range msgs {
+			if _, err := w.worker.HandleSQS(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	j, err = w.jobs.Store.Get(context.Background(), "acme", j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != jobs.Succeeded || j.Counts["deleted"] != 5 {
+		t.Errorf("job %s %v, want succeeded with 5 deleted", j.Status, j.Counts)
+	}
+	if n := w.count(t); n != 0 {
+		t.Errorf("%d contacts left", n)
+	}
+}
