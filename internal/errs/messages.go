@@ -64,7 +64,7 @@ var catalog = map[string]message{
 	"job_cancelled":                 {"The job was cancelled.", "A tarefa foi cancelada."},
 	"unknown_message":               {"Unknown message kind.", "Tipo de mensagem desconhecido."},
 	"export_too_many_rows_for_xlsx": {"More than {max} contacts do not fit one XLSX sheet; export as CSV.", "Mais de {max} contatos não cabem em uma planilha XLSX; exporte em CSV."},
-	"file_too_large":                {"The file is larger than {max}.", "O arquivo é maior que {max}."},
+	"file_too_large":                {"The file is larger than {max} bytes.", "O arquivo tem mais de {max} bytes."},
 	"unzipped_too_large":            {"The workbook unpacks to more than {max} bytes.", "A planilha descompactada passa de {max} bytes."},
 	"too_many_rows":                 {"The file has more than {max} rows.", "O arquivo tem mais de {max} linhas."},
 	"too_many_columns":              {"Line {line} has more than {max} columns.", "A linha {line} tem mais de {max} colunas."},

@@ -52,7 +52,7 @@ func (e *Events) Landed(ctx context.Context, record events.S3EventRecord) (strin
 		maxBytes = sheets.DefaultMaxBytes
 	}
 	if record.S3.Object.Size > maxBytes {
-		return "too large", w.failFile(ctx, j, errs.E(errs.TooLarge, "file_too_large").With("max", strconv.FormatInt(maxBytes>>20, 10)+" MiB"))
+		return "too large", w.failFile(ctx, j, errs.E(errs.TooLarge, "file_too_large").With("max", strconv.FormatInt(maxBytes, 10)))
 	}
 	first := false
 	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {

@@ -398,7 +398,7 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 				return nil, err
 			}
 			if err != nil {
-				in.failed = &outcome{status: "failed", reasons: []string{"tags: " + errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}
+				in.failed = &outcome{status: "failed", reasons: []string{"tags: " + tagReason(run.lang, err)}}
 				results[i] = *in.failed
 				continue
 			}
@@ -751,4 +751,14 @@ func (w *Worker) finish(ctx context.Context, j *jobs.Job, status string, run *im
 		return nil
 	})
 	return err
+}
+
+// tagReason says why a row's tags were refused: the rule a tag name broke
+// (e.g. too long), or the catalogue being full.
+func tagReason(lang errs.Language, err error) string {
+	e := errs.As(err)
+	if len(e.Fields) > 0 {
+		return errs.Message(lang, e.Fields[0].Code, e.Fields[0].Params)
+	}
+	return errs.Message(lang, e.Code, e.Params)
 }
