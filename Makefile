@@ -81,9 +81,16 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	done
 
-## bench: benchmarks against DynamoDB Local.
+## bench: every figure of docs/performance.md, as one markdown table on stdout, also written between the
+## <!-- bench:start/end --> markers of docs/performance.md (infra/bench): function sizes (make build) and cold
+## starts, DynamoDB calls and capacity units per operation, search p50/p99 beside a GetItem, import/export
+## rows/s beside raw BatchWriteItem with peak memory, and a bounded load test of the local platform that
+## fails on any error or lost write. Each phase gets a fresh in-memory DynamoDB Local. About 4 minutes here.
+## BENCH_CONTACTS (search workspace, 20000), BENCH_ROWS (import/export, 2000) and BENCH_REQUESTS (load, 2000)
+## change the sizes; BENCH_FLAGS passes flags (go run ./infra/bench -h), e.g. BENCH_FLAGS='-only load'.
 bench:
-	$(GO) run ./infra/local/cmd/with-dynamodb -- $(GO) test -run='^$$' -bench=. -benchmem ./...
+	@$(MAKE) --no-print-directory build >/dev/null
+	@$(GO) run ./infra/bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf build .aws-sam
