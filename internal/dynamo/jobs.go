@@ -175,19 +175,7 @@ func (s *Jobs) Update(ctx context.Context, ws, id string, fn func(*jobs.Job) err
 
 // Progress implements jobs.Store: one UpdateItem adding to the counters.
 func (s *Jobs) Progress(ctx context.Context, ws, id string, processed int, counts map[string]int) (*jobs.Job, error) {
-	expr := "SET #processed = #processed + :p, version = version + :one"
-	names := map[string]string{"#processed": "processed"}
-	vals := map[string]types.AttributeValue{
-		":p": &types.AttributeValueMemberN{Value: fmt.Sprint(processed)}, ":one": &types.AttributeValueMemberN{Value: "1"},
-		":zero": &types.AttributeValueMemberN{Value: "0"},
-	}
-	i := 0
-	for k, v := range counts {
-		expr += fmt.Sprintf(", counts.#c%d = if_not_exists(counts.#c%d, :zero) + :c%d", i, i, i)
-		names[fmt.Sprintf("#c%d", i)] = k
-		vals[fmt.Sprintf(":c%d", i)] = &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
-		i++
-	}
+	expr, names, vals := progressUpdate(processed, counts)
 	in := &dynamodb.UpdateItemInput{
 		TableName: &s.Table, Key: key(jobsPK(ws), jobSK(id)), ReturnValues: types.ReturnValueAllNew,
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(PK)"),
@@ -264,19 +252,7 @@ func (s *JobBatches) Pending(ctx context.Context, ws, jobID string, batches []st
 // Done implements bulk.Batches: one transaction deleting the pending batch
 // (on condition it is there) and adding to the job's counters.
 func (s *JobBatches) Done(ctx context.Context, ws, jobID, batch string, processed int, counts map[string]int) (bool, error) {
-	expr := "SET #processed = #processed + :p, version = version + :one"
-	names := map[string]string{"#processed": "processed"}
-	vals := map[string]types.AttributeValue{
-		":p": &types.AttributeValueMemberN{Value: fmt.Sprint(processed)}, ":one": &types.AttributeValueMemberN{Value: "1"},
-		":zero": &types.AttributeValueMemberN{Value: "0"},
-	}
-	i := 0
-	for k, v := range counts {
-		expr += fmt.Sprintf(", counts.#c%d = if_not_exists(counts.#c%d, :zero) + :c%d", i, i, i)
-		names[fmt.Sprintf("#c%d", i)] = k
-		vals[fmt.Sprintf(":c%d", i)] = &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
-		i++
-	}
+	expr, names, vals := progressUpdate(processed, counts)
 	update := &types.Update{TableName: &s.Table, Key: key(jobsPK(ws), jobSK(jobID)), UpdateExpression: aws.String(expr), ExpressionAttributeValues: vals}
 	update.ExpressionAttributeNames = names
 	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
@@ -295,4 +271,23 @@ func (s *JobBatches) Done(ctx context.Context, ws, jobID, batch string, processe
 // Remaining implements bulk.Batches: one consistent Query counting.
 func (s *JobBatches) Remaining(ctx context.Context, ws, jobID string) (int, error) {
 	return (&Conversations{Client: s.Client, Table: s.Table}).count(ctx, jobBatchPK(ws, jobID), "P#")
+}
+
+// progressUpdate is the update expression that adds processed and counts to
+// a job's counters, with its names and values.
+func progressUpdate(processed int, counts map[string]int) (string, map[string]string, map[string]types.AttributeValue) {
+	expr := "SET #processed = #processed + :p, version = version + :one"
+	names := map[string]string{"#processed": "processed"}
+	vals := map[string]types.AttributeValue{
+		":p": &types.AttributeValueMemberN{Value: fmt.Sprint(processed)}, ":one": &types.AttributeValueMemberN{Value: "1"},
+		":zero": &types.AttributeValueMemberN{Value: "0"},
+	}
+	i := 0
+	for k, v := range counts {
+		expr += fmt.Sprintf(", counts.#c%d = if_not_exists(counts.#c%d, :zero) + :c%d", i, i, i)
+		names[fmt.Sprintf("#c%d", i)] = k
+		vals[fmt.Sprintf(":c%d", i)] = &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
+		i++
+	}
+	return expr, names, vals
 }

@@ -412,16 +412,11 @@ func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merge
 	}
 	c, v := cond(target.Version)
 	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Table, Item: item, ConditionExpression: c, ExpressionAttributeValues: v}}}
-	lw, err := lookupWrites(s.Table, target, merged)
+	diff, err := derivedWrites(s.Table, target, merged)
 	if err != nil {
 		return nil, err
 	}
-	writes = append(writes, lw...)
-	index, err := indexWrites(s.Table, target, merged)
-	if err != nil {
-		return nil, err
-	}
-	writes = append(writes, index...)
+	writes = append(writes, diff...)
 	entry, err := attributevalue.MarshalMap(timelineItem{
 		PK: contactPK(ws, target.ID), SK: timelineSK(rec.EntryID), Type: typeTimeline,
 		Event: "merged", At: rec.At, Actor: rec.Actor, Fields: rec.Fields, MergeID: rec.ID, Sources: rec.SourceIDs,
@@ -471,6 +466,20 @@ type tombstone struct {
 	MergedInto string `dynamodbav:"mergedInto"`
 	MergeID    string `dynamodbav:"mergeId"`
 	Version    int    `dynamodbav:"version"`
+}
+
+// derivedWrites moves what a contact's fields derive, its lookups and its
+// index entries, from old to c.
+func derivedWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
+	lw, err := lookupWrites(table, old, c)
+	if err != nil {
+		return nil, err
+	}
+	index, err := indexWrites(table, old, c)
+	if err != nil {
+		return nil, err
+	}
+	return append(lw, index...), nil
 }
 
 // lookupWrites moves a contact's lookups from old to c.
@@ -1027,16 +1036,11 @@ func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored 
 		cond, vals = aws.String("mergeLock = :m"), map[string]types.AttributeValue{":m": &types.AttributeValueMemberS{Value: rec.ID}}
 	}
 	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Table, Item: restoredRaw, ConditionExpression: cond, ExpressionAttributeValues: vals}}}
-	lw, err := lookupWrites(s.Table, cur, restored)
+	diff, err := derivedWrites(s.Table, cur, restored)
 	if err != nil {
 		return nil, err
 	}
-	writes = append(writes, lw...)
-	index, err := indexWrites(s.Table, cur, restored)
-	if err != nil {
-		return nil, err
-	}
-	writes = append(writes, index...)
+	writes = append(writes, diff...)
 	writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), timelineSK(rec.EntryID))}})
 	changes := []change{{cur, restored}}
 	for _, src := range sources {
