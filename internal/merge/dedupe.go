@@ -191,12 +191,33 @@ func (w *Worker) Handle(ctx context.Context, m events.SQSMessage) (string, error
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.Add(-reserve)
 	}
+	// One run at a time: a message SQS delivers twice finds the job held.
+	j, held, err := w.Jobs.Acquire(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline.Add(reserve), time.Now())
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return "no such job", nil
+	case err != nil:
+		return "", err
+	case j != nil && j.Done():
+		return "done", nil
+	case !held:
+		return "held by another run", nil
+	}
 	done, err := w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, msg.Workspace, msg.JobID, deadline)
 	if err != nil {
 		return "", err
 	}
 	if done {
 		return "done", nil
+	}
+	// Give the lease up, so the continuation queued now can take it.
+	if _, err := w.Jobs.Update(ctx, msg.Workspace, msg.JobID, func(j *jobs.Job) error {
+		if j.Lease == m.MessageId {
+			j.Lease, j.LeaseEnds = "", time.Time{}
+		}
+		return nil
+	}); err != nil {
+		return "", err
 	}
 	if err := w.Queue.Enqueue(ctx, msg.Workspace, msg.JobID); err != nil {
 		return "", err
