@@ -130,14 +130,19 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 		if err != nil {
 			return nil, err
 		}
-		for i, c := range strings.Split(cols, ",") {
-			if !known(c, ws) {
+		list := strings.Split(cols, ",")
+		for i, c := range list {
+			if _, isField := ws.Field(c); isField && !known(c, ws) {
+				list[i] = "customFields." + c // a custom field named by its key alone
+			}
+			if !known(list[i], ws) {
 				problems = append(problems, errs.Field("columns["+strconv.Itoa(i)+"]", "column_unknown"))
 			}
 		}
 		if len(problems) > 0 {
 			return nil, errs.Validation(problems)
 		}
+		params["columns"] = strings.Join(list, ",")
 	}
 	j := s.Jobs.New(caller, JobType, params)
 	if err := s.Jobs.Store.Create(ctx, j); err != nil {

@@ -691,3 +691,28 @@ func sampleHeap() func() float64 {
 		return float64(<-result) / (1 << 20)
 	}
 }
+
+// TestExportColumns: columns in the asked order, a custom field named by
+// its key alone or as customFields.<key>, headed by its label; an unknown
+// column is a 422 naming it.
+func TestExportColumns(t *testing.T) {
+	w := newWorld(t)
+	w.definePlano(t)
+	w.create(t, map[string]any{"name": "Ana", "email": "ana@example.com", "customFields": map[string]any{"plano": "Ouro"}})
+	j := w.start(t, `{"format":"csv","columns":["plano","name","customFields.plano"]}`)
+	if got := j.Params["columns"]; got != "customFields.plano,name,customFields.plano" {
+		t.Fatalf("columns = %q", got)
+	}
+	_, done := w.run(t, j)
+	body, _, ok := w.files.get(done.Files["download"])
+	if !ok {
+		t.Fatalf("no file: %+v", done)
+	}
+	rows := readBack(t, body, "x.csv")
+	want := [][]string{{"Plano", "name", "Plano"}, {"Ouro", "Ana", "Ouro"}}
+	sameRows(t, "export", rows, want)
+	_, err := w.exports.Start(context.Background(), w.caller, map[string]any{"format": "csv", "columns": []any{"name", "nope"}})
+	if e := errs.As(err); err == nil || len(e.Fields) != 1 || e.Fields[0].Field != "columns[1]" || e.Fields[0].Code != "column_unknown" {
+		t.Errorf("unknown column: %v", err)
+	}
+}
