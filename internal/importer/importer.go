@@ -256,6 +256,23 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	if err != nil {
 		return false, err
 	}
+	if j.Cursor == "" && j.Params["checked"] != "true" {
+		// A first pass reads the whole file, so a file that breaks a limit
+		// (rows, columns, cell length, a malformed part) fails before a
+		// single contact is written.
+		if err := w.check(ctx, j); err != nil {
+			if e := errs.As(err); e.Kind != errs.Internal {
+				return true, w.failFile(ctx, j, err)
+			}
+			return false, err
+		}
+		if j, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+			j.Params["checked"] = "true"
+			return nil
+		}); err != nil {
+			return false, err
+		}
+	}
 	body, size, err := w.Files.Open(ctx, j.Params["key"])
 	if err != nil {
 		return false, err
@@ -761,4 +778,27 @@ func tagReason(lang errs.Language, err error) string {
 		return errs.Message(lang, e.Fields[0].Code, e.Fields[0].Params)
 	}
 	return errs.Message(lang, e.Code, e.Params)
+}
+
+// check reads the job's file to its end without importing anything and
+// returns the first limit it breaks or the reason it cannot be read.
+func (w *Worker) check(ctx context.Context, j *jobs.Job) error {
+	body, size, err := w.Files.Open(ctx, j.Params["key"])
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	r, err := sheets.Open(body, size, j.Params["fileName"], w.Limits)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		if _, err := r.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }

@@ -1296,3 +1296,28 @@ func rawBatchWrite(b *testing.B, w *world, n int) time.Duration {
 	}
 	return time.Since(began)
 }
+
+// TestImportLimitPastTheFirstChunks: a file whose 13th data row breaks a
+// limit fails before any row is imported, though rows are imported 2 at a
+// time: the first pass reads the whole file.
+func TestImportLimitPastTheFirstChunks(t *testing.T) {
+	w := newWorld(t)
+	w.worker.Chunk = 2
+	w.worker.Limits = sheets.Limits{MaxRows: 12}
+	var b strings.Builder
+	b.WriteString("Nome;Telefone\r\n")
+	for i := 0; i < 13; i++ {
+		fmt.Fprintf(&b, "Pessoa %d;(11) 98%03d-1234\r\n", i, 100+i)
+	}
+	j := w.start(t, "muitos.csv", importer.Upsert, errs.English, []byte(b.String()))
+	j = w.runToEnd(t, j)
+	if j.Status != jobs.Failed || !strings.Contains(j.Error, "12") {
+		t.Fatalf("job = %s %q, want failed naming the limit", j.Status, j.Error)
+	}
+	if n := w.contactCount(t); n != 0 {
+		t.Errorf("%d contacts imported from a file that breaks a limit, want 0", n)
+	}
+	if j.Processed != 0 || len(j.Counts) != 0 && j.Counts["created"] != 0 {
+		t.Errorf("counts = %v, processed %d; want nothing counted", j.Counts, j.Processed)
+	}
+}
