@@ -11,6 +11,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/bulk"
 	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/platform"
 	"github.com/omnichannel/contacts/internal/sqsevents"
 	"github.com/omnichannel/contacts/internal/sqsworker"
@@ -37,5 +38,5 @@ func main() {
 		Batches: &dynamo.JobBatches{Client: d.DB, Table: d.Table},
 		Queue:   &sqsevents.BulkQueue{Client: sqs.NewFromConfig(cfg), QueueURL: queueURL},
 	}
-	lambda.Start(sqsworker.Batch(d.Log, w.HandleSQS))
+	lambda.Start(sqsworker.Batch(d.Log, jobevents.Bulk{Worker: w}.Handle))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/merge"
 	"github.com/omnichannel/contacts/internal/platform"
 	"github.com/omnichannel/contacts/internal/sqsevents"
@@ -36,5 +37,5 @@ func main() {
 		Jobs:   &dynamo.Jobs{Client: d.DB, Table: d.Table},
 		Queue:  &sqsevents.JobQueue{Client: sqs.NewFromConfig(cfg), QueueURL: queueURL},
 	}
-	lambda.Start(sqsworker.Batch(d.Log, w.Handle))
+	lambda.Start(sqsworker.Batch(d.Log, jobevents.Duplicates{Worker: w}.Handle))
 }

@@ -4,17 +4,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/omnichannel/contacts/internal/dynamo"
-	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/export"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/platform"
 	"github.com/omnichannel/contacts/internal/s3files"
 	"github.com/omnichannel/contacts/internal/sheets"
@@ -43,19 +40,5 @@ func main() {
 			return sheets.NewWriter(w, sheets.Format(format), header)
 		},
 	}
-	handle := func(ctx context.Context, m events.SQSMessage) (string, error) {
-		var msg struct {
-			Workspace string `json:"workspace"`
-			JobID     string `json:"jobId"`
-		}
-		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.JobID == "" {
-			return "", errs.E(errs.Malformed, "malformed_json").Wrap(err)
-		}
-		lease := time.Now().Add(20 * time.Minute)
-		if dl, ok := ctx.Deadline(); ok {
-			lease = dl.Add(time.Minute)
-		}
-		return w.Run(ctx, msg.Workspace, msg.JobID, m.MessageId, lease)
-	}
-	lambda.Start(sqsworker.Batch(d.Log, handle))
+	lambda.Start(sqsworker.Batch(d.Log, jobevents.Export{Worker: w}.Handle))
 }

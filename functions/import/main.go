@@ -15,6 +15,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/importer"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/platform"
 	"github.com/omnichannel/contacts/internal/s3files"
 	"github.com/omnichannel/contacts/internal/sqsevents"
@@ -36,7 +37,7 @@ func main() {
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}
-	e := &importer.Events{
+	e := jobevents.Import{Events: &importer.Events{
 		Worker: &importer.Worker{
 			People: d.People, Contacts: d.Contacts, Finder: &dynamo.Search{Client: d.DB, Table: d.Table},
 			Tags:     &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People},
@@ -45,7 +46,7 @@ func main() {
 			Failures: &dynamo.ImportFailures{Client: d.DB, Table: d.Table},
 		},
 		Queue: &sqsevents.JobQueue{Client: sqs.NewFromConfig(cfg), QueueURL: env["IMPORT_QUEUE_URL"]},
-	}
+	}}
 	runs := sqsworker.Batch(d.Log, e.Continue)
 	lambda.Start(func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {

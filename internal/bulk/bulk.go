@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
@@ -450,19 +448,4 @@ func (w *Worker) fail(ctx context.Context, j *jobs.Job, reason string) error {
 		return nil
 	})
 	return err
-}
-
-// HandleSQS runs one queued message (sqsworker.HandleFunc): the run id is
-// the SQS message id, and an expansion stops 30 s before the function's
-// deadline.
-func (w *Worker) HandleSQS(ctx context.Context, m events.SQSMessage) (string, error) {
-	var msg Message
-	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Workspace == "" || msg.JobID == "" {
-		return "", errs.E(errs.Malformed, "malformed_json").Wrap(err)
-	}
-	deadline := time.Now().Add(5 * time.Minute)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d.Add(-30 * time.Second)
-	}
-	return w.Handle(ctx, msg, m.MessageId, deadline)
 }

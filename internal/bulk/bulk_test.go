@@ -17,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/sqsworker"
@@ -118,7 +119,7 @@ func TestBulkSQSBatch(t *testing.T) {
 		t.Fatalf("%d batches queued, want 2", len(good))
 	}
 	bad := events.SQSMessage{MessageId: "bad-1", Body: `{"workspace":"acme","jobId":`}
-	handle := sqsworker.Batch(slog.New(slog.NewTextHandler(io.Discard, nil)), w.worker.HandleSQS)
+	handle := sqsworker.Batch(slog.New(slog.NewTextHandler(io.Discard, nil)), jobevents.Bulk{Worker: w.worker}.Handle)
 	resp, err := handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{good[0], bad, good[1]}})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func TestBulkExpandContinued(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("queued %d messages, want the expansion", len(first))
 	}
-	if got, err := w.worker.HandleSQS(short, first[0]); err != nil || got != "continued" {
+	if got, err := (jobevents.Bulk{Worker: w.worker}).Handle(short, first[0]); err != nil || got != "continued" {
 		t.Fatalf("first run: %q %v", got, err)
 	}
 	for round := 0; round < 10; round++ {
@@ -172,7 +173,7 @@ func TestBulkExpandContinued(t *testing.T) {
 			break
 		}
 		for _, m := range msgs {
-			if _, err := w.worker.HandleSQS(context.Background(), m); err != nil {
+			if _, err := (jobevents.Bulk{Worker: w.worker}).Handle(context.Background(), m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/merge"
 )
 
@@ -516,17 +517,17 @@ func TestMergeTenantIsolation(t *testing.T) {
 }
 
 // worker is the remove-duplicates worker over the fixture's table.
-func (f *fixture) worker() *merge.Worker {
-	return &merge.Worker{
+func (f *fixture) worker() *jobevents.Duplicates {
+	return &jobevents.Duplicates{Worker: &merge.Worker{
 		Merges: &merge.Service{People: f.people, Store: &dynamo.Merges{Client: f.client, Table: f.table}},
 		Index:  &dynamo.Contacts{Client: f.client, Table: f.table},
 		Jobs:   &dynamo.Jobs{Client: f.client, Table: f.table},
 		Queue:  f.queued,
-	}
+	}}
 }
 
 // runJob runs w on the job's message until it is done.
-func runJob(t *testing.T, w *merge.Worker, jobID string) {
+func runJob(t *testing.T, w *jobevents.Duplicates, jobID string) {
 	t.Helper()
 	for range 10 {
 		out, err := w.Handle(context.Background(), events.SQSMessage{Body: `{"workspace":"acme","jobId":"` + jobID + `"}`})
@@ -701,8 +702,8 @@ func TestRemoveDuplicatesContinues(t *testing.T) {
 	}
 
 	// The service itself, past its deadline: not done, nothing lost.
-	svc := w.Merges
-	done, err := svc.RemoveDuplicates(context.Background(), w.Index, w.Jobs, "acme", jobID, time.Now().Add(-time.Second))
+	svc := w.Worker.Merges
+	done, err := svc.RemoveDuplicates(context.Background(), w.Worker.Index, w.Worker.Jobs, "acme", jobID, time.Now().Add(-time.Second))
 	if err != nil || done {
 		t.Errorf("RemoveDuplicates past its deadline = %v, %v; want not done", done, err)
 	}

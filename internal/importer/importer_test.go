@@ -32,6 +32,7 @@ import (
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/importer"
+	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/sheets"
 	"github.com/omnichannel/contacts/internal/tag"
@@ -863,7 +864,7 @@ func TestImportUpdateEmailCase(t *testing.T) {
 func TestImportEventsTwice(t *testing.T) {
 	w := newWorld(t)
 	q := &queue{}
-	e := &importer.Events{Worker: w.worker, Queue: q}
+	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	ctx := context.Background()
 	body := []byte(googleCSV)
 	j := w.start(t, "clientes março.csv", importer.Create, errs.English, body)
@@ -975,7 +976,7 @@ func TestImportContinuedThroughEvents(t *testing.T) {
 	q := &queue{}
 	// The function's deadline leaves less than Reserve: every run stops
 	// after one chunk.
-	e := &importer.Events{Worker: w.worker, Queue: q, Reserve: 2 * time.Minute}
+	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}, Reserve: 2 * time.Minute}
 	j := w.start(t, "clientes.csv", importer.Upsert, errs.Portuguese, excelPTBR(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -1163,7 +1164,7 @@ func TestImportTooLargeEvent(t *testing.T) {
 	w := newWorld(t)
 	w.worker.Limits = sheets.Limits{MaxBytes: 2 << 20}
 	q := &queue{}
-	e := &importer.Events{Worker: w.worker, Queue: q}
+	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	j := w.start(t, "grande.csv", importer.Upsert, errs.English, []byte("Nome\r\nAna\r\n"))
 	var record events.S3EventRecord
 	record.S3.Object.Key = j.Params["key"]

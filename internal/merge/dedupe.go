@@ -2,10 +2,7 @@ package merge
 
 import (
 	"context"
-	"encoding/json"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/jobs"
@@ -165,34 +162,13 @@ type Worker struct {
 	Index  DuplicateIndex
 	Jobs   jobs.Store
 	Queue  jobs.Queue
-	// Reserve is the time kept before the function's deadline to save
-	// progress and queue the rest (20 s when zero).
-	Reserve time.Duration
 }
 
-// jobMessage is the body of a job queue message.
-type jobMessage struct {
-	Workspace string `json:"workspace"`
-	JobID     string `json:"jobId"`
-}
-
-// Handle runs one message: the job until it ends or the deadline nears,
-// then the rest goes back on the queue.
-func (w *Worker) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
-	var msg jobMessage
-	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Workspace == "" || msg.JobID == "" {
-		return "", errs.E(errs.Malformed, "malformed_json").Wrap(err)
-	}
-	reserve := w.Reserve
-	if reserve == 0 {
-		reserve = 20 * time.Second
-	}
-	deadline := time.Now().Add(10 * time.Minute)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d.Add(-reserve)
-	}
-	// One run at a time: a message SQS delivers twice finds the job held.
-	j, held, err := w.Jobs.Acquire(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline.Add(reserve), time.Now())
+// Run runs a job's message (run is its id): the job until it ends or the
+// deadline, then the rest goes back on the queue. One run at a time holds
+// the job: a message delivered twice finds it held and does nothing.
+func (w *Worker) Run(ctx context.Context, ws, jobID, run string, deadline time.Time) (string, error) {
+	j, held, err := w.Jobs.Acquire(ctx, ws, jobID, run, deadline.Add(time.Minute), time.Now())
 	switch {
 	case errs.Is(err, errs.NotFound):
 		return "no such job", nil
@@ -203,7 +179,7 @@ func (w *Worker) Handle(ctx context.Context, m events.SQSMessage) (string, error
 	case !held:
 		return "held by another run", nil
 	}
-	done, err := w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, msg.Workspace, msg.JobID, deadline)
+	done, err := w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, ws, jobID, deadline)
 	if err != nil {
 		return "", err
 	}
@@ -211,15 +187,15 @@ func (w *Worker) Handle(ctx context.Context, m events.SQSMessage) (string, error
 		return "done", nil
 	}
 	// Give the lease up, so the continuation queued now can take it.
-	if _, err := w.Jobs.Update(ctx, msg.Workspace, msg.JobID, func(j *jobs.Job) error {
-		if j.Lease == m.MessageId {
+	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
+		if j.Lease == run {
 			j.Lease, j.LeaseEnds = "", time.Time{}
 		}
 		return nil
 	}); err != nil {
 		return "", err
 	}
-	if err := w.Queue.Enqueue(ctx, msg.Workspace, msg.JobID); err != nil {
+	if err := w.Queue.Enqueue(ctx, ws, jobID); err != nil {
 		return "", err
 	}
 	return "continued", nil

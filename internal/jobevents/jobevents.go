@@ -1,0 +1,118 @@
+// Package jobevents turns the Lambda events of the background workers (SQS
+// messages of job runs and bulk delete batches, S3 notifications of import
+// files) into calls of the job packages, which know nothing of Lambda.
+package jobevents
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/omnichannel/contacts/internal/bulk"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/export"
+	"github.com/omnichannel/contacts/internal/importer"
+	"github.com/omnichannel/contacts/internal/merge"
+)
+
+// JobMessage is the body of a job run message.
+type JobMessage struct {
+	Workspace string `json:"workspace"`
+	JobID     string `json:"jobId"`
+}
+
+func decode(m events.SQSMessage) (JobMessage, error) {
+	var msg JobMessage
+	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Workspace == "" || msg.JobID == "" {
+		return msg, errs.E(errs.Malformed, "malformed_json").Wrap(err)
+	}
+	return msg, nil
+}
+
+// deadline is when a run stops: reserve before the function's deadline
+// (or after fallback when the context has none).
+func deadline(ctx context.Context, reserve, fallback time.Duration) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d.Add(-reserve)
+	}
+	return time.Now().Add(fallback)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Duplicates runs remove-duplicates job messages.
+type Duplicates struct {
+	Worker  *merge.Worker
+	Reserve time.Duration // kept before the function's deadline (20 s when zero)
+}
+
+// Handle is a sqsworker.HandleFunc.
+func (d Duplicates) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
+	msg, err := decode(m)
+	if err != nil {
+		return "", err
+	}
+	return d.Worker.Run(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline(ctx, orDefault(d.Reserve, 20*time.Second), 10*time.Minute))
+}
+
+// Bulk runs bulk delete messages (expansions and batches).
+type Bulk struct {
+	Worker  *bulk.Worker
+	Reserve time.Duration // kept before the function's deadline (30 s when zero)
+}
+
+// Handle is a sqsworker.HandleFunc.
+func (b Bulk) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
+	var msg bulk.Message
+	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Workspace == "" || msg.JobID == "" {
+		return "", errs.E(errs.Malformed, "malformed_json").Wrap(err)
+	}
+	return b.Worker.Handle(ctx, msg, m.MessageId, deadline(ctx, orDefault(b.Reserve, 30*time.Second), 5*time.Minute))
+}
+
+// Import takes the import function's events.
+type Import struct {
+	Events  *importer.Events
+	Reserve time.Duration // kept before the function's deadline (30 s when zero)
+}
+
+// Landed takes one record of an S3 notification.
+func (i Import) Landed(ctx context.Context, r events.S3EventRecord) (string, error) {
+	key, err := url.QueryUnescape(r.S3.Object.Key) // S3 events encode keys, '+' for spaces
+	if err != nil {
+		return "bad key", nil
+	}
+	return i.Events.Landed(ctx, key, r.S3.Object.Size)
+}
+
+// Continue is a sqsworker.HandleFunc: one run of an import job.
+func (i Import) Continue(ctx context.Context, m events.SQSMessage) (string, error) {
+	msg, err := decode(m)
+	if err != nil {
+		return "", err
+	}
+	return i.Events.Run(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline(ctx, orDefault(i.Reserve, 30*time.Second), 10*time.Minute))
+}
+
+// Export runs export job messages.
+type Export struct {
+	Worker *export.Worker
+}
+
+// Handle is a sqsworker.HandleFunc: the run holds the job until a minute
+// after the function's deadline.
+func (x Export) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
+	msg, err := decode(m)
+	if err != nil {
+		return "", err
+	}
+	return x.Worker.Run(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline(ctx, -time.Minute, 20*time.Minute))
+}
