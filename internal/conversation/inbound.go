@@ -142,40 +142,32 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 	if err != nil {
 		return r, err
 	}
-	var c *contact.Contact
-	if id != "" {
-		c, err = s.People.Contacts.Get(ctx, m.Workspace, id)
-	} else {
-		c, r.ContactCreated, err = s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID)
-	}
-	if err != nil {
-		return r, err
-	}
-	r.ContactID = c.ID
-	if c.Blocked {
-		err := s.Store.Drop(ctx, m.Workspace, ch.ID, m.MessageID, s.now())
-		if hasCode(err, ErrMessageSeen) {
-			return Receipt{Outcome: Duplicate, ContactID: c.ID}, nil
+	if id == "" {
+		// A new sender. (A known one is not read here: Open reads the
+		// contact and refuses a blocked one, which is dropped below.)
+		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID)
+		if err != nil {
+			return r, err
 		}
-		r.Outcome = Dropped
-		return r, err
+		id, r.ContactCreated = c.ID, created
 	}
+	r.ContactID = id
 	at := m.At.UTC()
 	opened, err := s.Store.Open(ctx, OpenRequest{
-		Workspace: m.Workspace, ContactID: c.ID, UserID: sender.UserID, MessageID: m.MessageID, At: at,
+		Workspace: m.Workspace, ContactID: id, UserID: sender.UserID, MessageID: m.MessageID, At: at,
 		// The timeline orders by processing, after the "created" entry of a
 		// contact the message created.
 		Logged: s.now().Add(2 * time.Millisecond),
 		Conversation: Conversation{
-			ID: ids.New(at), ContactID: c.ID, Channel: ch.ID, Status: Open,
+			ID: ids.New(at), ContactID: id, Channel: ch.ID, Status: Open,
 			StartedBy: StartedByContact, Actor: "channel:" + ch.ID, CreatedAt: at, LastMessageAt: at, Messages: 1,
 		},
 	})
 	switch {
 	case hasCode(err, ErrMessageSeen):
-		return Receipt{Outcome: Duplicate, ContactID: c.ID}, nil
+		return Receipt{Outcome: Duplicate, ContactID: id}, nil
 	case hasCode(err, ErrBlocked):
-		// Blocked between the read and the open: drop it like the rest.
+		// What a blocked contact sends is counted, not shown.
 		if err := s.Store.Drop(ctx, m.Workspace, ch.ID, m.MessageID, s.now()); err != nil && !hasCode(err, ErrMessageSeen) {
 			return r, err
 		}

@@ -210,7 +210,7 @@ func (s *Conversations) SaveChannels(ctx context.Context, ws string, ifVersion i
 
 // Connections implements conversation.Store: one Query of the contact's partition.
 func (s *Conversations) Connections(ctx context.Context, ws, contactID, hide string) ([]conversation.Connection, error) {
-	items, err := s.queryPrefix(ctx, contactPK(ws, contactID), "CH#", true, 0)
+	items, err := queryPrefix(ctx, s.Client, s.Table, contactPK(ws, contactID), "CH#", true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read channels of %s: %w", contactID, err)
 	}
@@ -230,41 +230,6 @@ func (s *Conversations) Connections(ctx context.Context, ws, contactID, hide str
 
 func (it connectionItem) connection() conversation.Connection {
 	return conversation.Connection{Channel: it.Channel, ConnectedAt: parseTime(it.ConnectedAt), UserID: it.UserID, LastMessageAt: parseTime(it.LastMessageAt)}
-}
-
-// queryPrefix reads the items of pk whose SK starts with prefix ("" for
-// all), strongly consistent when asked, in key order; limit 0 reads them all.
-func (s *Conversations) queryPrefix(ctx context.Context, pk, prefix string, consistent bool, limit int32) ([]map[string]types.AttributeValue, error) {
-	in := &dynamodb.QueryInput{
-		TableName: &s.Table, ConsistentRead: aws.Bool(consistent),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":lo": &types.AttributeValueMemberS{Value: prefix},
-			":hi": &types.AttributeValueMemberS{Value: prefix + "\U0010FFFF"},
-		},
-	}
-	if prefix == "" {
-		in.KeyConditionExpression = aws.String("PK = :pk")
-		delete(in.ExpressionAttributeValues, ":lo")
-		delete(in.ExpressionAttributeValues, ":hi")
-	}
-	if limit > 0 {
-		in.Limit = aws.Int32(limit)
-	}
-	var out []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(s.Client, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.Items...)
-		if limit > 0 {
-			break
-		}
-	}
-	return out, nil
 }
 
 // Disconnect implements conversation.Store: one transaction removes the
@@ -585,7 +550,7 @@ func (s *Conversations) messageWrite(ws, channel, messageID string, at time.Time
 // conversation status.
 func (s *Conversations) CloseAll(ctx context.Context, ws, contactID, actor, reason string, at time.Time) (int, error) {
 	pk := contactPK(ws, contactID)
-	guards, err := s.queryPrefix(ctx, pk, "OPEN#", true, 0)
+	guards, err := queryPrefix(ctx, s.Client, s.Table, pk, "OPEN#", true, 0)
 	if err != nil {
 		return 0, fmt.Errorf("read open conversations of %s: %w", contactID, err)
 	}
@@ -760,7 +725,7 @@ func (s *Conversations) FindContact(ctx context.Context, ws, channel string, sen
 		partitions = append(partitions, emailPK(ws, contact.EmailKey(sender.Email)))
 	}
 	for _, pk := range partitions {
-		items, err := s.queryPrefix(ctx, pk, "C#", true, 1)
+		items, err := queryPrefix(ctx, s.Client, s.Table, pk, "C#", true, 1)
 		if err != nil {
 			return "", fmt.Errorf("find contact by lookup: %w", err)
 		}
@@ -847,7 +812,7 @@ func (it templateItem) template() conversation.Template {
 // Templates implements conversation.Store: one Query of the workspace's
 // partition (at most 500 templates of about 1 KB: a few pages).
 func (s *Conversations) Templates(ctx context.Context, ws string) ([]conversation.Template, error) {
-	items, err := s.queryPrefix(ctx, workspacePK(ws), "TPL#", false, 0)
+	items, err := queryPrefix(ctx, s.Client, s.Table, workspacePK(ws), "TPL#", false, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read templates: %w", err)
 	}
@@ -883,7 +848,7 @@ func (s *Conversations) Template(ctx context.Context, ws, name string) (conversa
 // two racing creations may pass it by one).
 func (s *Conversations) PutTemplate(ctx context.Context, ws string, t conversation.Template) (bool, error) {
 	if _, err := s.Template(ctx, ws, t.Name); errors.Is(err, conversation.ErrTemplateNotFound) {
-		n, err := s.count(ctx, workspacePK(ws), "TPL#")
+		n, err := countPrefix(ctx, s.Client, s.Table, workspacePK(ws), "TPL#")
 		if err != nil {
 			return false, err
 		}
@@ -906,25 +871,4 @@ func (s *Conversations) PutTemplate(ctx context.Context, ws string, t conversati
 		return false, fmt.Errorf("put template: %w", err)
 	}
 	return out.Attributes == nil, nil
-}
-
-func (s *Conversations) count(ctx context.Context, pk, prefix string) (int, error) {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: &s.Table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":lo": &types.AttributeValueMemberS{Value: prefix},
-			":hi": &types.AttributeValueMemberS{Value: prefix + "\U0010FFFF"},
-		},
-	})
-	n := 0
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("count %s: %w", prefix, err)
-		}
-		n += int(page.Count)
-	}
-	return n, nil
 }

@@ -259,7 +259,7 @@ func (s *Contacts) DuplicateMembers(ctx context.Context, ws, k string) ([]string
 	default:
 		return nil, merge.ErrSuggestionNotFound
 	}
-	items, err := (&Conversations{Client: s.Client, Table: s.Table}).queryPrefix(ctx, pk, "C#", true, 0)
+	items, err := queryPrefix(ctx, s.Client, s.Table, pk, "C#", true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read duplicate group members: %w", err)
 	}

@@ -53,7 +53,7 @@ func (s *ImportFailures) Add(ctx context.Context, ws, jobID string, rows []impor
 
 // All implements importer.Failures: one Query (paged), in line order.
 func (s *ImportFailures) All(ctx context.Context, ws, jobID string) ([]importer.Failure, error) {
-	items, err := (&Conversations{Client: s.Client, Table: s.Table}).queryPrefix(ctx, jobBatchPK(ws, jobID), "F#", true, 0)
+	items, err := queryPrefix(ctx, s.Client, s.Table, jobBatchPK(ws, jobID), "F#", true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read failed rows: %w", err)
 	}

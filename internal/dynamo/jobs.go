@@ -270,7 +270,7 @@ func (s *JobBatches) Done(ctx context.Context, ws, jobID, batch string, processe
 
 // Remaining implements bulk.Batches: one consistent Query counting.
 func (s *JobBatches) Remaining(ctx context.Context, ws, jobID string) (int, error) {
-	return (&Conversations{Client: s.Client, Table: s.Table}).count(ctx, jobBatchPK(ws, jobID), "P#")
+	return countPrefix(ctx, s.Client, s.Table, jobBatchPK(ws, jobID), "P#")
 }
 
 // progressUpdate is the update expression that adds processed and counts to

@@ -725,7 +725,7 @@ func (s *Merges) Records(ctx context.Context, ws, before string, limit int) ([]m
 
 // query reads every item of pk whose SK starts with prefix, strongly consistent.
 func (s *Merges) query(ctx context.Context, pk, prefix string) ([]map[string]types.AttributeValue, error) {
-	items, err := (&Conversations{Client: s.Client, Table: s.Table}).queryPrefix(ctx, pk, prefix, true, 0)
+	items, err := queryPrefix(ctx, s.Client, s.Table, pk, prefix, true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", pk, err)
 	}
@@ -1148,18 +1148,8 @@ func (s *Merges) finishUndo(ctx context.Context, ws string, rec mergeRecord, act
 			}
 			continue
 		case undoApplied:
-			var puts []types.WriteRequest
-			for _, src := range sources {
-				for _, r := range indexRows(src) {
-					av, err := attributevalue.MarshalMap(r)
-					if err != nil {
-						return merge.Record{}, fmt.Errorf("marshal index entry: %w", err)
-					}
-					puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
-				}
-			}
-			if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
-				return merge.Record{}, fmt.Errorf("undo merge %s: relist sources: %w", id, err)
+			if err := s.relist(ctx, sources); err != nil {
+				return merge.Record{}, fmt.Errorf("undo merge %s: %w", id, err)
 			}
 			_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)),
@@ -1218,18 +1208,8 @@ func (s *Merges) rollback(ctx context.Context, ws string, rec mergeRecord, actor
 	if err != nil {
 		return merge.Record{}, err
 	}
-	var puts []types.WriteRequest
-	for _, src := range sources {
-		for _, r := range indexRows(src) {
-			av, err := attributevalue.MarshalMap(r)
-			if err != nil {
-				return merge.Record{}, fmt.Errorf("marshal index entry: %w", err)
-			}
-			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
-		}
-	}
-	if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
-		return merge.Record{}, fmt.Errorf("roll back merge %s: relist: %w", rec.ID, err)
+	if err := s.relist(ctx, sources); err != nil {
+		return merge.Record{}, fmt.Errorf("roll back merge %s: %w", rec.ID, err)
 	}
 	writes := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(rec.ID)),
@@ -1272,4 +1252,23 @@ func names(attrs []string) map[string]string {
 		out[fmt.Sprintf("#a%d", i)] = a
 	}
 	return out
+}
+
+// relist puts back the index entries of contacts a merge took out of the
+// lists (batches of 25; puts of the same entries again change nothing).
+func (s *Merges) relist(ctx context.Context, cs []*contact.Contact) error {
+	var puts []types.WriteRequest
+	for _, c := range cs {
+		for _, r := range indexRows(c) {
+			av, err := attributevalue.MarshalMap(r)
+			if err != nil {
+				return fmt.Errorf("marshal index entry: %w", err)
+			}
+			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+	}
+	if err := batchWrite(ctx, s.Client, s.Table, puts); err != nil {
+		return fmt.Errorf("relist contacts: %w", err)
+	}
+	return nil
 }

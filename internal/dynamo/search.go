@@ -365,11 +365,10 @@ func containsStr(list []string, s string) bool {
 // each, so about 50 RCU per 10,000 contacts); it serves the confirmation of
 // "delete all", not lists.
 func (s *Search) Count(ctx context.Context, ws string) (int, error) {
-	c := &Conversations{Client: s.Client, Table: s.Table}
 	n := 0
 	for _, state := range []string{"A", "B"} {
 		for shard := 0; shard < indexShards; shard++ {
-			k, err := c.count(ctx, listPK(ws, state, strconv.Itoa(shard)), "N#")
+			k, err := countPrefix(ctx, s.Client, s.Table, listPK(ws, state, strconv.Itoa(shard)), "N#")
 			if err != nil {
 				return 0, err
 			}
