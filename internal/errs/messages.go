@@ -68,6 +68,8 @@ var catalog = map[string]message{
 	"unzipped_too_large":            {"The workbook unpacks to more than {max} bytes.", "A planilha descompactada passa de {max} bytes."},
 	"too_many_rows":                 {"The file has more than {max} rows.", "O arquivo tem mais de {max} linhas."},
 	"too_many_columns":              {"Line {line} has more than {max} columns.", "A linha {line} tem mais de {max} colunas."},
+	"record_too_large":              {"Line {line} is longer than {max} bytes.", "A linha {line} tem mais de {max} bytes."},
+	"too_many_fields":               {"Line {line} has more than {max} cells, empty ones included.", "A linha {line} tem mais de {max} células, contando as vazias."},
 	"cell_too_long":                 {"A cell of line {line} has more than {max} characters.", "Uma célula da linha {line} tem mais de {max} caracteres."},
 	"file_not_xlsx":                 {"The file is named .xlsx but is not an Excel workbook.", "O arquivo tem extensão .xlsx mas não é uma planilha do Excel."},
 	"file_format_unsupported":       {"This format cannot be read (old .xls or a protected workbook); save as .xlsx or CSV.", "Este formato não pode ser lido (.xls antigo ou planilha protegida); salve como .xlsx ou CSV."},

@@ -16,8 +16,9 @@ type csvSource struct {
 }
 
 // newCSVSource reads CSV text from br (raw bytes): it decodes the text (see
-// decodeText) and sniffs the delimiter from the header line.
-func newCSVSource(br *bufio.Reader) (*csvSource, error) {
+// decodeText), sniffs the delimiter from the header line, and bounds each
+// record's bytes and fields before encoding/csv reads it (see recordGuard).
+func newCSVSource(br *bufio.Reader, l Limits) (*csvSource, error) {
 	text, enc, err := decodeText(br)
 	if err != nil {
 		return nil, err
@@ -27,14 +28,16 @@ func newCSVSource(br *bufio.Reader) (*csvSource, error) {
 	// readers below and comes back from the first record.
 	head, _ := tr.Peek(sniffWindow)
 	comma := sniffDelimiter(head)
-	r := csv.NewReader(tr)
+	r := csv.NewReader(newRecordGuard(tr, comma, l))
 	r.Comma = comma
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
+	r.ReuseRecord = true // next copies the cells it keeps
 	return &csvSource{r: r, comma: comma, enc: enc}, nil
 }
 
-// next returns the next record and the line it starts on.
+// next returns the next record, trailing blank cells dropped, and the line
+// it starts on.
 func (s *csvSource) next() (int, []string, error) {
 	rec, err := s.r.Read()
 	if err != nil {
@@ -47,6 +50,7 @@ func (s *csvSource) next() (int, []string, error) {
 		return 0, nil, err
 	}
 	line, _ := s.r.FieldPos(0)
+	rec = append([]string(nil), trimTrailing(rec)...)
 	for i, c := range rec {
 		if !utf8.ValidString(c) {
 			rec[i] = strings.ToValidUTF8(c, "\uFFFD")

@@ -15,7 +15,7 @@ import (
 
 // fuzzLimits are small, so the fuzzer reaches them.
 var fuzzLimits = Limits{
-	MaxBytes: 1 << 16, MaxRows: 50, MaxColumns: 8, MaxCellRunes: 64,
+	MaxBytes: 1 << 16, MaxRows: 50, MaxColumns: 8, MaxCellRunes: 64, MaxRecordBytes: 256, MaxFieldsPerRecord: 16,
 	UnzipSizeLimit: 1 << 20, UnzipXMLSizeLimit: 16 << 10,
 }
 

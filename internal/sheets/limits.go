@@ -23,6 +23,19 @@ const (
 	// while a longer cell cannot have come from a spreadsheet program and
 	// fails the file.
 	DefaultMaxCellRunes = 32767
+	// DefaultMaxRecordBytes bounds a CSV record (a line, or several when a
+	// quoted cell holds line breaks): 2 MiB of text, counted as it streams
+	// in, before encoding/csv holds the record, which costs it about four
+	// times the record's size. A row of contacts never comes near it (200
+	// cells of 10,000 characters each).
+	DefaultMaxRecordBytes int64 = 2 << 20
+	// DefaultMaxFieldsPerRecord bounds the fields of a CSV record and the
+	// cells of an XLSX row, empty ones included: 16,384, Excel's column
+	// limit (a sheet saved as CSV can carry that many trailing empty
+	// cells). It is counted before encoding/csv splits the record, which
+	// costs it about 40 bytes per field: an 8 MiB line of commas would
+	// otherwise take over 1 GiB.
+	DefaultMaxFieldsPerRecord = 16384
 	// DefaultUnzipSizeLimit bounds the unzipped size of an XLSX workbook,
 	// all parts together: 512 MiB. Worksheets larger than UnzipXMLSizeLimit
 	// are unpacked to the temporary directory, so it also bounds the disk
@@ -47,12 +60,14 @@ func inMemoryBudget(l Limits) int64 {
 // costs bounded memory, disk and time. Breaking one is an *errs.Error whose
 // code names the limit.
 type Limits struct {
-	MaxBytes          int64 // bytes of the file as uploaded; file_too_large
-	MaxRows           int   // data rows; too_many_rows
-	MaxColumns        int   // cells of a row; too_many_columns
-	MaxCellRunes      int   // characters of a cell; cell_too_long
-	UnzipSizeLimit    int64 // XLSX: bytes of all parts unzipped; unzipped_too_large
-	UnzipXMLSizeLimit int64 // XLSX: bytes of a part kept in memory
+	MaxBytes           int64 // bytes of the file as uploaded; file_too_large
+	MaxRows            int   // data rows; too_many_rows
+	MaxColumns         int   // cells of a row; too_many_columns
+	MaxCellRunes       int   // characters of a cell; cell_too_long
+	MaxRecordBytes     int64 // CSV: bytes of a record; record_too_large
+	MaxFieldsPerRecord int   // CSV fields of a record, XLSX cells of a row, empty ones included; too_many_fields
+	UnzipSizeLimit     int64 // XLSX: bytes of all parts unzipped; unzipped_too_large
+	UnzipXMLSizeLimit  int64 // XLSX: bytes of a part kept in memory
 }
 
 // withDefaults returns l with every unset field at its default and the
@@ -69,6 +84,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxCellRunes <= 0 {
 		l.MaxCellRunes = DefaultMaxCellRunes
+	}
+	if l.MaxRecordBytes <= 0 {
+		l.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if l.MaxFieldsPerRecord <= 0 {
+		l.MaxFieldsPerRecord = DefaultMaxFieldsPerRecord
 	}
 	if l.UnzipSizeLimit <= 0 {
 		l.UnzipSizeLimit = DefaultUnzipSizeLimit
@@ -93,6 +114,11 @@ var (
 	ErrTooManyColumns = errs.E(errs.TooLarge, "too_many_columns")
 	// ErrCellTooLong: a cell has more than Limits.MaxCellRunes characters.
 	ErrCellTooLong = errs.E(errs.TooLarge, "cell_too_long")
+	// ErrRecordTooLarge: a CSV record has more than Limits.MaxRecordBytes bytes.
+	ErrRecordTooLarge = errs.E(errs.TooLarge, "record_too_large")
+	// ErrTooManyFields: a CSV record or an XLSX row has more than
+	// Limits.MaxFieldsPerRecord fields or cells, empty ones included.
+	ErrTooManyFields = errs.E(errs.TooLarge, "too_many_fields")
 	// ErrNotXLSX: the file is named .xlsx but is not a zip, or is a zip but
 	// not an Excel workbook (an OpenDocument or Word file, say).
 	ErrNotXLSX = errs.E(errs.Invalid, "file_not_xlsx")

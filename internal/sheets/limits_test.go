@@ -41,6 +41,7 @@ func TestLimitsDefaults(t *testing.T) {
 	got := Limits{}.withDefaults()
 	want := Limits{
 		MaxBytes: 50 << 20, MaxRows: 1048576, MaxColumns: 200, MaxCellRunes: 32767,
+		MaxRecordBytes: 2 << 20, MaxFieldsPerRecord: 16384,
 		UnzipSizeLimit: 512 << 20, UnzipXMLSizeLimit: 16 << 20,
 	}
 	if got != want {

@@ -99,7 +99,7 @@ func Open(r io.Reader, size int64, name string, limits Limits) (*Reader, error) 
 	case ext == ".xlsx" || ext == ".xlsm":
 		return nil, ErrNotXLSX
 	default:
-		src, err := newCSVSource(br)
+		src, err := newCSVSource(br, l)
 		if err != nil {
 			return nil, err
 		}
