@@ -43,17 +43,44 @@ const (
 	DefaultUnzipSizeLimit int64 = 512 << 20
 	// DefaultUnzipXMLSizeLimit is the largest worksheet or shared strings
 	// table kept in memory (larger ones are streamed from a temporary file):
-	// 16 MiB, excelize's own default.
-	DefaultUnzipXMLSizeLimit int64 = 16 << 20
+	// 1 MiB. excelize unmarshals a shared strings table kept in memory
+	// whole, at about 350 bytes an entry (a 16 MiB table of short entries
+	// took 317 MiB of heap), while from a temporary file it keeps about 40
+	// bytes an entry.
+	DefaultUnzipXMLSizeLimit int64 = 1 << 20
+)
+
+// The bounds of what excelize builds from a workbook's XML, checked by
+// reading every XML part once before excelize opens it (see checkPart).
+const (
+	// inMemoryBytes is how many bytes the parts of a workbook that excelize
+	// keeps in memory (all but the worksheets and shared strings table it
+	// streams from disk) may add up to: 64 MiB.
+	inMemoryBytes = 64 << 20
+	// maxParsedElements bounds the elements of the parts excelize
+	// unmarshals whole (styles, workbook, relationships, content types,
+	// theme, calculation chain: every XML part but the sheets and the
+	// shared strings), an attribute counting a quarter of an element:
+	// unmarshalled, an element takes about 300 bytes and an attribute
+	// about 60 (96 KB of <xf/> zipped took 3.6 GiB of heap; 500,000 take
+	// 194 MiB). Excel's 64,000 cell formats with ten attributes and
+	// an alignment each count about 290,000.
+	maxParsedElements = 500_000
+	// maxSharedStrings bounds the entries of the shared strings table (the
+	// distinct texts of the workbook): two per row of Excel's largest sheet.
+	// excelize keeps an offset pair per entry, about 40 bytes.
+	maxSharedStrings = 2 << 20
+	// maxXMLDepth bounds how deep elements nest: encoding/xml keeps a stack
+	// entry per open element while excelize streams a sheet. A workbook's
+	// parts nest about ten deep.
+	maxXMLDepth = 256
 )
 
 // inMemoryBudget is how many bytes the parts of a workbook that excelize
-// keeps in memory (all but the worksheets and shared strings table it
-// streams from disk) may add up to: four times UnzipXMLSizeLimit (64 MiB by
-// default), and at least 1 MiB so that a small XML limit still admits a
-// workbook's styles and theme.
+// keeps in memory may add up to: inMemoryBytes, or the unzip limit when
+// that is lower.
 func inMemoryBudget(l Limits) int64 {
-	return min(max(4*l.UnzipXMLSizeLimit, 1<<20), l.UnzipSizeLimit)
+	return min(inMemoryBytes, l.UnzipSizeLimit)
 }
 
 // Limits bound what a Reader accepts, so that a crafted or runaway file
@@ -119,6 +146,15 @@ var (
 	// ErrTooManyFields: a CSV record or an XLSX row has more than
 	// Limits.MaxFieldsPerRecord fields or cells, empty ones included.
 	ErrTooManyFields = errs.E(errs.TooLarge, "too_many_fields")
+	// ErrTooManySharedStrings: the XLSX workbook has more distinct texts
+	// (shared strings) than maxSharedStrings.
+	ErrTooManySharedStrings = errs.E(errs.TooLarge, "too_many_shared_strings")
+	// ErrSharedStringTooLong: a shared string of the XLSX workbook is
+	// longer than Limits.MaxRecordBytes, as XML.
+	ErrSharedStringTooLong = errs.E(errs.TooLarge, "shared_string_too_long")
+	// ErrWorkbookTooComplex: the XLSX parts excelize unmarshals whole
+	// (styles, ...) have more than maxParsedNodes elements and attributes.
+	ErrWorkbookTooComplex = errs.E(errs.TooLarge, "workbook_too_complex")
 	// ErrNotXLSX: the file is named .xlsx but is not a zip, or is a zip but
 	// not an Excel workbook (an OpenDocument or Word file, say).
 	ErrNotXLSX = errs.E(errs.Invalid, "file_not_xlsx")

@@ -42,7 +42,7 @@ func TestLimitsDefaults(t *testing.T) {
 	want := Limits{
 		MaxBytes: 50 << 20, MaxRows: 1048576, MaxColumns: 200, MaxCellRunes: 32767,
 		MaxRecordBytes: 2 << 20, MaxFieldsPerRecord: 16384,
-		UnzipSizeLimit: 512 << 20, UnzipXMLSizeLimit: 16 << 20,
+		UnzipSizeLimit: 512 << 20, UnzipXMLSizeLimit: 1 << 20,
 	}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -188,7 +188,14 @@ func TestXLSXZipBomb(t *testing.T) {
 	})
 }
 
-func TestCheckXMLRuns(t *testing.T) {
+// ignoreXML is xmlEvents that checks nothing.
+type ignoreXML struct{}
+
+func (ignoreXML) tag(*xmlTag, int) error { return nil }
+func (ignoreXML) text([]byte)            {}
+func (ignoreXML) opaque()                {}
+
+func TestXMLRuns(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	for _, tc := range []struct {
 		name, xml string
@@ -204,7 +211,7 @@ func TestCheckXMLRuns(t *testing.T) {
 		{"directive with a subset", `<!DOCTYPE a [<!ENTITY e "` + long + `">]><a/>`, false},
 		{"unclosed", `<a b="`, true},
 	} {
-		err := checkXMLRuns(strings.NewReader(tc.xml), 80)
+		err := newXMLScanner(strings.NewReader(tc.xml), 80, ignoreXML{}).scan()
 		if got := err == nil; got != tc.ok {
 			t.Errorf("%s: got error %v, want ok %v", tc.name, err, tc.ok)
 		}
@@ -212,14 +219,14 @@ func TestCheckXMLRuns(t *testing.T) {
 }
 
 func TestXLSXPartBombKeptInMemory(t *testing.T) {
-	// Parts other than worksheets are unpacked into memory: their total is
-	// bounded by four times UnzipXMLSizeLimit.
+	// Parts other than worksheets and a large shared strings table are
+	// unpacked into memory: their total is bounded by inMemoryBytes.
 	parts := unzip(t, xlsxOfRows(t, 1))
-	parts = append(parts, zipEntry{"xl/custom.xml", bytes.Repeat([]byte(" "), 8<<20)})
+	parts = append(parts, zipEntry{"xl/custom.xml", bytes.Repeat([]byte(" "), inMemoryBytes)})
 	bomb := buildZip(t, parts...)
-	_, err := Open(bytes.NewReader(bomb), -1, "x.xlsx", Limits{UnzipXMLSizeLimit: 1 << 20})
+	_, err := Open(bytes.NewReader(bomb), -1, "x.xlsx", Limits{})
 	e := wantCode(t, err, errs.TooLarge, "unzipped_too_large")
-	if got, want := e.Params["max"], fmt.Sprint(4<<20); got != want {
+	if got, want := e.Params["max"], fmt.Sprint(inMemoryBytes); got != want {
 		t.Errorf("max: got %q, want %q", got, want)
 	}
 }

@@ -67,11 +67,11 @@ func newXLSXSource(data []byte, l Limits) (src *xlsxSource, err error) {
 // what would unzip beyond the limits: more than UnzipSizeLimit bytes in
 // all, or more than inMemoryBudget bytes in the parts excelize keeps in
 // memory (every part except worksheets and the shared strings table larger
-// than UnzipXMLSizeLimit, which it unpacks to temporary files). Those larger
-// parts are read once here to check that encoding/xml will hold no token
-// longer than maxXMLRun while streaming them (see checkXMLRuns).
-// Sizes are the ones the directory declares; archive/zip fails a part whose
-// data is longer than declared.
+// than UnzipXMLSizeLimit, which it unpacks to temporary files). Then it
+// reads every XML part once, the shared strings table first, to bound what
+// excelize would build from it (see checkPart). Sizes are the ones the
+// directory declares; archive/zip fails a part whose data is longer than
+// declared.
 func checkZip(data []byte, l Limits) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -80,8 +80,13 @@ func checkZip(data []byte, l Limits) error {
 	var total, inMemory uint64
 	budget := inMemoryBudget(l)
 	types, xl := false, false
+	names := map[string]bool{}
 	for _, zf := range zr.File {
-		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
+		name := partName(zf)
+		if names[name] { // part names are case-insensitive and unique (ECMA-376 part 2)
+			return ErrUnreadable
+		}
+		names[name] = true
 		types = types || name == "[content_types].xml"
 		xl = xl || strings.HasPrefix(name, "xl/")
 		size := zf.UncompressedSize64
@@ -89,11 +94,8 @@ func checkZip(data []byte, l Limits) error {
 		if total > uint64(l.UnzipSizeLimit) {
 			return limitErr(ErrUnzippedTooLarge, l.UnzipSizeLimit, 0, 0)
 		}
-		streamed := strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
-		if !streamed || size <= uint64(l.UnzipXMLSizeLimit) {
+		if kind := kindOf(name, size, l); kind != sheetPart && kind != stringsOnDisk {
 			inMemory += size
-		} else if err := checkPartRuns(zf, maxXMLRun(l)); err != nil {
-			return err
 		}
 		if inMemory > uint64(budget) {
 			return limitErr(ErrUnzippedTooLarge, budget, 0, 0)
@@ -102,18 +104,52 @@ func checkZip(data []byte, l Limits) error {
 	if !types || !xl {
 		return ErrNotXLSX
 	}
-	return nil
+	return checkParts(zr, l)
 }
 
-// checkPartRuns checks the XML runs of a part excelize will stream from disk.
-func checkPartRuns(zf *zip.File, max int64) error {
-	rc, err := zf.Open()
-	if err != nil {
-		return ErrUnreadable.Wrap(err)
+// partName is a part's name as excelize matches it: lower case, with
+// forward slashes.
+func partName(zf *zip.File) string {
+	return strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
+}
+
+// kindOf tells how excelize reads the part name of size bytes.
+func kindOf(name string, size uint64, l Limits) partKind {
+	switch {
+	case name == "xl/sharedstrings.xml" && size > uint64(l.UnzipXMLSizeLimit):
+		return stringsOnDisk
+	case name == "xl/sharedstrings.xml":
+		return stringsInMemory
+	case strings.HasPrefix(name, "xl/worksheets/sheet"):
+		return sheetPart
 	}
-	defer func() { _ = rc.Close() }()
-	if err := checkXMLRuns(rc, max); err != nil {
-		return asFileError(err)
+	return parsedPart
+}
+
+// checkParts checks the XML parts, the shared strings table first (the
+// sheets' checks need the size of its entries). Other parts (images,
+// printer settings) are not read when importing.
+func checkParts(zr *zip.Reader, l Limits) error {
+	nodes, ss := 0, &sharedStrings{}
+	for _, stringsFirst := range []bool{true, false} {
+		for _, zf := range zr.File {
+			name := partName(zf)
+			kind := kindOf(name, zf.UncompressedSize64, l)
+			isStrings := kind == stringsInMemory || kind == stringsOnDisk
+			xml := strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") || kind == sheetPart
+			if isStrings != stringsFirst || !xml {
+				continue
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return ErrUnreadable.Wrap(err)
+			}
+			err = checkPart(rc, l, kind, &nodes, ss)
+			_ = rc.Close()
+			if err != nil {
+				return asFileError(err)
+			}
+		}
 	}
 	return nil
 }
