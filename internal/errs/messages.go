@@ -147,6 +147,7 @@ var catalog = map[string]message{
 	"import_not_found":              {"No contact with this phone or email (mode update).", "Nenhum contato com este telefone ou e-mail (modo atualizar)."},
 	"import_exists":                 {"A contact with this phone or email exists (mode create).", "Já existe um contato com este telefone ou e-mail (modo criar)."},
 	"import_unchanged":              {"Nothing to change.", "Nada a alterar."},
+	"import_row_truncated":          {"This row is cut short in this report (long cells end with …).", "Esta linha aparece cortada neste relatório (células longas terminam com …)."},
 	"options_required":              {"A select field needs at least one option.", "Um campo de seleção precisa de pelo menos uma opção."},
 }
 

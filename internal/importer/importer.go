@@ -458,7 +458,7 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 	for i, r := range results {
 		counts[r.status]++
 		if r.status == "failed" {
-			failures = append(failures, Failure{Line: rows[i].Line, Cells: rows[i].Cells, Reasons: r.reasons})
+			failures = append(failures, truncated(Failure{Line: rows[i].Line, Cells: rows[i].Cells, Reasons: r.reasons}, run.lang))
 		}
 	}
 	if len(failures) > 0 {

@@ -1322,3 +1322,46 @@ func TestImportLimitPastTheFirstChunks(t *testing.T) {
 		t.Errorf("counts = %v, processed %d; want nothing counted", j.Counts, j.Processed)
 	}
 }
+
+// TestImportOversizedRow: a row of 630 KB (21 cells of 30,000 characters,
+// within the file's limits) fails on its own; it is kept cut short, so its
+// item stays under DynamoDB's 400 KB, and the other rows are imported.
+func TestImportOversizedRow(t *testing.T) {
+	w := newWorld(t)
+	long := strings.Repeat("x", 30000)
+	var b strings.Builder
+	b.WriteString("Nome;Telefone" + strings.Repeat(";Obs", 20) + "\r\n")
+	b.WriteString("Ana Souza;(11) 98888-0001\r\n")
+	b.WriteString(long + ";(11) 98888-0002" + strings.Repeat(";"+long, 20) + "\r\n")
+	b.WriteString("Bruno Lima;(11) 98888-0003\r\n")
+	j := w.start(t, "grande.csv", importer.Create, errs.English, []byte(b.String()))
+	j = w.runToEnd(t, j)
+	checkEnded(t, j, counts{created: 2, failed: 1}, 3)
+	if n := w.contactCount(t); n != 2 {
+		t.Errorf("%d contacts, want 2", n)
+	}
+	report := w.report(t, j)
+	if len(report) != 2 {
+		t.Fatalf("report has %d rows, want the header and line 3", len(report))
+	}
+	row := report[1]
+	if row[0] != "3" || row[2] != "(11) 98888-0002" {
+		t.Errorf("report row starts %q, want line 3 with its phone", row[:3])
+	}
+	stored := 0
+	for _, c := range row[1 : len(row)-1] {
+		if len(c) > importer.MaxStoredCellBytes {
+			t.Errorf("a cell of %d bytes, want at most %d", len(c), importer.MaxStoredCellBytes)
+		}
+		stored += len(c)
+	}
+	if stored > importer.MaxStoredRowBytes || !strings.HasSuffix(row[1], "…") {
+		t.Errorf("cells stored: %d bytes, first ends %q; want at most %d, cut with …", stored, row[1][len(row[1])-8:], importer.MaxStoredRowBytes)
+	}
+	reasons := row[len(row)-1]
+	for _, want := range []string{"name: ", errs.Message(errs.English, "import_row_truncated", nil)} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("reasons %q lack %q", reasons, want)
+		}
+	}
+}
