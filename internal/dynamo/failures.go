@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -14,7 +15,8 @@ import (
 
 // ImportFailures is the DynamoDB implementation of importer.Failures: one
 // item per failed row, PK W#<ws>#JOB#<jobId>, SK F#<line, 10 digits>, kept
-// until the report is written (TTL 30 days).
+// until the job ends and its report is written (then deleted; TTL 30 days
+// for a job that never ends).
 type ImportFailures struct {
 	Client *dynamodb.Client
 	Table  string
@@ -51,21 +53,53 @@ func (s *ImportFailures) Add(ctx context.Context, ws, jobID string, rows []impor
 	return nil
 }
 
-// All implements importer.Failures: one Query (paged), in line order.
-func (s *ImportFailures) All(ctx context.Context, ws, jobID string) ([]importer.Failure, error) {
-	items, err := queryPrefix(ctx, s.Client, s.Table, jobBatchPK(ws, jobID), "F#", true, 0)
-	if err != nil {
-		return nil, fmt.Errorf("read failed rows: %w", err)
-	}
-	out := make([]importer.Failure, 0, len(items))
-	for _, av := range items {
-		var it failureItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, fmt.Errorf("unmarshal failed row: %w", err)
+// Each implements importer.Failures: a consistent Query, a page at a time.
+func (s *ImportFailures) Each(ctx context.Context, ws, jobID string, fn func(importer.Failure) error) error {
+	return s.pages(ctx, ws, jobID, "", func(items []map[string]types.AttributeValue) error {
+		for _, av := range items {
+			var it failureItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return fmt.Errorf("unmarshal failed row: %w", err)
+			}
+			if err := fn(importer.Failure{Line: it.Line, Cells: it.Cells, Reasons: it.Reasons}); err != nil {
+				return err
+			}
 		}
-		out = append(out, importer.Failure{Line: it.Line, Cells: it.Cells, Reasons: it.Reasons})
+		return nil
+	})
+}
+
+// Delete implements importer.Failures: the keys a page at a time, deleted
+// with BatchWriteItem.
+func (s *ImportFailures) Delete(ctx context.Context, ws, jobID string) error {
+	return s.pages(ctx, ws, jobID, "PK, SK", func(items []map[string]types.AttributeValue) error {
+		return batchDelete(ctx, s.Client, s.Table, items)
+	})
+}
+
+// pages calls fn with each page of the job's failed rows (only the
+// attributes of projection when given), in line order.
+func (s *ImportFailures) pages(ctx context.Context, ws, jobID, projection string, fn func([]map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName: &s.Table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :f)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: jobBatchPK(ws, jobID)}, ":f": &types.AttributeValueMemberS{Value: "F#"},
+		},
 	}
-	return out, nil
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+	}
+	for p := dynamodb.NewQueryPaginator(s.Client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("read failed rows: %w", err)
+		}
+		if err := fn(page.Items); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func nonNil(s []string) []string {

@@ -118,7 +118,7 @@ func TestFaultsOnUpdate(t *testing.T) {
 }
 
 // TestFaultsUnprocessedItems: a bulk delete of a contact owning more than
-// a transaction holds, and an import's failed rows, go through
+// a transaction holds, and an import's failed rows (stored, then deleted), go through
 // BatchWriteItem answering half its items unprocessed: nothing is dropped.
 func TestFaultsUnprocessedItems(t *testing.T) {
 	w := newFaultWorld(t)
@@ -153,9 +153,20 @@ func TestFaultsUnprocessedItems(t *testing.T) {
 	if err := failures.Add(ctx, "acme", "01jdx8k2m4n6p8r0s2t4v6w8y0", rows); err != nil {
 		t.Fatal(err)
 	}
-	all, err := failures.All(ctx, "acme", "01jdx8k2m4n6p8r0s2t4v6w8y0")
-	if err != nil || len(all) != 60 {
-		t.Errorf("failed rows stored = %d (%v), want 60", len(all), err)
+	var lines []int
+	err = failures.Each(ctx, "acme", "01jdx8k2m4n6p8r0s2t4v6w8y0", func(f importer.Failure) error {
+		lines = append(lines, f.Line)
+		return nil
+	})
+	if err != nil || len(lines) != 60 || lines[0] != 1 || lines[59] != 60 {
+		t.Errorf("failed rows stored = %d (%v), want 60 in line order", len(lines), err)
+	}
+	w.faults.Unprocessed(100)
+	if err := failures.Delete(ctx, "acme", "01jdx8k2m4n6p8r0s2t4v6w8y0"); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.items(t); got != 0 {
+		t.Errorf("%d items left after deleting the failed rows", got)
 	}
 }
 

@@ -539,17 +539,28 @@ func (f *importFiles) Open(_ context.Context, key string) (io.ReadCloser, int64,
 	return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 }
 
-func (f *importFiles) Put(_ context.Context, key, _ string, body []byte) error {
+func (f *importFiles) Upload(_ context.Context, key, _ string, r io.Reader) (int64, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.objects[key] = body
+	return int64(len(body)), nil
+}
+
+func (f *importFiles) Delete(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.objects, key)
 	return nil
 }
 
 type uploads struct{}
 
-func (uploads) UploadURL(_ context.Context, key, _ string, _ time.Duration) (string, map[string]string, error) {
-	return "https://imports.test/" + key, nil, nil
+func (uploads) UploadForm(_ context.Context, key, _ string, _ int64, _ time.Duration) (string, map[string]string, error) {
+	return "https://imports.test/", map[string]string{"key": key}, nil
 }
 
 // TestExportImportsBack: an exported file, imported back unchanged in

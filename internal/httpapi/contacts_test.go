@@ -52,8 +52,8 @@ type fixture struct {
 // black-box tests in tests/ upload to moto's S3).
 type fakeUploads struct{}
 
-func (fakeUploads) UploadURL(_ context.Context, key, contentType string, _ time.Duration) (string, map[string]string, error) {
-	return "https://uploads.example.com/" + key, map[string]string{"Content-Type": contentType}, nil
+func (fakeUploads) UploadForm(_ context.Context, key, contentType string, _ int64, _ time.Duration) (string, map[string]string, error) {
+	return "https://uploads.example.com/", map[string]string{"key": key, "Content-Type": contentType, "policy": "e30="}, nil
 }
 
 // bulkQueue is the fixture's bulk.Queue: it keeps the messages sent.

@@ -141,7 +141,7 @@ func ImportRoutes(svc *importer.Service) []Route {
 		if err != nil {
 			return Response{}, err
 		}
-		body := map[string]any{"jobId": j.ID, "upload": map[string]any{"url": up.URL, "method": up.Method, "headers": up.Headers}}
+		body := map[string]any{"jobId": j.ID, "upload": map[string]any{"url": up.URL, "method": up.Method, "headers": up.Headers, "fields": up.Fields}}
 		return JSON(http.StatusCreated, body, "Location", "/v1/jobs/"+j.ID), nil
 	}}}
 }

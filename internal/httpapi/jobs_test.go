@@ -194,3 +194,19 @@ func TestCancelRunningJob(t *testing.T) {
 		t.Errorf("cancelling a cancelled job = %s", r.raw)
 	}
 }
+
+// TestImportStart: the import route answers the job and the upload form,
+// a presigned POST whose fields name the job's key.
+func TestImportStart(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, call{route: "POST /v1/imports", body: `{"fileName":"clientes.csv","mode":"upsert"}`}).want(t, http.StatusCreated)
+	up, _ := r.body["upload"].(map[string]any)
+	fields, _ := up["fields"].(map[string]any)
+	jobID, _ := r.body["jobId"].(string)
+	if up["method"] != "POST" || fields["key"] != "imports/acme/"+jobID+"/clientes.csv" || fields["Content-Type"] != "text/csv" {
+		t.Errorf("upload = %s", r.raw)
+	}
+	if r.headers["Location"] != "/v1/jobs/"+jobID {
+		t.Errorf("Location = %q", r.headers["Location"])
+	}
+}

@@ -19,7 +19,8 @@ type Events struct {
 }
 
 // Landed queues the job of an uploaded file, once: a redelivered event of
-// a job already queued or running changes nothing.
+// a job already queued or running changes nothing. A file larger than the
+// limit fails its job, and a file of a job that ended is deleted, unread.
 // key is the object's key (decoded), size its size as the event reports it.
 func (e *Events) Landed(ctx context.Context, key string, size int64) (string, error) {
 	ws, jobID, ok := ParseKey(key)
@@ -34,7 +35,14 @@ func (e *Events) Landed(ctx context.Context, key string, size int64) (string, er
 	if err != nil {
 		return "", err
 	}
-	if j.Params["key"] != key || j.Params["landed"] == "true" || j.Done() {
+	switch {
+	case j.Params["key"] != key:
+		return "not the job's file", nil
+	case j.Done():
+		// An upload after the job ended (its form is valid 15 minutes), or
+		// the event of one cleaned up: nothing will read it.
+		return "job ended", w.Files.Delete(ctx, key)
+	case j.Params["landed"] == "true":
 		return "already queued", nil
 	}
 	maxBytes := w.Limits.MaxBytes
@@ -42,7 +50,9 @@ func (e *Events) Landed(ctx context.Context, key string, size int64) (string, er
 		maxBytes = sheets.DefaultMaxBytes
 	}
 	if size > maxBytes {
-		return "too large", w.failFile(ctx, j, errs.E(errs.TooLarge, "file_too_large").With("max", strconv.FormatInt(maxBytes, 10)))
+		// S3 refuses such a file from the upload form; this is the check
+		// where a store does not (moto). The file is deleted unread.
+		return "too large", w.failFile(ctx, j, sheets.ErrFileTooLarge.With("max", strconv.FormatInt(maxBytes, 10)))
 	}
 	first := false
 	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {

@@ -50,16 +50,21 @@ const Prefix = "imports/"
 // UploadTTL is how long an upload URL stays valid.
 const UploadTTL = 15 * time.Minute
 
-// Uploads gives upload URLs in the import bucket.
+// Uploads gives presigned uploads to the import bucket.
 type Uploads interface {
-	UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, map[string]string, error)
+	// UploadForm returns the URL of a presigned POST of key, valid for ttl,
+	// and the form fields to send before the file; the store refuses a file
+	// larger than maxBytes.
+	UploadForm(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (string, map[string]string, error)
 }
 
-// Upload is how the client sends the file.
+// Upload is how the client sends the file: a multipart/form-data POST to
+// URL with Fields, then the file as the field "file".
 type Upload struct {
 	URL     string
 	Method  string
 	Headers map[string]string
+	Fields  map[string]string
 }
 
 // Service starts imports.
@@ -132,14 +137,14 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 	j := s.Jobs.New(caller, JobType, params)
 	key := Prefix + caller.Workspace + "/" + j.ID + "/" + params["fileName"]
 	j.Params["key"] = key
-	url, headers, err := s.Uploads.UploadURL(ctx, key, contentTypeOf(params["fileName"]), UploadTTL)
+	url, fields, err := s.Uploads.UploadForm(ctx, key, contentTypeOf(params["fileName"]), sheets.DefaultMaxBytes, UploadTTL)
 	if err != nil {
 		return nil, Upload{}, err
 	}
 	if err := s.Jobs.Store.Create(ctx, j); err != nil {
 		return nil, Upload{}, err
 	}
-	return j, Upload{URL: url, Method: "PUT", Headers: headers}, nil
+	return j, Upload{URL: url, Method: "POST", Headers: map[string]string{}, Fields: fields}, nil
 }
 
 func has(problems []errs.FieldError, field string) bool {
@@ -171,18 +176,25 @@ func ParseKey(key string) (ws, jobID string, ok bool) {
 	return parts[0], parts[1], true
 }
 
-// Files reads uploads and writes reports.
+// Files reads and deletes uploads and writes reports.
 type Files interface {
+	// Open reads an object and returns its size.
 	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
-	Put(ctx context.Context, key, contentType string, body []byte) error
+	// Upload streams r to key and returns the bytes written.
+	Upload(ctx context.Context, key, contentType string, r io.Reader) (int64, error)
+	// Delete removes an object; one already gone is no error.
+	Delete(ctx context.Context, key string) error
 }
 
 // Failures keeps the failed rows of a job until its report is written.
 type Failures interface {
 	// Add stores failed rows (again: no change).
 	Add(ctx context.Context, workspace, jobID string, rows []Failure) error
-	// All returns the job's failed rows in line order.
-	All(ctx context.Context, workspace, jobID string) ([]Failure, error)
+	// Each calls fn with the job's failed rows in line order, a page of
+	// them in memory at a time, and stops at fn's first error.
+	Each(ctx context.Context, workspace, jobID string, fn func(Failure) error) error
+	// Delete removes the job's failed rows.
+	Delete(ctx context.Context, workspace, jobID string) error
 }
 
 // Failure is a rejected row: as given, with its line and the reasons.
@@ -247,6 +259,9 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 		return false, err
 	}
 	if !ok {
+		if j != nil && j.Done() {
+			return true, w.cleanUp(ctx, j) // again: an earlier clean-up may have failed
+		}
 		return true, nil
 	}
 	if j.Cancel {
@@ -733,31 +748,26 @@ func (w *Worker) failFile(ctx context.Context, j *jobs.Job, cause error) error {
 	if e.Kind == errs.Internal {
 		return cause
 	}
-	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+	if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
 		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
 		return nil
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	return w.cleanUp(ctx, j)
 }
 
-// finish writes the error report (when a row failed) and ends the job.
+// finish writes the error report (when a row failed), ends the job, and
+// deletes its upload and failed rows.
 func (w *Worker) finish(ctx context.Context, j *jobs.Job, status string, run *importRun) error {
 	var key string
 	if j.Counts["failed"] > 0 && run != nil {
-		failures, err := w.Failures.All(ctx, j.Workspace, j.ID)
-		if err != nil {
-			return err
-		}
-		body, err := report(run.header, failures, errs.Language(j.Params["lang"]))
-		if err != nil {
-			return err
-		}
 		key = "reports/" + j.Workspace + "/" + j.ID + ".csv"
-		if err := w.Files.Put(ctx, key, "text/csv; charset=utf-8", body); err != nil {
+		if err := w.writeReport(ctx, j, key, run.header); err != nil {
 			return err
 		}
 	}
-	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+	if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
 		if j.Done() {
 			return nil
 		}
@@ -766,8 +776,38 @@ func (w *Worker) finish(ctx context.Context, j *jobs.Job, status string, run *im
 			j.Files["errorReport"] = key
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	return w.cleanUp(ctx, j)
+}
+
+// writeReport streams the job's error report to key: its failed rows are
+// read a page at a time and the report is uploaded a part at a time.
+func (w *Worker) writeReport(ctx context.Context, j *jobs.Job, key string, header []string) error {
+	pr, pw := io.Pipe()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		each := func(fn func(Failure) error) error { return w.Failures.Each(ctx, j.Workspace, j.ID, fn) }
+		_ = pw.CloseWithError(report(pw, header, each, errs.Language(j.Params["lang"])))
+	}()
+	_, err := w.Files.Upload(ctx, key, "text/csv; charset=utf-8", pr)
+	_ = pr.CloseWithError(io.ErrClosedPipe) // stops the writer when the upload failed first
+	<-written
 	return err
+}
+
+// cleanUp deletes what a job that ended no longer needs: its upload (the
+// file as given, with personal data) and its failed rows (the error report
+// holds them now). Its report stays until the bucket's lifecycle rule.
+func (w *Worker) cleanUp(ctx context.Context, j *jobs.Job) error {
+	if key := j.Params["key"]; key != "" {
+		if err := w.Files.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	return w.Failures.Delete(ctx, j.Workspace, j.ID)
 }
 
 // tagReason says why a row's tags were refused: the rule a tag name broke

@@ -71,6 +71,21 @@ func (f *memFiles) Put(_ context.Context, key, contentType string, body []byte) 
 	return nil
 }
 
+func (f *memFiles) Upload(ctx context.Context, key, contentType string, r io.Reader) (int64, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(body)), f.Put(ctx, key, contentType, body)
+}
+
+func (f *memFiles) Delete(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.objects, key)
+	return nil
+}
+
 func (f *memFiles) get(key string) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -89,11 +104,14 @@ func (f *memFiles) keys() []string {
 	return out
 }
 
-// fakeUploads gives upload URLs without S3.
-type fakeUploads struct{}
+// fakeUploads gives upload forms without S3; it remembers the size limit.
+type fakeUploads struct{ maxBytes *int64 }
 
-func (fakeUploads) UploadURL(_ context.Context, key, contentType string, _ time.Duration) (string, map[string]string, error) {
-	return "https://imports.test/" + key, map[string]string{"Content-Type": contentType}, nil
+func (u fakeUploads) UploadForm(_ context.Context, key, contentType string, maxBytes int64, _ time.Duration) (string, map[string]string, error) {
+	if u.maxBytes != nil {
+		*u.maxBytes = maxBytes
+	}
+	return "https://imports.test/", map[string]string{"key": key, "Content-Type": contentType}, nil
 }
 
 // queue is a jobs.Queue that records what it was given.
@@ -170,7 +188,7 @@ func (w *world) start(t testing.TB, fileName, mode string, lang errs.Language, b
 	if err != nil {
 		t.Fatalf("start import of %s: %v", fileName, err)
 	}
-	if up.Method != "PUT" || !strings.HasSuffix(up.URL, j.Params["key"]) || j.Params["key"] != importer.Prefix+ws+"/"+j.ID+"/"+fileName {
+	if up.Method != "POST" || up.Fields["key"] != j.Params["key"] || j.Params["key"] != importer.Prefix+ws+"/"+j.ID+"/"+fileName {
 		t.Fatalf("upload = %+v, key %q", up, j.Params["key"])
 	}
 	if err := w.files.Put(context.Background(), j.Params["key"], "text/csv", body); err != nil {
@@ -900,7 +918,7 @@ func TestImportEventsTwice(t *testing.T) {
 	if done, err := w.worker.Run(ctx, ws, j.ID, "another", time.Now().Add(time.Minute)); err != nil || !done {
 		t.Fatalf("run after the end: %v %v", done, err)
 	}
-	if got, err := e.Landed(ctx, record); err != nil || got != "already queued" {
+	if got, err := e.Landed(ctx, record); err != nil || got != "job ended" {
 		t.Fatalf("third delivery: %q %v", got, err)
 	}
 	if q.total() != 1 {
@@ -1155,11 +1173,66 @@ func TestImportRefusedFiles(t *testing.T) {
 			if j.Processed != 0 || countsOf(j) != (counts{}) || len(j.Files) != 0 {
 				t.Errorf("a refused file counted rows or wrote files: %+v", j)
 			}
+			if keys := w.files.keys(); len(keys) != 0 {
+				t.Errorf("files left: %q, want none", keys)
+			}
 		})
 	}
 }
 
-// TestImportTooLargeEvent: the S3 event already tells the size.
+// failedRowItems counts the items of the job's failed rows in the table.
+func (w *world) failedRowItems(t testing.TB, j *jobs.Job) int {
+	t.Helper()
+	n := 0
+	for _, it := range w.snapshot(t) {
+		if strings.Contains(it, "JOB#"+j.ID) && strings.Contains(it, "F#") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestImportCleansUp: once a job ends, its upload and its failed rows are
+// gone, and its error report stays; a file uploaded again after the end
+// is deleted unread. The upload form is capped at the file limit.
+func TestImportCleansUp(t *testing.T) {
+	w := newWorld(t)
+	var maxBytes int64
+	w.imports.Uploads = fakeUploads{maxBytes: &maxBytes}
+	w.worker.Chunk = 2
+	j := w.start(t, "clientes.csv", importer.Upsert, errs.Portuguese, excelPTBR(t))
+	if maxBytes != sheets.DefaultMaxBytes {
+		t.Errorf("upload capped at %d bytes, want %d", maxBytes, sheets.DefaultMaxBytes)
+	}
+	key := j.Params["key"]
+	j = w.runToEnd(t, j)
+	checkEnded(t, j, excelPTBRCounts, excelPTBRRows)
+	if _, ok := w.files.get(key); ok {
+		t.Errorf("the upload %s is still there", key)
+	}
+	if n := w.failedRowItems(t, j); n != 0 {
+		t.Errorf("%d failed rows still stored, want 0", n)
+	}
+	sameRows(t, "error report", w.report(t, j), excelPTBRReport)
+
+	q := &queue{}
+	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
+	if err := w.files.Put(context.Background(), key, "text/csv", excelPTBR(t)); err != nil {
+		t.Fatal(err)
+	}
+	var record events.S3EventRecord
+	record.S3.Object.Key, record.S3.Object.Size = key, int64(len(excelPTBR(t)))
+	if got, err := e.Landed(context.Background(), record); err != nil || got != "job ended" {
+		t.Fatalf("upload after the end: %q %v", got, err)
+	}
+	if _, ok := w.files.get(key); ok || q.total() != 0 {
+		t.Errorf("an upload after the end was kept (%v) or queued (%d)", ok, q.total())
+	}
+}
+
+// TestImportTooLargeEvent: the S3 event already tells the size (S3 itself
+// refuses a larger file from the upload form; moto does not): the job
+// fails and the file is deleted, unread.
 func TestImportTooLargeEvent(t *testing.T) {
 	w := newWorld(t)
 	w.worker.Limits = sheets.Limits{MaxBytes: 2 << 20}
@@ -1178,6 +1251,9 @@ func TestImportTooLargeEvent(t *testing.T) {
 	}
 	if q.total() != 0 {
 		t.Errorf("a refused file was queued")
+	}
+	if _, ok := w.files.get(j.Params["key"]); ok {
+		t.Errorf("a refused file was kept")
 	}
 }
 
@@ -1364,4 +1440,34 @@ func TestImportOversizedRow(t *testing.T) {
 			t.Errorf("reasons %q lack %q", reasons, want)
 		}
 	}
+}
+
+// brokenUploads is memFiles whose uploads fail before reading anything.
+type brokenUploads struct{ *memFiles }
+
+func (brokenUploads) Upload(context.Context, string, string, io.Reader) (int64, error) {
+	return 0, errors.New("s3 is down")
+}
+
+// TestImportReportUploadFails: a report that cannot be uploaded fails the
+// run (retried), keeping the failed rows and the upload; the next run
+// writes it and ends the job.
+func TestImportReportUploadFails(t *testing.T) {
+	w := newWorld(t)
+	j := w.start(t, "clientes.csv", importer.Upsert, errs.Portuguese, excelPTBR(t))
+	w.worker.Files = brokenUploads{w.files}
+	if _, err := w.worker.Run(context.Background(), ws, j.ID, "m-1", time.Now().Add(time.Minute)); err == nil {
+		t.Fatal("run with S3 down: no error, want one (the message is retried)")
+	}
+	if got, want := w.failedRowItems(t, j), excelPTBRCounts.failed; got != want {
+		t.Errorf("%d failed rows stored, want the %d kept for the next run", got, want)
+	}
+	w.worker.Files = w.files
+	// The message redelivered: its run holds the job's lease.
+	if done, err := w.worker.Run(context.Background(), ws, j.ID, "m-1", time.Now().Add(time.Minute)); err != nil || !done {
+		t.Fatalf("run again: %v %v", done, err)
+	}
+	j = w.job(t, j.ID)
+	checkEnded(t, j, excelPTBRCounts, excelPTBRRows)
+	sameRows(t, "error report", w.report(t, j), excelPTBRReport)
 }

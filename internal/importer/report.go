@@ -1,8 +1,8 @@
 package importer
 
 import (
-	"bytes"
 	"encoding/csv"
+	"io"
 	"strconv"
 	"strings"
 
@@ -10,13 +10,15 @@ import (
 	"github.com/omnichannel/contacts/internal/sheets"
 )
 
-// report is the error report of an import: a CSV (UTF-8 with a BOM and
-// semicolons, as Excel in Portuguese opens it) of every failed row as given, with its line and reasons,
-// cells neutralised against formula injection.
-func report(header []string, failures []Failure, lang errs.Language) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
+// report writes the error report of an import to out: a CSV (UTF-8 with a
+// BOM and semicolons, as Excel in Portuguese opens it) of every failed row
+// each gives, as kept, with its line and reasons, cells neutralised against
+// formula injection.
+func report(out io.Writer, header []string, each func(func(Failure) error) error, lang errs.Language) error {
+	if _, err := io.WriteString(out, "\ufeff"); err != nil {
+		return err
+	}
+	w := csv.NewWriter(out)
 	w.Comma = sheets.CSVDelimiter // as the exports: what Excel in Portuguese splits on
 	w.UseCRLF = true
 	lineCol, reasonsCol := "line", "errors"
@@ -26,22 +28,23 @@ func report(header []string, failures []Failure, lang errs.Language) ([]byte, er
 	head := append([]string{lineCol}, header...)
 	head = append(head, reasonsCol)
 	if err := w.Write(neutralize(head)); err != nil {
-		return nil, err
+		return err
 	}
-	for _, f := range failures {
+	err := each(func(f Failure) error {
 		row := make([]string, len(header))
 		copy(row, f.Cells)
 		if len(f.Cells) > len(header) {
 			row = f.Cells
 		}
-		out := append([]string{strconv.Itoa(f.Line)}, row...)
-		out = append(out, strings.Join(f.Reasons, "; "))
-		if err := w.Write(neutralize(out)); err != nil {
-			return nil, err
-		}
+		line := append([]string{strconv.Itoa(f.Line)}, row...)
+		line = append(line, strings.Join(f.Reasons, "; "))
+		return w.Write(neutralize(line))
+	})
+	if err != nil {
+		return err
 	}
 	w.Flush()
-	return buf.Bytes(), w.Error()
+	return w.Error()
 }
 
 func neutralize(cells []string) []string {

@@ -1,5 +1,6 @@
 // Package s3files keeps the files of imports and exports in S3: streamed
-// multipart uploads with bounded memory, reads, and presigned URLs.
+// multipart uploads with bounded memory, reads, deletes, and presigned
+// downloads and uploads.
 package s3files
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"time"
 
@@ -79,18 +81,6 @@ func (b *Bucket) Upload(ctx context.Context, key, contentType string, r io.Reade
 	return total, nil
 }
 
-// Put writes a small object.
-func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) error {
-	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &b.Name, Key: &key, ContentType: &contentType, Body: bytes.NewReader(body),
-		ServerSideEncryption: types.ServerSideEncryptionAes256,
-	})
-	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	return nil
-}
-
 // Open reads an object and returns its size.
 func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 	out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
@@ -100,17 +90,12 @@ func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, int64, er
 	return out.Body, aws.ToInt64(out.ContentLength), nil
 }
 
-// Size returns an object's size, or -1 when there is no such object.
-func (b *Bucket) Size(ctx context.Context, key string) (int64, error) {
-	out, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
-	var nf *types.NotFound
-	if errors.As(err, &nf) {
-		return -1, nil
+// Delete removes an object; one already gone is no error.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if _, err := b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: &key}); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("head %s: %w", key, err)
-	}
-	return aws.ToInt64(out.ContentLength), nil
+	return nil
 }
 
 // DownloadURL is a presigned GET of key, valid for ttl, that saves as filename.
@@ -123,13 +108,23 @@ func (b *Bucket) DownloadURL(ctx context.Context, key, filename string, ttl time
 	return req.URL, nil
 }
 
-// UploadURL is a presigned PUT of key, valid for ttl, and the headers the
-// client must send with it.
-func (b *Bucket) UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, map[string]string, error) {
-	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, ContentType: &contentType}, s3.WithPresignExpires(ttl))
+// UploadForm is a presigned POST of key, valid for ttl: the URL to post a
+// multipart/form-data form to, and the fields the form carries before the
+// file (its last field, "file"). S3 refuses the upload when the file is
+// larger than maxBytes (the policy's content-length-range), or when the form
+// names another key or content type.
+func (b *Bucket) UploadForm(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (string, map[string]string, error) {
+	req, err := b.Presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key}, func(o *s3.PresignPostOptions) {
+		o.Expires = ttl
+		o.Conditions = []any{
+			[]any{"content-length-range", 0, maxBytes},
+			map[string]string{"Content-Type": contentType},
+		}
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("presign upload of %s: %w", key, err)
 	}
-	headers := map[string]string{"Content-Type": contentType}
-	return req.URL, headers, nil
+	fields := maps.Clone(req.Values)
+	fields["Content-Type"] = contentType
+	return req.URL, fields, nil
 }
