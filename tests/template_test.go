@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/omnichannel/contacts/infra/local/stack"
+	"github.com/omnichannel/contacts/internal/sheets"
 )
 
 // TestTemplateRules checks template.yaml for what a deploy needs and what
@@ -430,4 +432,56 @@ func samconfigOverrides(cfg string) map[string]map[string]bool {
 		}
 	}
 	return out
+}
+
+// worstReadHeap is the peak heap of reading the costliest workbook the
+// limits of internal/sheets let through, without GOMEMLIMIT (garbage
+// included): BenchmarkReadXLSXAtEveryLimit, 574 MiB on 2026-12 (338 MiB
+// with GOMEMLIMIT=400MiB).
+const worstReadHeap = 574 << 20
+
+// TestTemplateImportSizing: the import function has room for the worst
+// file the limits of internal/sheets let through. On disk (/tmp, its
+// ephemeral storage): a workbook's sheets and shared strings unpacked (at
+// most the unzip limit), excelize's copy of the shared strings (at most as
+// much again) and the file itself. In memory: the unzip limit is below the
+// memory too, and the Go heap is held under GOMEMLIMIT, above what the
+// worst workbook takes and below the memory. Sizes are read in the smaller
+// unit (MB of 10^6 bytes), to be safe.
+func TestTemplateImportSizing(t *testing.T) {
+	res := templateResources(t, filepath.Join(repoRoot(t), "template.yaml"))
+	props := properties(res, "ImportFunction")
+	const mb = 1000 * 1000
+	memory := int64(numberOf(t, props["MemorySize"])) * mb
+	storage, _ := props["EphemeralStorage"].(map[string]any)
+	disk := int64(numberOf(t, storage["Size"])) * mb
+	if need := 2*sheets.DefaultUnzipSizeLimit + sheets.DefaultMaxBytes; disk <= need {
+		t.Errorf("EphemeralStorage %d MB, want above %d MB (twice the unzip limit, and the file)", disk/mb, need/mb)
+	}
+	if sheets.DefaultUnzipSizeLimit >= memory {
+		t.Errorf("unzip limit %d MB, want below the memory, %d MB", sheets.DefaultUnzipSizeLimit/mb, memory/mb)
+	}
+	env, _ := props["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	limit, _ := vars["GOMEMLIMIT"].(string)
+	mib, err := strconv.ParseInt(strings.TrimSuffix(limit, "MiB"), 10, 64)
+	if err != nil || !strings.HasSuffix(limit, "MiB") {
+		t.Fatalf("GOMEMLIMIT = %q, want <n>MiB", limit)
+	}
+	if heap := mib << 20; heap >= memory*9/10 || heap <= worstReadHeap {
+		t.Errorf("GOMEMLIMIT %d MiB, want above the heap of the worst workbook (%d MiB) and below 90%% of the memory (%d MB)", mib, worstReadHeap>>20, memory/mb)
+	}
+}
+
+// numberOf returns a template number (YAML gives int or float).
+func numberOf(t *testing.T, v any) float64 {
+	t.Helper()
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	t.Fatalf("not a number: %#v", v)
+	return 0
 }

@@ -2,9 +2,11 @@ package sheets
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,3 +143,58 @@ func benchWrite(b *testing.B, format Format) {
 
 func BenchmarkWriteCSV(b *testing.B)  { benchWrite(b, CSV) }
 func BenchmarkWriteXLSX(b *testing.B) { benchWrite(b, XLSX) }
+
+// BenchmarkReadXLSXAtEveryLimit reads the costliest workbook the checks
+// let through: styles of just under maxParsedElements elements, a shared
+// strings table of maxSharedStrings entries, and an incompressible part
+// filling the file to 45 MiB. It reports the peak heap while reading
+// (sampled every 2 ms, over the heap before), which the import function's
+// GOMEMLIMIT must leave room for (tests/template_test.go).
+func BenchmarkReadXLSXAtEveryLimit(b *testing.B) {
+	junk := make([]byte, 45<<20)
+	_, _ = rand.Read(junk)
+	book := withParts(b, xlsxOfRows(b, 1), map[string]string{
+		stylesPath:          xmlHead + `<styleSheet ` + mainNS + `><cellXfs>` + strings.Repeat("<xf/>", maxParsedElements-2000) + `</cellXfs></styleSheet>`,
+		stringsPath:         stringsOf(strings.Repeat("<si><t>a</t></si>", maxSharedStrings)),
+		sheetPath:           sheetOf(`<row r="2"><c r="A2" t="s"><v>5</v></c></row>`),
+		"xl/media/junk.bin": string(junk),
+	})
+	var peak uint64
+	for b.Loop() {
+		var err error
+		peak = max(peak, peakHeap(func() { _, err = readUntilError(b, book, int64(len(book)), "x.xlsx", Limits{}) }))
+		if err != io.EOF {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(book))/(1<<20), "file-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// peakHeap returns the most the heap in use grew over its size before fn,
+// sampled every 2 ms while fn runs.
+func peakHeap(fn func()) uint64 {
+	var base runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&base)
+	stop, result := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		var m runtime.MemStats
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return max(<-result, base.HeapInuse) - base.HeapInuse
+}
