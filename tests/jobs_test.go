@@ -1,13 +1,24 @@
 package tests
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/sheets"
 )
 
 // waitJob polls a job until it ends and returns it.
@@ -40,10 +51,43 @@ func fetch(t *testing.T, url string) string {
 	return string(b)
 }
 
+// upload sends a file as POST /v1/imports told, as a browser's FormData
+// does: a multipart/form-data POST (with its Content-Length, which S3
+// requires) of the upload's fields, then the file. It returns the status.
+func upload(t *testing.T, started map[string]any, file io.Reader) int {
+	t.Helper()
+	up := started["upload"].(map[string]any)
+	if up["method"] != "POST" {
+		t.Fatalf("upload method %v, want POST", up["method"])
+	}
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	for k, v := range up["fields"].(map[string]any) {
+		_ = form.WriteField(k, v.(string))
+	}
+	part, _ := form.CreateFormFile("file", "upload")
+	if _, err := io.Copy(part, file); err != nil {
+		t.Fatal(err)
+	}
+	_ = form.Close()
+	req, _ := http.NewRequest(http.MethodPost, up["url"].(string), &body)
+	req.Header.Set("Content-Type", form.FormDataContentType())
+	for k, v := range up["headers"].(map[string]any) {
+		req.Header.Set(k, v.(string))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
 // TestImportExportBulkDelete drives the three jobs through the local
-// platform as a front end would: an import through a presigned PUT to
-// moto's S3 (its notification starts the import function, which runs from
-// its SQS queue), the error report and an export downloaded through
+// platform as a front end would: an import through a presigned POST form
+// to moto's S3 (its notification starts the import function, which runs
+// from its SQS queue), the error report and an export downloaded through
 // presigned URLs, and a delete of everything after confirming the count.
 func TestImportExportBulkDelete(t *testing.T) {
 	api, token := contactsPlatform(t)
@@ -56,16 +100,9 @@ func TestImportExportBulkDelete(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("start import: %d %v", resp.StatusCode, started)
 	}
-	upload := started["upload"].(map[string]any)
-	req, _ := http.NewRequest(upload["method"].(string), upload["url"].(string), strings.NewReader(file))
-	for k, v := range upload["headers"].(map[string]any) {
-		req.Header.Set(k, v.(string))
+	if status := upload(t, started, strings.NewReader(file)); status != http.StatusNoContent {
+		t.Fatalf("upload: status %d, want 204", status)
 	}
-	put, err := http.DefaultClient.Do(req)
-	if err != nil || put.StatusCode != http.StatusOK {
-		t.Fatalf("upload: %v %v", put, err)
-	}
-	put.Body.Close()
 	job := waitJob(t, api, token, "/v1/jobs/"+started["jobId"].(string))
 	counts := job["counts"].(map[string]any)
 	if job["status"] != "succeeded" || counts["created"] != float64(2) || counts["failed"] != float64(1) {
@@ -111,5 +148,42 @@ func TestImportExportBulkDelete(t *testing.T) {
 	_, list := send(t, "GET", api+"/v1/contacts", token, "")
 	if items := list["items"].([]any); len(items) != 0 {
 		t.Errorf("%d contacts left after deleting all", len(items))
+	}
+}
+
+// TestImportOverLimitUpload: a file one byte over the limit. S3 refuses it
+// from the upload form (the policy's content-length-range); moto does not,
+// so it lands, and the import function fails the job with file_too_large
+// and deletes the file before reading it: nothing is imported or kept.
+func TestImportOverLimitUpload(t *testing.T) {
+	p, _ := startPlatform(t, "template.yaml", ".")
+	token, err := p.Token("user-1", "acme-limit", "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, started := send(t, "POST", p.APIURL+"/v1/imports", token, `{"fileName":"grande.csv","mode":"create"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start import: %d %v", resp.StatusCode, started)
+	}
+	head := "Nome;Telefone\r\nAna;(11) 98888-0001\r\n"
+	file := io.MultiReader(strings.NewReader(head), bytes.NewReader(make([]byte, sheets.DefaultMaxBytes+1-int64(len(head)))))
+	if status := upload(t, started, file); status != http.StatusNoContent {
+		t.Fatalf("upload: status %d, want moto's 204", status)
+	}
+	job := waitJob(t, p.APIURL, token, "/v1/jobs/"+started["jobId"].(string))
+	want := errs.Message(errs.English, "file_too_large", map[string]string{"max": fmt.Sprint(sheets.DefaultMaxBytes)})
+	if job["status"] != "failed" || job["error"] != want {
+		t.Fatalf("job = %v, want failed with %q", job, want)
+	}
+	key := started["upload"].(map[string]any)["fields"].(map[string]any)["key"].(string)
+	client := s3.NewFromConfig(awsConfig(p.MotoEndpoint), func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := resource(t, p, "bucket", "ImportBucket")
+	eventually(t, 10*time.Second, "the file over the limit was kept", func() bool {
+		_, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(key)})
+		var nf *types.NotFound
+		return errors.As(err, &nf)
+	})
+	if _, list := send(t, "GET", p.APIURL+"/v1/contacts", token, ""); len(list["items"].([]any)) != 0 {
+		t.Errorf("contacts imported from a refused file: %v", list["items"])
 	}
 }
