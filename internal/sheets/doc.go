@@ -22,6 +22,12 @@
 //     neutralised against formula injection (Writer, Neutralize), and
 //     Mapping.Apply undoes it so an export imports back unchanged.
 //
+// What a file may cost is bounded (Limits, and the constants beside them):
+// a CSV record's bytes and fields are counted before encoding/csv reads it
+// (recordGuard), and every XML part of a workbook is read once before
+// excelize opens it, bounding what excelize would build from it (checkZip,
+// checkPart). docs/architecture.md lists the bounds and what they cost.
+//
 // Every failure caused by the file itself is an *errs.Error with a stable
 // code (file_too_large, too_many_rows, file_not_xlsx, ...), so a job can fail
 // with a reason a person understands. Other errors (I/O on the underlying
