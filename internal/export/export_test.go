@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/export"
+	"github.com/omnichannel/contacts/internal/heaptest"
 	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/search"
@@ -661,11 +661,11 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(format, func(b *testing.B) {
 			for b.Loop() {
 				j := w.start(b, `{"format":"`+format+`"}`)
-				peak := sampleHeap()
+				peak := heaptest.Sample()
 				began := time.Now()
 				_, j = w.run(b, j)
 				elapsed := time.Since(began)
-				peakMiB := peak()
+				peakMiB := float64(peak()) / (1 << 20)
 				if j.Counts["exported"] != n {
 					b.Fatalf("exported %d of %d", j.Counts["exported"], n)
 				}
@@ -673,33 +673,6 @@ func BenchmarkExport(b *testing.B) {
 				b.ReportMetric(peakMiB, "peak-MiB")
 			}
 		})
-	}
-}
-
-// sampleHeap samples HeapInuse every 5 ms until the returned function is
-// called, which returns the peak in MiB.
-func sampleHeap() func() float64 {
-	stop := make(chan struct{})
-	result := make(chan uint64)
-	go func() {
-		var peak uint64
-		var m runtime.MemStats
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				result <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() float64 {
-		close(stop)
-		return float64(<-result) / (1 << 20)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/heaptest"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/jobevents"
@@ -1282,13 +1282,13 @@ func BenchmarkImport(b *testing.B) {
 		b.StopTimer()
 		w := newWorld(b)
 		j := w.start(b, "bench.csv", importer.Create, errs.English, body)
-		peak := sampleHeap()
+		peak := heaptest.Sample()
 		b.StartTimer()
 		began := time.Now()
 		j = w.runToEnd(b, j)
 		elapsed := time.Since(began)
 		b.StopTimer()
-		peakMiB := peak()
+		peakMiB := float64(peak()) / (1 << 20)
 		if j.Counts["created"] != n {
 			b.Fatalf("created %d of %d: %+v", j.Counts["created"], n, j)
 		}
@@ -1297,33 +1297,6 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(float64(n)/raw.Seconds(), "raw-rows/s")
 		b.ReportMetric(peakMiB, "peak-MiB")
 		b.StartTimer()
-	}
-}
-
-// sampleHeap samples HeapInuse every 5 ms until the returned function is
-// called, which returns the peak in MiB.
-func sampleHeap() func() float64 {
-	stop := make(chan struct{})
-	result := make(chan uint64)
-	go func() {
-		var peak uint64
-		var m runtime.MemStats
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				result <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() float64 {
-		close(stop)
-		return float64(<-result) / (1 << 20)
 	}
 }
 

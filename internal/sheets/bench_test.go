@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/omnichannel/contacts/internal/heaptest"
 )
 
 // benchRows is the size of the benchmark files.
@@ -148,7 +150,7 @@ func BenchmarkWriteXLSX(b *testing.B) { benchWrite(b, XLSX) }
 // let through: styles of just under maxParsedElements elements, a shared
 // strings table of maxSharedStrings entries, and an incompressible part
 // filling the file to 45 MiB. It reports the peak heap while reading
-// (sampled every 2 ms, over the heap before), which the import function's
+// (sampled every 5 ms, over the heap before), which the import function's
 // GOMEMLIMIT must leave room for (tests/template_test.go).
 func BenchmarkReadXLSXAtEveryLimit(b *testing.B) {
 	junk := make([]byte, 45<<20)
@@ -162,39 +164,17 @@ func BenchmarkReadXLSXAtEveryLimit(b *testing.B) {
 	var peak uint64
 	for b.Loop() {
 		var err error
-		peak = max(peak, peakHeap(func() { _, err = readUntilError(b, book, int64(len(book)), "x.xlsx", Limits{}) }))
+		var base runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&base)
+		stop := heaptest.Sample()
+		_, err = readUntilError(b, book, int64(len(book)), "x.xlsx", Limits{})
+		top := stop()
+		peak = max(peak, top-min(top, base.HeapInuse))
 		if err != io.EOF {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(book))/(1<<20), "file-MiB")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-}
-
-// peakHeap returns the most the heap in use grew over its size before fn,
-// sampled every 2 ms while fn runs.
-func peakHeap(fn func()) uint64 {
-	var base runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&base)
-	stop, result := make(chan struct{}), make(chan uint64)
-	go func() {
-		var peak uint64
-		var m runtime.MemStats
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				result <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	return max(<-result, base.HeapInuse) - base.HeapInuse
 }

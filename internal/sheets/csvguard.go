@@ -80,38 +80,45 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 // record continues after (a delimiter outside quotes).
 func (g *recordGuard) step(b byte) bool {
 	switch g.state {
-	case fieldStart, unquoted:
-		switch {
-		case b == g.comma:
-			g.state = fieldStart
-			return true
-		case b == '\n':
-			g.state = betweenRecords
-		case b == '"' && g.state == fieldStart:
-			g.state = quoted
-		default:
-			g.state = unquoted
-		}
 	case quoted:
 		if b == '"' {
 			g.state = quoteInQuoted
 		}
-	case quoteInQuoted, quoteCR:
-		switch {
-		case b == '"' && g.state == quoteInQuoted:
-			g.state = quoted // a doubled quote
-		case b == '"':
-			g.state = quoteInQuoted
-		case b == g.comma && g.state == quoteInQuoted:
-			g.state = fieldStart
-			return true
-		case b == '\n':
+		return false
+	case quoteCR:
+		switch b {
+		case '\n':
 			g.state = betweenRecords
-		case b == '\r' && g.state == quoteInQuoted:
-			g.state = quoteCR
+		case '"':
+			g.state = quoteInQuoted
 		default:
-			g.state = quoted // a bare quote, kept as text
+			g.state = quoted
 		}
+		return false
+	case quoteInQuoted:
+		switch b {
+		case g.comma, '\n': // the quoted field ends: as outside quotes below
+		case '\r':
+			g.state = quoteCR
+			return false
+		default:
+			g.state = quoted // a doubled quote, or a bare one kept as text
+			return false
+		}
+	case fieldStart:
+		if b == '"' {
+			g.state = quoted
+			return false
+		}
+	}
+	switch b {
+	case g.comma:
+		g.state = fieldStart
+		return true
+	case '\n':
+		g.state = betweenRecords
+	default:
+		g.state = unquoted
 	}
 	return false
 }

@@ -159,7 +159,7 @@ func (s *xmlScanner) markup() error {
 	case bytes.HasPrefix(head, []byte("?")):
 		return s.instruction()
 	case bytes.HasPrefix(head, []byte("!")):
-		return s.directive()
+		return s.skipMarkup()
 	}
 	s.tag = xmlTag{}
 	if err := s.readTag(&s.tag); err != nil {
@@ -246,9 +246,10 @@ func declaredEncoding(decl string) string {
 	return v
 }
 
-// directive reads a directive such as <!DOCTYPE a [ ... ]>, whose quoted
-// strings and nested markup may hold '>'.
-func (s *xmlScanner) directive() error {
+// skipMarkup reads up to the '>' that closes the markup being read, past
+// quoted strings and nested markup, which may hold '>': a directive such as
+// <!DOCTYPE a [ ... ]>, or the rest of a tag encoding/xml would refuse.
+func (s *xmlScanner) skipMarkup() error {
 	var quote byte
 	depth := 1
 	for {
@@ -300,12 +301,12 @@ const (
 	beforeValue
 	inValue
 	afterSlash
-	toClose // what encoding/xml would refuse: read on to the '>'
 )
 
-// readTag reads a start, end or empty-element tag after its '<'. Markup
-// that encoding/xml would refuse is read on to its '>': excelize stops
-// reading a part at its first syntax error, so what follows does not count.
+// readTag reads a start, end or empty-element tag after its '<'. A tag
+// encoding/xml would refuse is skipped to its '>' (skipMarkup): excelize
+// stops reading a part at its first syntax error, so what follows does not
+// count.
 func (s *xmlScanner) readTag(t *xmlTag) error {
 	if head, _ := s.br.Peek(1); len(head) == 1 && head[0] == '/' {
 		t.end = true
@@ -345,14 +346,14 @@ func (s *xmlScanner) readTag(t *xmlTag) error {
 			case state == inAttrName:
 				attr.addName(b, &colon)
 			default:
-				state = toClose
+				return s.skipMarkup()
 			}
 		case beforeValue:
 			switch {
 			case b == '"' || b == '\'':
 				state, quote, value = inValue, b, t.valueOf(&attr)
 			case !space:
-				state = toClose
+				return s.skipMarkup()
 			}
 		case inValue:
 			if b == quote {
@@ -361,22 +362,11 @@ func (s *xmlScanner) readTag(t *xmlTag) error {
 				value.add(b)
 			}
 		case afterSlash:
-			if b == '>' {
-				t.empty = !t.end
-				return nil
+			if b != '>' {
+				return s.skipMarkup()
 			}
-			state = toClose
-		case toClose:
-			switch {
-			case quote != 0:
-				if b == quote {
-					quote = 0
-				}
-			case b == '"' || b == '\'':
-				quote = b
-			case b == '>':
-				return nil
-			}
+			t.empty = !t.end
+			return nil
 		}
 	}
 }
