@@ -71,22 +71,6 @@ type Service struct {
 	Now        func() time.Time // time.Now when nil
 }
 
-// CheckAccess returns ErrNotFound when the workspace keeps agents to their
-// own wallet and c is not in the caller's.
-func (s *Service) CheckAccess(ctx context.Context, caller tenant.Caller, c *Contact) error {
-	if caller.Role != tenant.Agent || c.OwnerID == caller.Subject {
-		return nil
-	}
-	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
-	if err != nil {
-		return err
-	}
-	if WalletOnly(ws, caller) {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
 func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
 	c.Tags = []TagRef{}
@@ -162,8 +146,8 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
-	if p.OwnerID == "" && WalletOnly(ws, caller) {
-		p.OwnerID = caller.Subject // else the agent could not see what they created
+	if wallet := ScopeOf(ws, caller).Wallet; p.OwnerID == "" && wallet != "" {
+		p.OwnerID = wallet // else the agent could not see what they created
 	}
 	return &Contact{
 		Workspace: caller.Workspace,

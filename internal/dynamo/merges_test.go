@@ -67,10 +67,11 @@ func newMergeWorld(t *testing.T, notes int) *mergeWorld {
 	// The source: the same person by another number, created by WhatsApp
 	// and a webchat visit, with notes.
 	receive("whatsapp", "s-1", conversation.From{Phone: "5511988887777", Name: "Maria S."})
-	w.source, err = talk.Store.FindContact(ctx, "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"})
-	if err != nil || w.source == "" {
-		t.Fatalf("source contact: %q %v", w.source, err)
+	found, err := talk.Store.FindContacts(ctx, "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
+	if err != nil || len(found) == 0 {
+		t.Fatalf("source contact: %q %v", found, err)
 	}
+	w.source = found[0]
 	if _, err := people.Update(ctx, w.caller, w.source, 0, map[string]any{"taxId": "529.982.247-25", "birthDate": "1985-04-03"}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +214,9 @@ func (w *mergeWorld) checkMerged(t *testing.T, notes int) {
 	if notesSeen != notes || tl.Entries[0].Event != "merged" {
 		t.Errorf("target timeline: %d notes (want %d), newest %q (want merged)", notesSeen, notes, tl.Entries[0].Event)
 	}
-	id, err := w.talk.Store.FindContact(ctx, "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"})
-	if err != nil || id != "" {
-		t.Errorf("the source's number still finds %q (%v); its lookups should be gone", id, err)
+	found, err := w.talk.Store.FindContacts(ctx, "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
+	if err != nil || len(found) != 0 {
+		t.Errorf("the source's number still finds %q (%v); its lookups should be gone", found, err)
 	}
 }
 

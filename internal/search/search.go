@@ -309,11 +309,11 @@ func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[
 	if err != nil {
 		return Query{}, false, err
 	}
-	if contact.WalletOnly(ws, caller) {
-		if q.OwnerID != "" && q.OwnerID != caller.Subject {
+	if wallet := contact.ScopeOf(ws, caller).Wallet; wallet != "" {
+		if q.OwnerID != "" && q.OwnerID != wallet {
 			return Query{}, true, nil
 		}
-		q.OwnerID = caller.Subject
+		q.OwnerID = wallet
 	}
 	return q, false, nil
 }
