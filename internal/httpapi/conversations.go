@@ -135,6 +135,7 @@ func (h conversationHandlers) start(ctx context.Context, r *Request) (Response, 
 	if started.Created {
 		status = http.StatusCreated
 	}
+	r.Contact = started.Conversation.ContactID
 	return JSON(status, conversationView(started.Conversation)), nil
 }
 

@@ -44,7 +44,7 @@ func idempotent(store idem.Store, h HandlerFunc) HandlerFunc {
 			_ = store.Abandon(ctx, r.Caller.Workspace, key) // expires by itself if this fails
 			return resp, err
 		}
-		if err := store.Finish(ctx, r.Caller.Workspace, key, idem.Response{Fingerprint: fp, Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body}); err != nil {
+		if err := store.Finish(ctx, r.Caller.Workspace, key, idem.Response{Fingerprint: fp, Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body, ContactID: r.Contact}); err != nil {
 			return Response{}, err
 		}
 		return resp, nil

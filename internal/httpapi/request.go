@@ -22,7 +22,11 @@ type Request struct {
 	Caller tenant.Caller
 	Lang   errs.Language
 	Body   []byte
-	err    *errs.Error // the error answered, for the log line
+	// Contact names the contact whose data a successful response holds;
+	// handlers wrapped by idempotent set it, so the kept response is
+	// deleted with the contact.
+	Contact string
+	err     *errs.Error // the error answered, for the log line
 }
 
 // Path returns a path parameter.

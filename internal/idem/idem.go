@@ -10,6 +10,9 @@ type Response struct {
 	Status      int
 	Headers     map[string]string
 	Body        string
+	// ContactID, when the body holds a contact's data, names that contact:
+	// the kept response is listed under it and deleted with it.
+	ContactID string
 }
 
 // Store keeps the first response of requests made with an Idempotency-Key.
