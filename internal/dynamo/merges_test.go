@@ -236,6 +236,7 @@ func TestMergeAndUndo(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameItems(t, "after undo", w.items(t), before)
+	w.checkNoSnapshots(t, rec.ID)
 	if _, err := w.merges.Undo(ctx, w.caller, rec.ID); errs.As(err).Code != "merge_already_undone" {
 		t.Errorf("second undo: %v, want merge_already_undone", err)
 	}
@@ -347,6 +348,7 @@ func TestLargeMergeCrashAtEachStep(t *testing.T) {
 					}
 				}
 				sameItems(t, "after undo", w.items(t), before)
+				w.checkNoSnapshots(t, id)
 			})
 		}
 	}
@@ -374,6 +376,7 @@ func TestLargeMergeCrashAtEachStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameItems(t, "after undo", w.items(t), before)
+			w.checkNoSnapshots(t, rec.ID)
 		})
 	}
 }
