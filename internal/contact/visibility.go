@@ -66,19 +66,8 @@ func (s *Service) SeesAll(ctx context.Context, caller tenant.Caller, ids []strin
 	if err != nil || scope.Wallet == "" {
 		return err == nil, err
 	}
-	for _, id := range ids {
-		c, err := s.Contacts.Get(ctx, caller.Workspace, id)
-		if IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if !scope.Sees(c) {
-			return false, nil
-		}
-	}
-	return true, nil
+	unseen, err := s.first(ctx, caller.Workspace, ids, func(c *Contact) bool { return !scope.Sees(c) })
+	return unseen == nil && err == nil, err
 }
 
 // FirstVisible returns the first contact of ids the caller may see, or nil
@@ -88,16 +77,26 @@ func (s *Service) FirstVisible(ctx context.Context, caller tenant.Caller, ids []
 	if err != nil {
 		return nil, err
 	}
+	c, err := s.first(ctx, caller.Workspace, ids, scope.Sees)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	return c, s.ResolveTags(ctx, c)
+}
+
+// first reads the contacts of ids in order and returns the first that
+// exists and matches, or nil.
+func (s *Service) first(ctx context.Context, workspace string, ids []string, match func(*Contact) bool) (*Contact, error) {
 	for _, id := range ids {
-		c, err := s.Contacts.Get(ctx, caller.Workspace, id)
+		c, err := s.Contacts.Get(ctx, workspace, id)
 		if IsNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if scope.Sees(c) {
-			return c, s.ResolveTags(ctx, c)
+		if match(c) {
+			return c, nil
 		}
 	}
 	return nil, nil

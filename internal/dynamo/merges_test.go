@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -90,61 +88,9 @@ func newMergeWorld(t *testing.T, notes int) *mergeWorld {
 // sorted: two calls compare the whole table.
 func (w *mergeWorld) items(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(w.client, &dynamodb.ScanInput{TableName: &w.table, ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			if pk := it["PK"].(*types.AttributeValueMemberS).Value; strings.HasSuffix(pk, "#MERGES") {
-				continue
-			}
-			out = append(out, render(it))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func render(it map[string]types.AttributeValue) string {
-	keys := make([]string, 0, len(it))
-	for k := range it {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s ", k, renderValue(it[k]))
-	}
-	return b.String()
-}
-
-func renderValue(v types.AttributeValue) string {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return fmt.Sprintf("%q", v.Value)
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberBOOL:
-		return fmt.Sprint(v.Value)
-	case *types.AttributeValueMemberSS:
-		s := append([]string(nil), v.Value...)
-		sort.Strings(s)
-		return fmt.Sprint(s)
-	case *types.AttributeValueMemberL:
-		var parts []string
-		for _, x := range v.Value {
-			parts = append(parts, renderValue(x))
-		}
-		return "[" + strings.Join(parts, ",") + "]"
-	case *types.AttributeValueMemberM:
-		return "{" + render(v.Value) + "}"
-	case *types.AttributeValueMemberNULL:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
+	return dynamotest.Items(t, w.client, w.table, func(it map[string]types.AttributeValue) bool {
+		return !strings.HasSuffix(it["PK"].(*types.AttributeValueMemberS).Value, "#MERGES")
+	})
 }
 
 func sameItems(t *testing.T, what string, got, want []string) {

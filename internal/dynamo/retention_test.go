@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 )
 
 // personalData is what the merge world's contacts hold that identifies a
@@ -20,24 +22,10 @@ var personalData = []string{"Maria", "maria@", "988887777", "999990001", "529982
 // one of the strings of personalData, as text.
 func (w *mergeWorld) leaks(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(w.client, &dynamodb.ScanInput{TableName: &w.table, ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			text := render(it)
-			for _, s := range personalData {
-				if strings.Contains(text, s) {
-					out = append(out, text)
-					break
-				}
-			}
-		}
-	}
-	return out
+	return dynamotest.Items(t, w.client, w.table, func(it map[string]types.AttributeValue) bool {
+		text := dynamotest.Render(it)
+		return slices.ContainsFunc(personalData, func(s string) bool { return strings.Contains(text, s) })
+	})
 }
 
 // str is a string attribute value.
@@ -55,7 +43,7 @@ func (w *mergeWorld) mergeRecordItem(t *testing.T, id string) string {
 	if err != nil || out.Item == nil {
 		t.Fatalf("read merge record %s: %v", id, err)
 	}
-	return render(out.Item)
+	return dynamotest.Render(out.Item)
 }
 
 // checkNoSnapshots fails when the merge record still holds a snapshot or

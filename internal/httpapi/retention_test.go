@@ -1,67 +1,24 @@
 package httpapi_test
 
 import (
-	"context"
-	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 )
 
-// holding returns every item of the table (a test-only Scan) whose text
-// holds one of marks, rendered with fmt.
+// holding returns every item of the table (a test-only Scan) holding one
+// of marks, as text.
 func (f *fixture) holding(t *testing.T, marks ...string) []string {
 	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(f.client, &dynamodb.ScanInput{TableName: &f.table, ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			text := renderItem(it)
-			for _, m := range marks {
-				if strings.Contains(text, m) {
-					out = append(out, text)
-					break
-				}
-			}
-		}
-	}
-	return out
-}
-
-func renderItem(it map[string]types.AttributeValue) string {
-	var b strings.Builder
-	for k, v := range it {
-		fmt.Fprintf(&b, "%s=", k)
-		renderAV(&b, v)
-		b.WriteString(" ")
-	}
-	return b.String()
-}
-
-func renderAV(b *strings.Builder, v types.AttributeValue) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberM:
-		b.WriteString("{")
-		b.WriteString(renderItem(v.Value))
-		b.WriteString("}")
-	case *types.AttributeValueMemberL:
-		for _, x := range v.Value {
-			renderAV(b, x)
-			b.WriteString(",")
-		}
-	case *types.AttributeValueMemberS:
-		b.WriteString(v.Value)
-	default:
-		fmt.Fprint(b, v)
-	}
+	return dynamotest.Items(t, f.client, f.table, func(it map[string]types.AttributeValue) bool {
+		text := dynamotest.Render(it)
+		return slices.ContainsFunc(marks, func(m string) bool { return strings.Contains(text, m) })
+	})
 }
 
 // TestDeleteLeavesNoPersonalData: a contact created with an

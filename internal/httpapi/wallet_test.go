@@ -1,9 +1,10 @@
 package httpapi_test
 
 import (
+	"maps"
 	"net/http"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,7 +142,7 @@ func TestConversationStartByPhoneIsUniform(t *testing.T) {
 	}
 	taken := start(w.twinPhone, `,"createContact":true`).want(t, http.StatusCreated)
 	free := start("+55 11 94444-0003", `,"createContact":true`).want(t, http.StatusCreated)
-	if got, want := keys(taken.body), keys(free.body); !reflect.DeepEqual(got, want) {
+	if got, want := slices.Sorted(maps.Keys(taken.body)), slices.Sorted(maps.Keys(free.body)); !reflect.DeepEqual(got, want) {
 		t.Errorf("fields of the answers differ: %v and %v", got, want)
 	}
 	for _, r := range []result{taken, free} {
@@ -160,15 +161,6 @@ func TestConversationStartByPhoneIsUniform(t *testing.T) {
 	if shared.body["contactId"] != w.shared {
 		t.Errorf("start by a number held in and outside the wallet went to %v, want %s", shared.body["contactId"], w.shared)
 	}
-}
-
-func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestWalletMergeRecords: an agent bound to a wallet sees a merge only when
