@@ -83,4 +83,12 @@ func TestConversationCapacity(t *testing.T) {
 		_, err := people.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}, Conversations: store}, c.ID)
 		return err
 	})
+	if _, _, err := people.Create(ctx, caller, contact.CreateRequest{Document: map[string]any{"name": "Ana", "phone": "(11) 98888-1111"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Row 21 + the settings (the number's region), the phone lookups and the holder read.
+	measure("start a conversation by phone", dynamo.Usage{Calls: 9, Read: 4, Write: 14}, func() error {
+		_, err := svc.Start(ctx, caller, map[string]any{"phone": "11 98888-1111", "channel": "sms", "teamId": "vendas"})
+		return err
+	})
 }
