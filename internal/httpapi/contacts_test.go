@@ -56,6 +56,16 @@ func (fakeUploads) UploadURL(_ context.Context, key, contentType string, _ time.
 	return "https://uploads.example.com/" + key, map[string]string{"Content-Type": contentType}, nil
 }
 
+// fileLinks is the fixture's httpapi.JobLinks: a link per file of the job,
+// as the jobs function presigns them.
+func fileLinks(_ context.Context, j *jobs.Job) (map[string]string, error) {
+	out := map[string]string{}
+	for name, key := range j.Files {
+		out[name] = "https://files.example.com/" + key
+	}
+	return out, nil
+}
+
 // bulkQueue is the fixture's bulk.Queue: it keeps the messages sent.
 type bulkQueue struct {
 	mu   sync.Mutex
@@ -178,7 +188,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
 	queued := &jobQueue{}
 	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
-	routes = append(routes, httpapi.JobRoutes(js, codec, nil)...)
+	routes = append(routes, httpapi.JobRoutes(js, codec, fileLinks)...)
 	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, People: svc, Uploads: fakeUploads{}})...)
 	finderAll := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags}
 	bulkQueue := &bulkQueue{}
