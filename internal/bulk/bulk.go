@@ -24,7 +24,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-
 // Limits of a bulk delete.
 const (
 	MaxIDs    = 1000 // ids in one request; larger sets go by filter

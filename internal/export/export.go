@@ -21,7 +21,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-
 // Formats of an export.
 const (
 	CSV  = "csv"

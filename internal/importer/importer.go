@@ -34,7 +34,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-
 // Modes of an import.
 const (
 	Create = "create" // new contacts only: rows of existing contacts are skipped
