@@ -36,7 +36,7 @@ var catalog = map[string]message{
 	"validation_failed":       {"Some fields are invalid.", "Alguns campos são inválidos."},
 	"contact_not_found":       {"Contact not found.", "Contato não encontrado."},
 	"version_mismatch":        {"This was changed since you read it (current version {current}). Reload it and try again.", "Isto foi alterado desde que você o leu (versão atual {current}). Recarregue e tente novamente."},
-	"if_match_invalid":        {"If-Match must be the ETag of the entity, e.g. \"3\".", "If-Match deve ser o ETag da entidade, por exemplo \"3\"."},
+	"if_match_invalid":        {"If-Match must be * or a list of quoted entity tags, e.g. \"3\".", "If-Match deve ser * ou uma lista de entity tags entre aspas, por exemplo \"3\"."},
 	"idempotency_key_reused":  {"This Idempotency-Key was already used with a different request body.", "Esta Idempotency-Key já foi usada com outro corpo de requisição."},
 	"idempotency_key_invalid": {"Idempotency-Key must have 1 to {max} visible ASCII characters.", "Idempotency-Key deve ter de 1 a {max} caracteres ASCII visíveis."},
 	"idempotency_key_in_use":  {"Another request with this Idempotency-Key is being processed. Try again.", "Outra requisição com esta Idempotency-Key está em andamento. Tente novamente."},

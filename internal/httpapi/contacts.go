@@ -64,11 +64,15 @@ func (h contactHandlers) get(ctx context.Context, r *Request) (Response, error) 
 }
 
 func (h contactHandlers) update(ctx context.Context, r *Request) (Response, error) {
-	version, patch, err := r.VersionedBody()
+	patch, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	c, err := h.svc.Update(ctx, r.Caller, r.Path("id"), version, patch)
+	var c *contact.Contact
+	err = conditional(r, func(version int) (err error) {
+		c, err = h.svc.Update(ctx, r.Caller, r.Path("id"), version, patch)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -76,11 +80,10 @@ func (h contactHandlers) update(ctx context.Context, r *Request) (Response, erro
 }
 
 func (h contactHandlers) delete(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
+	err := conditional(r, func(version int) error {
+		return h.svc.Delete(ctx, r.Caller, r.Path("id"), version)
+	})
 	if err != nil {
-		return Response{}, err
-	}
-	if err := h.svc.Delete(ctx, r.Caller, r.Path("id"), version); err != nil {
 		return Response{}, err
 	}
 	return NoContent(), nil
@@ -107,11 +110,15 @@ func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, erro
 }
 
 func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, error) {
-	version, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	fs, err := h.svc.SetFields(ctx, r.Caller, version, doc)
+	var fs contact.FieldSettings
+	err = conditional(r, func(version int) (err error) {
+		fs, err = h.svc.SetFields(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -133,11 +140,15 @@ func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, er
 }
 
 func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
-	version, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	w, err := h.svc.SetSettings(ctx, r.Caller, version, doc)
+	var w contact.Workspace
+	err = conditional(r, func(version int) (err error) {
+		w, err = h.svc.SetSettings(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
