@@ -3,16 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/contact"
-	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/taxid"
 )
-
-// MaxIdempotencyKey is the longest Idempotency-Key accepted.
-const MaxIdempotencyKey = 255
 
 // ContactRoutes returns the routes of the contacts function.
 func ContactRoutes(svc *contact.Service) []Route {
@@ -37,11 +32,12 @@ func (h contactHandlers) create(ctx context.Context, r *Request) (Response, erro
 	if err != nil {
 		return Response{}, err
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return Response{}, err
+	}
 	req := contact.CreateRequest{Document: doc}
-	if key := r.Header("Idempotency-Key"); key != "" {
-		if !validIdempotencyKey(key) {
-			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
-		}
+	if key != "" {
 		req.IdempotencyKey, req.Fingerprint = key, fingerprint(r, doc)
 	}
 	c, replayed, err := h.svc.Create(ctx, r.Caller, req)
@@ -176,18 +172,6 @@ func fieldSettingsView(fs contact.FieldSettings) FieldSettingsJSON {
 		v.Fields = append(v.Fields, FieldJSON{Key: f.Key, Label: f.Label, Type: string(f.Type), Options: f.Options})
 	}
 	return v
-}
-
-func validIdempotencyKey(k string) bool {
-	if len(k) > MaxIdempotencyKey {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < '!' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // ContactJSON is a contact as the API shows it.
