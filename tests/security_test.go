@@ -1,14 +1,10 @@
 package tests
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/omnichannel/contacts/infra/local/platform"
 )
@@ -100,17 +96,7 @@ func TestIdempotencyKeyCannotClaimASender(t *testing.T) {
 		t.Fatalf("create: %d %v", resp.StatusCode, bait)
 	}
 
-	ctx := context.Background()
-	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
-	queue, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(resource(t, p, "queue", "InboundQueue"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := `{"type":"message.received","workspace":"` + ws + `","channel":"whatsapp","messageId":"wamid.` + randomHex(8) + `",` +
-		`"from":{"phone":"` + number + `","name":"Cliente"},"at":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
-	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: queue.QueueUrl, MessageBody: aws.String(msg)}); err != nil {
-		t.Fatal(err)
-	}
+	sendInbound(t, p, ws, number, "Cliente")
 	var found []any
 	eventually(t, 20*time.Second, "the sender's first message created no contact", func() bool {
 		_, r := send(t, "GET", api+"/v1/contacts/lookup?phone="+url.QueryEscape(number), tok["agent"], "")
