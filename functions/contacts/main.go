@@ -17,7 +17,7 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	cursors, err := platform.Cursors()
+	cursors, err := d.Cursors(context.Background())
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}

@@ -21,7 +21,7 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	cursors, err := platform.Cursors()
+	cursors, err := d.Cursors(ctx)
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}
