@@ -40,18 +40,11 @@ func fetch(t *testing.T, url string) string {
 	return string(b)
 }
 
-// TestImportExportBulkDelete drives the three jobs through the local
-// platform as a front end would: an import through a presigned PUT to
-// moto's S3 (its notification starts the import function, which runs from
-// its SQS queue), the error report and an export downloaded through
-// presigned URLs, and a delete of everything after confirming the count.
-func TestImportExportBulkDelete(t *testing.T) {
-	api, token := contactsPlatform(t)
-	suffix := randomDigits(4)
-	file := "Nome;Telefone;E-mail;Etiquetas\r\n" +
-		"Ana Souza;(21) 98888-" + suffix + ";ana" + suffix + "@example.com;VIP\r\n" +
-		"Bruno Lima;12345;;\r\n" +
-		"Carla Dias;;carla" + suffix + "@example.com;VIP, Atacado\r\n"
+// importFile starts an import of file as a front end does, through a
+// presigned PUT to moto's S3 (its notification starts the import function,
+// which runs from its SQS queue), and returns the job once it ended.
+func importFile(t *testing.T, api, token, file string) map[string]any {
+	t.Helper()
 	resp, started := send(t, "POST", api+"/v1/imports", token, `{"fileName":"clientes.csv","mode":"upsert"}`)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("start import: %d %v", resp.StatusCode, started)
@@ -66,7 +59,22 @@ func TestImportExportBulkDelete(t *testing.T) {
 		t.Fatalf("upload: %v %v", put, err)
 	}
 	put.Body.Close()
-	job := waitJob(t, api, token, "/v1/jobs/"+started["jobId"].(string))
+	return waitJob(t, api, token, "/v1/jobs/"+started["jobId"].(string))
+}
+
+// TestImportExportBulkDelete drives the three jobs through the local
+// platform as a front end would: an import through a presigned PUT to
+// moto's S3 (its notification starts the import function, which runs from
+// its SQS queue), the error report and an export downloaded through
+// presigned URLs, and a delete of everything after confirming the count.
+func TestImportExportBulkDelete(t *testing.T) {
+	api, token := contactsPlatform(t)
+	suffix := randomDigits(4)
+	file := "Nome;Telefone;E-mail;Etiquetas\r\n" +
+		"Ana Souza;(21) 98888-" + suffix + ";ana" + suffix + "@example.com;VIP\r\n" +
+		"Bruno Lima;12345;;\r\n" +
+		"Carla Dias;;carla" + suffix + "@example.com;VIP, Atacado\r\n"
+	job := importFile(t, api, token, file)
 	counts := job["counts"].(map[string]any)
 	if job["status"] != "succeeded" || counts["created"] != float64(2) || counts["failed"] != float64(1) {
 		t.Fatalf("import job = %v", job)

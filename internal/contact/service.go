@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/idem"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/mergepatch"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -115,14 +116,19 @@ func (s *Service) now() time.Time {
 // CreateRequest is a request to create a contact.
 type CreateRequest struct {
 	Document       map[string]any // the JSON body
-	IdempotencyKey string         // optional
+	IdempotencyKey string         // optional: the client's Idempotency-Key
 	Fingerprint    string         // hash of the body, with IdempotencyKey
 }
 
-// Create validates and stores a new contact. With an idempotency key already
-// used for the same body it returns the first contact and replayed = true.
+// Create validates and stores a new contact. With an idempotency key the
+// caller already used for the same body it returns the first contact and
+// replayed = true. The key is the caller's own (idem.ClientKey): it never
+// meets another user's, nor the service's keys (CreateFromChannel).
 // Errors: Invalid (validation_failed, idempotency_key_reused).
 func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRequest) (c *Contact, replayed bool, err error) {
+	if req.IdempotencyKey != "" {
+		req.IdempotencyKey = idem.ClientKey(caller.Subject, req.IdempotencyKey)
+	}
 	for attempt := 0; ; attempt++ {
 		if req.IdempotencyKey != "" {
 			rec, err := s.Contacts.Idempotency(ctx, caller.Workspace, req.IdempotencyKey)

@@ -249,11 +249,15 @@ func (h conversationHandlers) channels(ctx context.Context, r *Request) (Respons
 }
 
 func (h conversationHandlers) setChannels(ctx context.Context, r *Request) (Response, error) {
-	ifVersion, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	cs, err := h.svc.SetWorkspaceChannels(ctx, r.Caller, ifVersion, doc)
+	var cs conversation.Channels
+	err = conditional(r, func(version int) (err error) {
+		cs, err = h.svc.SetWorkspaceChannels(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}

@@ -30,11 +30,34 @@ const (
 	Cancelled = "cancelled"
 )
 
+// Types of job.
+const (
+	TypeImport           = "import"
+	TypeExport           = "export"
+	TypeBulkDelete       = "bulk_delete"
+	TypeRemoveDuplicates = "remove_duplicates"
+)
+
+// MayStart reports whether caller's role may start a job of type typ:
+// imports, exports and removing duplicates are for owners and managers, a
+// bulk delete for owners. It is the one rule: the services check it before
+// starting a job, and a job's files are shown only to those it lets start
+// one (see FilesVisibleTo).
+func MayStart(caller tenant.Caller, typ string) bool {
+	switch typ {
+	case TypeImport, TypeExport, TypeRemoveDuplicates:
+		return caller.IsManager()
+	case TypeBulkDelete:
+		return caller.Role == tenant.Owner
+	}
+	return false
+}
+
 // Job is one piece of background work.
 type Job struct {
 	ID        string
 	Workspace string
-	Type      string // remove_duplicates
+	Type      string // one of the Type constants
 	Status    string
 	Processed int
 	Total     int
@@ -51,6 +74,14 @@ type Job struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int
+}
+
+// FilesVisibleTo reports whether caller may have the links to the job's
+// files (an export's download, an import's error report with its raw
+// rows): whoever may start a job of its type, and whoever started it.
+// Everyone else still sees its status, progress and counts.
+func (j *Job) FilesVisibleTo(caller tenant.Caller) bool {
+	return MayStart(caller, j.Type) || j.CreatedBy == caller.Subject
 }
 
 // Done reports whether the job ended.

@@ -211,6 +211,7 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 		}
 	}
 	q.OwnerID = strings.TrimSpace(p["ownerId"])
+	problems = append(problems, contact.CheckOwnerID("ownerId", q.OwnerID)...)
 	for _, b := range []struct {
 		name string
 		dst  *bool
