@@ -169,21 +169,9 @@ func TestTemplateAlarmsCatchOmissions(t *testing.T) {
 // templateResources reads the template's Resources with goformation, short
 // forms (!Ref, !GetAtt, !Sub) turned into their long forms and left
 // unresolved, so that what names what can be checked.
-func templateResources(t *testing.T, path string) map[string]any {
+func templateResources(t *testing.T, file string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Resources map[string]any }
-	if err := json.Unmarshal(js, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Resources
+	return templateDocument(t, file).Resources
 }
 
 // opsProblems lists what the operations rules find missing.
@@ -238,7 +226,7 @@ func opsProblems(res map[string]any) []string {
 		}
 		// Named by the function's LoggingConfig, the group exists (with its
 		// retention) before the function: Lambda cannot create it first.
-		if !logGroups[refName(path(properties(res, fn), "LoggingConfig", "LogGroup"))] {
+		if !logGroups[refName(stack.Path(properties(res, fn), "LoggingConfig", "LogGroup"))] {
 			problems = append(problems, fmt.Sprintf(`%s: no log group (an AWS::Logs::LogGroup with RetentionInDays: !Ref LogRetentionDays, named by the function's LoggingConfig: {LogGroup: !Ref %sLogGroup})`, fn, fn))
 		}
 	}
@@ -269,7 +257,7 @@ func deadLetterQueues(res map[string]any) map[string]bool {
 		for id := range ofType(res, typ) {
 			dl, _ := properties(res, id)["DeadLetterQueue"].(map[string]any)   // SAM
 			cfg, _ := properties(res, id)["DeadLetterConfig"].(map[string]any) // CloudFormation
-			onFailure := path(properties(res, id), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
+			onFailure := stack.Path(properties(res, id), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
 			for _, target := range []any{dl["TargetArn"], cfg["TargetArn"], onFailure} {
 				if q := refName(target); queues[q] {
 					dlqs[q] = true
@@ -451,7 +439,7 @@ func TestTemplateSecurityCatchesOmissions(t *testing.T) {
 		"Effect": "Allow", "Action": []any{"sqs:ReceiveMessage"}, "Resource": map[string]any{"Fn::GetAtt": []any{"InboundQueue", "Arn"}},
 	}}}, "AWSLambdaSQSQueueExecutionRole")
 	doc.Parameters["CursorSecret"] = map[string]any{"Type": "String", "NoEcho": true}
-	env := path(properties(res, "SearchFunction"), "Environment", "Variables").(map[string]any)
+	env := stack.Path(properties(res, "SearchFunction"), "Environment", "Variables").(map[string]any)
 	env["CURSOR_SECRET"] = map[string]any{"Ref": "CursorSecret"}
 
 	got := strings.Join(securityProblems(doc), "\n")
@@ -506,7 +494,7 @@ func securityProblems(doc document) []string {
 		props := properties(res, id)
 		fn, q := refName(props["FunctionName"]), refName(props["EventSourceArn"])
 		mapped[fn] = append(mapped[fn], q)
-		if path(props, "ScalingConfig", "MaximumConcurrency") == nil && properties(res, fn)["ReservedConcurrentExecutions"] == nil {
+		if stack.Path(props, "ScalingConfig", "MaximumConcurrency") == nil && properties(res, fn)["ReservedConcurrentExecutions"] == nil {
 			problems = append(problems, fn+": no concurrency cap (ScalingConfig.MaximumConcurrency on "+id+", or ReservedConcurrentExecutions)")
 		}
 	}
@@ -568,7 +556,7 @@ func roleProblems(res map[string]any, fn string, queues []string) []string {
 	if len(queues) == 0 {
 		return problems
 	}
-	own := map[string]bool{refName(path(props, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")): true}
+	own := map[string]bool{refName(stack.Path(props, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")): true}
 	for _, q := range queues {
 		own[q] = true
 	}
@@ -600,9 +588,9 @@ func roleProblems(res map[string]any, fn string, queues []string) []string {
 func environmentProblems(doc document, fn string) []string {
 	var problems []string
 	secretName := regexp.MustCompile(`(?i)secret|password|passwd|token|api_?key|private_?key`)
-	for _, src := range []any{path(doc.Globals, "Function"), properties(doc.Resources, fn)} {
+	for _, src := range []any{stack.Path(doc.Globals, "Function"), properties(doc.Resources, fn)} {
 		m, _ := src.(map[string]any)
-		vars, _ := path(m, "Environment", "Variables").(map[string]any)
+		vars, _ := stack.Path(m, "Environment", "Variables").(map[string]any)
 		for _, name := range sortedKeys(boolKeys(vars)) {
 			raw, _ := json.Marshal(vars[name])
 			noEcho := false
@@ -625,9 +613,9 @@ func bucketProblems(res map[string]any) []string {
 	tlsOnly, invoked := map[string]bool{}, map[string]bool{} // buckets; functions S3 invokes
 	for id := range ofType(res, "AWS::S3::BucketPolicy") {
 		props := properties(res, id)
-		for _, st := range anyList(path(props, "PolicyDocument", "Statement")) {
+		for _, st := range anyList(stack.Path(props, "PolicyDocument", "Statement")) {
 			sm, _ := st.(map[string]any)
-			if sm["Effect"] == "Deny" && sm["Principal"] == "*" && fmt.Sprint(path(sm, "Condition", "Bool", "aws:SecureTransport")) == "false" {
+			if sm["Effect"] == "Deny" && sm["Principal"] == "*" && fmt.Sprint(stack.Path(sm, "Condition", "Bool", "aws:SecureTransport")) == "false" {
 				tlsOnly[refName(props["Bucket"])] = true
 			}
 		}
@@ -636,8 +624,8 @@ func bucketProblems(res map[string]any) []string {
 		if !tlsOnly[b] {
 			problems = append(problems, b+`: no bucket policy denying requests without TLS (Effect: Deny, Principal: "*", Condition: {Bool: {aws:SecureTransport: "false"}})`)
 		}
-		for _, c := range anyList(path(properties(res, b), "NotificationConfiguration", "LambdaConfigurations")) {
-			invoked[refName(path(c.(map[string]any), "Function"))] = true
+		for _, c := range anyList(stack.Path(properties(res, b), "NotificationConfiguration", "LambdaConfigurations")) {
+			invoked[refName(stack.Path(c.(map[string]any), "Function"))] = true
 		}
 	}
 	for _, fn := range sortedKeys(ofType(res, "AWS::Serverless::Function")) {
@@ -650,7 +638,7 @@ func bucketProblems(res map[string]any) []string {
 		}
 	}
 	for _, fn := range sortedKeys(invoked) {
-		if path(properties(res, fn), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination") == nil {
+		if stack.Path(properties(res, fn), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination") == nil {
 			problems = append(problems, fn+": S3 invokes it but it has no on-failure destination (EventInvokeConfig.DestinationConfig.OnFailure): a failed event would be lost")
 		}
 	}
@@ -731,17 +719,4 @@ func boolKeys[V any](m map[string]V) map[string]bool {
 		out[k] = true
 	}
 	return out
-}
-
-// path returns m[k1][k2]... or nil.
-func path(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		cm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = cm[k]
-	}
-	return cur
 }

@@ -359,7 +359,7 @@ func (r *resolver) handlers() map[string]intrinsics.IntrinsicHandler {
 
 func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 	st := &Stack{Name: opt.StackName, Parameters: r.params}
-	globals, _ := path(doc, "Globals", "Function").(map[string]any)
+	globals, _ := Path(doc, "Globals", "Function").(map[string]any)
 	resources, _ := doc["Resources"].(map[string]any)
 	ids := make([]string, 0, len(resources))
 	for id := range resources {
@@ -393,11 +393,11 @@ func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 			st.Queues = append(st.Queues, q)
 		case "AWS::Serverless::HttpApi":
 			api := &HTTPAPI{LogicalID: id}
-			if jwt, ok := path(props, "Auth", "Authorizers").(map[string]any); ok {
-				def := scalar(path(props, "Auth", "DefaultAuthorizer"))
+			if jwt, ok := Path(props, "Auth", "Authorizers").(map[string]any); ok {
+				def := scalar(Path(props, "Auth", "DefaultAuthorizer"))
 				if a, ok := jwt[def].(map[string]any); ok {
-					api.Issuer = scalar(path(a, "JwtConfiguration", "issuer"))
-					api.Audience = stringList(path(a, "JwtConfiguration", "audience"))
+					api.Issuer = scalar(Path(a, "JwtConfiguration", "issuer"))
+					api.Audience = stringList(Path(a, "JwtConfiguration", "audience"))
 				}
 			}
 			if c, ok := props["CorsConfiguration"].(map[string]any); ok {
@@ -440,7 +440,7 @@ func attachEventSources(st *Stack, ids []string, resources map[string]any, r *re
 			}
 			fn.SQS = append(fn.SQS, sqsEvent(q, props))
 		case "AWS::S3::Bucket":
-			for _, c := range asList(path(props, "NotificationConfiguration", "LambdaConfigurations")) {
+			for _, c := range asList(Path(props, "NotificationConfiguration", "LambdaConfigurations")) {
 				cm, _ := c.(map[string]any)
 				fn := functions[r.byARN[scalar(cm["Function"])]]
 				if fn == nil {
@@ -471,7 +471,7 @@ func sqsEvent(queue string, props map[string]any) SQSEvent {
 // LambdaConfiguration.
 func s3Event(bucket string, events []string, props map[string]any) S3Event {
 	e := S3Event{Bucket: bucket, Events: events}
-	for _, rule := range asList(path(props, "Filter", "S3Key", "Rules")) {
+	for _, rule := range asList(Path(props, "Filter", "S3Key", "Rules")) {
 		rm, _ := rule.(map[string]any)
 		switch strings.ToLower(scalar(rm["Name"])) {
 		case "prefix":
@@ -505,14 +505,14 @@ func buildFunction(id string, props, globals map[string]any, r *resolver, opt Op
 		AsyncRetries: 2,
 	}
 	for _, src := range []map[string]any{globals, props} {
-		vars, _ := path(src, "Environment", "Variables").(map[string]any)
+		vars, _ := Path(src, "Environment", "Variables").(map[string]any)
 		for k, v := range vars {
 			fn.Env[k] = scalar(v)
 		}
 	}
 	if cfg, ok := merged["EventInvokeConfig"].(map[string]any); ok {
 		fn.AsyncRetries = intProp(cfg, "MaximumRetryAttempts", 2)
-		if dest := scalar(path(cfg, "DestinationConfig", "OnFailure", "Destination")); dest != "" {
+		if dest := scalar(Path(cfg, "DestinationConfig", "OnFailure", "Destination")); dest != "" {
 			if fn.OnFailure = r.byARN[dest]; r.types[fn.OnFailure] != "AWS::SQS::Queue" {
 				return fn, fmt.Errorf("function %s: the local platform sends failed asynchronous invocations only to a queue of the template", id)
 			}
@@ -530,7 +530,7 @@ func buildFunction(id string, props, globals map[string]any, r *resolver, opt Op
 		switch scalar(ev["Type"]) {
 		case "HttpApi":
 			rt := Route{Method: strings.ToUpper(scalar(ep["Method"])), Path: scalar(ep["Path"])}
-			rt.NoAuth = scalar(path(ep, "Auth", "Authorizer")) == "NONE"
+			rt.NoAuth = scalar(Path(ep, "Auth", "Authorizer")) == "NONE"
 			fn.Routes = append(fn.Routes, rt)
 		case "SQS":
 			q := r.byARN[scalar(ep["Queue"])]
@@ -549,7 +549,9 @@ func buildFunction(id string, props, globals map[string]any, r *resolver, opt Op
 	return fn, nil
 }
 
-func path(m map[string]any, keys ...string) any {
+// Path returns m[keys[0]][keys[1]]... of a template read as JSON, or nil
+// where a key is missing or a value is not an object.
+func Path(m map[string]any, keys ...string) any {
 	var cur any = m
 	for _, k := range keys {
 		cm, ok := cur.(map[string]any)
