@@ -61,6 +61,7 @@ var catalog = map[string]message{
 	"confirm_count_mismatch":        {"The workspace has {current} contacts, not the number confirmed. Confirm again.", "A área de trabalho tem {current} contatos, não o número confirmado. Confirme novamente."},
 	"job_not_found":                 {"Job not found.", "Tarefa não encontrada."},
 	"job_ended":                     {"This job has already ended.", "Esta tarefa já terminou."},
+	"job_not_started":               {"The job never started: its file did not arrive, or the event that was to start it was lost. Start it again.", "A tarefa não começou: o arquivo não chegou, ou o evento que a iniciaria se perdeu. Inicie-a de novo."},
 	"contact_exists":                {"A contact with this id already exists.", "Já existe um contato com este id."},
 	"job_cancelled":                 {"The job was cancelled.", "A tarefa foi cancelada."},
 	"unknown_message":               {"Unknown message kind.", "Tipo de mensagem desconhecido."},

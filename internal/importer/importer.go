@@ -47,6 +47,12 @@ const Prefix = "imports/"
 // UploadTTL is how long an upload URL stays valid.
 const UploadTTL = 15 * time.Minute
 
+// LandingWait is how long after its upload URL expires an import waits for
+// its file's event before it is failed when read: Lambda retries the event
+// for up to an hour (template.yaml, EventInvokeConfig), then sends it to a
+// failure queue.
+const LandingWait = 2 * time.Hour
+
 // Uploads gives upload URLs in the import bucket.
 type Uploads interface {
 	UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, map[string]string, error)
@@ -127,6 +133,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 		return nil, Upload{}, errs.Validation(problems)
 	}
 	j := s.Jobs.New(caller, jobs.TypeImport, params)
+	j.StartBy = j.CreatedAt.Add(UploadTTL + LandingWait)
 	key := Prefix + caller.Workspace + "/" + j.ID + "/" + params["fileName"]
 	j.Params["key"] = key
 	url, headers, err := s.Uploads.UploadURL(ctx, key, contentTypeOf(params["fileName"]), UploadTTL)
