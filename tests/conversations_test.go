@@ -10,7 +10,31 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/omnichannel/contacts/infra/local/platform"
 )
+
+// queueURL returns the URL of the stack's queue logicalID on moto.
+func queueURL(t *testing.T, p *platform.Platform, q *sqs.Client, logicalID string) *string {
+	t.Helper()
+	out, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(resource(t, p, "queue", logicalID))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.QueueUrl
+}
+
+// sendInbound puts a channel gateway's message.received event, from phone
+// on the WhatsApp channel of ws, on the inbound queue.
+func sendInbound(t *testing.T, p *platform.Platform, ws, phone, name string) {
+	t.Helper()
+	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
+	body := `{"type":"message.received","workspace":"` + ws + `","channel":"whatsapp","messageId":"wamid.` + randomHex(8) + `",` +
+		`"from":{"phone":"` + phone + `","name":"` + name + `"},"at":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
+	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: queueURL(t, p, q, "InboundQueue"), MessageBody: aws.String(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestInboundThenStart sends a channel gateway's message.received event to
 // the inbound queue (moto), waits for the inbound function (through the
@@ -20,22 +44,7 @@ import (
 func TestInboundThenStart(t *testing.T) {
 	api, token := contactsPlatform(t)
 	p, _ := startPlatform(t, "template.yaml", ".")
-	ctx := context.Background()
-	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
-	queueURL := func(logicalID string) *string {
-		t.Helper()
-		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(resource(t, p, "queue", logicalID))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.QueueUrl
-	}
-	messageID := "wamid." + randomHex(8)
-	body := `{"type":"message.received","workspace":"acme","channel":"whatsapp","messageId":"` + messageID + `",` +
-		`"from":{"phone":"5521987651234","name":"Cliente do Rio"},"at":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
-	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: queueURL("InboundQueue"), MessageBody: aws.String(body)}); err != nil {
-		t.Fatal(err)
-	}
+	sendInbound(t, p, "acme", "5521987651234", "Cliente do Rio")
 	var id string
 	eventually(t, 20*time.Second, "the inbound message created no contact", func() bool {
 		_, found := send(t, "GET", api+"/v1/contacts/lookup?phone="+url.QueryEscape("(21) 98765-1234"), token, "")
@@ -60,7 +69,9 @@ func TestInboundThenStart(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || conv["status"] != "open" {
 		t.Fatalf("start: status %d, body %v", resp.StatusCode, conv)
 	}
-	out := queueURL("OutboundQueue")
+	ctx := context.Background()
+	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
+	out := queueURL(t, p, q, "OutboundQueue")
 	found := false
 	eventually(t, 10*time.Second, "no conversation.started on the outbound queue", func() bool {
 		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: out, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})

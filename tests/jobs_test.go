@@ -84,6 +84,22 @@ func upload(t *testing.T, started map[string]any, file io.Reader) int {
 	return resp.StatusCode
 }
 
+// importFile starts an import of file as a front end does, through a
+// presigned POST form to moto's S3 (its notification starts the import
+// function, which runs from its SQS queue), and returns the job once it
+// ended.
+func importFile(t *testing.T, api, token, file string) map[string]any {
+	t.Helper()
+	resp, started := send(t, "POST", api+"/v1/imports", token, `{"fileName":"clientes.csv","mode":"upsert"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start import: %d %v", resp.StatusCode, started)
+	}
+	if status := upload(t, started, strings.NewReader(file)); status != http.StatusNoContent {
+		t.Fatalf("upload: status %d, want 204", status)
+	}
+	return waitJob(t, api, token, "/v1/jobs/"+started["jobId"].(string))
+}
+
 // TestImportExportBulkDelete drives the three jobs through the local
 // platform as a front end would: an import through a presigned POST form
 // to moto's S3 (its notification starts the import function, which runs
@@ -96,14 +112,7 @@ func TestImportExportBulkDelete(t *testing.T) {
 		"Ana Souza;(21) 98888-" + suffix + ";ana" + suffix + "@example.com;VIP\r\n" +
 		"Bruno Lima;12345;;\r\n" +
 		"Carla Dias;;carla" + suffix + "@example.com;VIP, Atacado\r\n"
-	resp, started := send(t, "POST", api+"/v1/imports", token, `{"fileName":"clientes.csv","mode":"upsert"}`)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start import: %d %v", resp.StatusCode, started)
-	}
-	if status := upload(t, started, strings.NewReader(file)); status != http.StatusNoContent {
-		t.Fatalf("upload: status %d, want 204", status)
-	}
-	job := waitJob(t, api, token, "/v1/jobs/"+started["jobId"].(string))
+	job := importFile(t, api, token, file)
 	counts := job["counts"].(map[string]any)
 	if job["status"] != "succeeded" || counts["created"] != float64(2) || counts["failed"] != float64(1) {
 		t.Fatalf("import job = %v", job)

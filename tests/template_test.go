@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -142,6 +143,10 @@ func TestTemplateAlarmsCatchOmissions(t *testing.T) {
 		"DeadLetterQueue": map[string]any{"Type": "SQS", "TargetArn": map[string]any{"Fn::GetAtt": "FakeImportFailures.Arn"}},
 	}}
 	res["FakeImportFailures"] = map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{}}
+	res["FakeUploadFunction"] = map[string]any{"Type": "AWS::Serverless::Function", "Properties": map[string]any{
+		"EventInvokeConfig": map[string]any{"DestinationConfig": map[string]any{"OnFailure": map[string]any{"Type": "SQS", "Destination": map[string]any{"Fn::GetAtt": []any{"FakeUploadEvents", "Arn"}}}}},
+	}}
+	res["FakeUploadEvents"] = map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{}}
 	for id := range res {
 		if id == "TagsFunctionThrottlesAlarm" || id == "SearchFunctionLogGroup" || id == "InboundDeadLetterQueueDepthAlarm" {
 			delete(res, id)
@@ -152,7 +157,7 @@ func TestTemplateAlarmsCatchOmissions(t *testing.T) {
 		"FakeExportFunction: no Errors alarm", "FakeExportFunction: no Throttles alarm", "FakeExportFunction: no log group",
 		"FakeImportFunction: no Errors alarm", "FakeImportFunction: no log group",
 		"FakeExportDeadLetterQueue: no depth alarm", "FakeImportFailures: no depth alarm", "InboundDeadLetterQueue: no depth alarm",
-		"TagsFunction: no Throttles alarm", "SearchFunction: no log group",
+		"TagsFunction: no Throttles alarm", "SearchFunction: no log group", "FakeUploadEvents: no depth alarm",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems do not report %q; got:\n%s", want, got)
@@ -166,21 +171,9 @@ func TestTemplateAlarmsCatchOmissions(t *testing.T) {
 // templateResources reads the template's Resources with goformation, short
 // forms (!Ref, !GetAtt, !Sub) turned into their long forms and left
 // unresolved, so that what names what can be checked.
-func templateResources(t *testing.T, path string) map[string]any {
+func templateResources(t *testing.T, file string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Resources map[string]any }
-	if err := json.Unmarshal(js, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Resources
+	return templateDocument(t, file).Resources
 }
 
 // opsProblems lists what the operations rules find missing.
@@ -217,20 +210,12 @@ func opsProblems(res map[string]any) []string {
 			alarmed[key][refName(dm["Value"])] = true
 		}
 	}
-	logGroups := map[string]bool{} // function logical id → has a log group with the retention parameter
 	for id := range ofType(res, "AWS::Logs::LogGroup") {
-		props := properties(res, id)
-		sub, _ := subString(props["LogGroupName"])
-		fn, ok := strings.CutPrefix(sub, "/aws/lambda/${")
-		if !ok || !strings.HasSuffix(fn, "}") {
-			continue
-		}
-		if refName(props["RetentionInDays"]) != "LogRetentionDays" {
+		if refName(properties(res, id)["RetentionInDays"]) != "LogRetentionDays" {
 			problems = append(problems, id+": RetentionInDays must be !Ref LogRetentionDays")
-			continue
 		}
-		logGroups[strings.TrimSuffix(fn, "}")] = true
 	}
+	logGroups := ofType(res, "AWS::Logs::LogGroup")
 	functions := ofType(res, "AWS::Serverless::Function")
 	for id := range ofType(res, "AWS::Lambda::Function") {
 		functions[id] = true
@@ -241,8 +226,10 @@ func opsProblems(res map[string]any) []string {
 				problems = append(problems, fmt.Sprintf("%s: no %s alarm (AWS::CloudWatch::Alarm, Namespace AWS/Lambda, MetricName %s, dimension FunctionName: !Ref %s, notifying the alarm topic)", fn, metric, metric, fn))
 			}
 		}
-		if !logGroups[fn] {
-			problems = append(problems, fmt.Sprintf(`%s: no log group (AWS::Logs::LogGroup, LogGroupName: !Sub "/aws/lambda/${%s}", RetentionInDays: !Ref LogRetentionDays)`, fn, fn))
+		// Named by the function's LoggingConfig, the group exists (with its
+		// retention) before the function: Lambda cannot create it first.
+		if !logGroups[refName(stack.Path(properties(res, fn), "LoggingConfig", "LogGroup"))] {
+			problems = append(problems, fmt.Sprintf(`%s: no log group (an AWS::Logs::LogGroup with RetentionInDays: !Ref LogRetentionDays, named by the function's LoggingConfig: {LogGroup: !Ref %sLogGroup})`, fn, fn))
 		}
 	}
 	for _, q := range sortedKeys(deadLetterQueues(res)) {
@@ -254,7 +241,8 @@ func opsProblems(res map[string]any) []string {
 }
 
 // deadLetterQueues returns the queues that are a dead-letter target: of a
-// queue's RedrivePolicy, of a function's DeadLetterQueue, or named so.
+// queue's RedrivePolicy, of a function's DeadLetterQueue or on-failure
+// destination, or named so.
 func deadLetterQueues(res map[string]any) map[string]bool {
 	queues := ofType(res, "AWS::SQS::Queue")
 	dlqs := map[string]bool{}
@@ -271,7 +259,8 @@ func deadLetterQueues(res map[string]any) map[string]bool {
 		for id := range ofType(res, typ) {
 			dl, _ := properties(res, id)["DeadLetterQueue"].(map[string]any)   // SAM
 			cfg, _ := properties(res, id)["DeadLetterConfig"].(map[string]any) // CloudFormation
-			for _, target := range []any{dl["TargetArn"], cfg["TargetArn"]} {
+			onFailure := stack.Path(properties(res, id), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
+			for _, target := range []any{dl["TargetArn"], cfg["TargetArn"], onFailure} {
 				if q := refName(target); queues[q] {
 					dlqs[q] = true
 				}
@@ -333,24 +322,6 @@ func refName(v any) string {
 		}
 	}
 	return ""
-}
-
-// subString returns the template string of {"Fn::Sub": s} or {"Fn::Sub": [s, vars]}.
-func subString(v any) (string, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return "", false
-	}
-	switch s := m["Fn::Sub"].(type) {
-	case string:
-		return s, true
-	case []any:
-		if len(s) > 0 {
-			str, ok := s[0].(string)
-			return str, ok
-		}
-	}
-	return "", false
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -484,4 +455,322 @@ func numberOf(t *testing.T, v any) float64 {
 	}
 	t.Fatalf("not a number: %#v", v)
 	return 0
+}
+
+// TestTemplateSecurity: the stack as a security review wants it (issue 13):
+// stage throttling and access logs with the caller, a concurrency cap on
+// every worker, each SQS-triggered function's role touching only its own
+// queues, TLS-only bucket policies, a queue policy on queues written from
+// outside the stack, the S3 trigger's failure destination and scoped invoke
+// permission, and no secret in any function's environment.
+func TestTemplateSecurity(t *testing.T) {
+	doc := templateDocument(t, filepath.Join(repoRoot(t), "template.yaml"))
+	if len(ofType(doc.Resources, "AWS::Serverless::Function")) < 4 || len(ofType(doc.Resources, "AWS::S3::Bucket")) == 0 {
+		t.Fatal("too few functions or no bucket found; is the reading right?")
+	}
+	for _, p := range securityProblems(doc) {
+		t.Error(p)
+	}
+}
+
+// TestTemplateSecurityCatchesOmissions checks the check: each control
+// removed from a copy of the template is reported.
+func TestTemplateSecurityCatchesOmissions(t *testing.T) {
+	doc := templateDocument(t, filepath.Join(repoRoot(t), "template.yaml"))
+	res := doc.Resources
+	delete(res, "ExportBucketPolicy")
+	delete(res, "InboundQueuePolicy")
+	delete(properties(res, "ExportFunctionRuns"), "ScalingConfig")
+	delete(properties(res, "ImportFunction"), "EventInvokeConfig")
+	delete(properties(res, "ImportFunctionFileLandedPermission"), "SourceArn")
+	delete(properties(res, "HttpApi"), "DefaultRouteSettings")
+	properties(res, "HttpApi")["AccessLogSettings"] = map[string]any{"Format": `{"requestId":"$context.requestId"}`}
+	// A SAM SQS event (SAM would add AWSLambdaSQSQueueExecutionRole) and a
+	// receive grant on another function's queue.
+	properties(res, "DuplicatesFunction")["Events"] = map[string]any{"Jobs": map[string]any{"Type": "SQS", "Properties": map[string]any{"Queue": map[string]any{"Fn::GetAtt": []any{"DuplicatesQueue", "Arn"}}}}}
+	bulk := properties(res, "BulkDeleteFunction")
+	bulk["Policies"] = append(bulk["Policies"].([]any), map[string]any{"Statement": []any{map[string]any{
+		"Effect": "Allow", "Action": []any{"sqs:ReceiveMessage"}, "Resource": map[string]any{"Fn::GetAtt": []any{"InboundQueue", "Arn"}},
+	}}}, "AWSLambdaSQSQueueExecutionRole")
+	doc.Parameters["CursorSecret"] = map[string]any{"Type": "String", "NoEcho": true}
+	env := stack.Path(properties(res, "SearchFunction"), "Environment", "Variables").(map[string]any)
+	env["CURSOR_SECRET"] = map[string]any{"Ref": "CursorSecret"}
+
+	got := strings.Join(securityProblems(doc), "\n")
+	for _, want := range []string{
+		"HttpApi: no stage throttling", "HttpApi: access log format",
+		"ExportFunction: no concurrency cap", "ExportBucket: no bucket policy denying",
+		"DuplicatesFunction: event Jobs of type SQS", "BulkDeleteFunction: a policy lets it touch InboundQueue",
+		"BulkDeleteFunction: a managed policy", "InboundQueue: written from outside the stack",
+		"ImportFunction: S3 invokes it but it has no on-failure destination",
+		"ImportFunctionFileLandedPermission: S3 may invoke ImportFunction without SourceArn",
+		"SearchFunction: environment variable CURSOR_SECRET",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems do not report %q; got:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "ContactsFunction") || strings.Contains(got, "ImportBucket:") {
+		t.Errorf("ContactsFunction or ImportBucket reported, though nothing of them was removed:\n%s", got)
+	}
+}
+
+// document is a template with its intrinsics in long form, unresolved.
+type document struct {
+	Parameters map[string]map[string]any
+	Globals    map[string]any
+	Resources  map[string]any
+}
+
+func templateDocument(t *testing.T, file string) document {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc document
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// securityProblems lists what the security rules find missing.
+func securityProblems(doc document) []string {
+	res := doc.Resources
+	problems := apiProblems(res)
+	mapped := map[string][]string{} // function → the queues its event source mappings poll
+	for _, id := range sortedKeys(ofType(res, "AWS::Lambda::EventSourceMapping")) {
+		props := properties(res, id)
+		fn, q := refName(props["FunctionName"]), refName(props["EventSourceArn"])
+		mapped[fn] = append(mapped[fn], q)
+		if stack.Path(props, "ScalingConfig", "MaximumConcurrency") == nil && properties(res, fn)["ReservedConcurrentExecutions"] == nil {
+			problems = append(problems, fn+": no concurrency cap (ScalingConfig.MaximumConcurrency on "+id+", or ReservedConcurrentExecutions)")
+		}
+	}
+	for _, fn := range sortedKeys(ofType(res, "AWS::Serverless::Function")) {
+		problems = append(problems, roleProblems(res, fn, mapped[fn])...)
+		problems = append(problems, environmentProblems(doc, fn)...)
+	}
+	problems = append(problems, bucketProblems(res)...)
+	return append(problems, queuePolicyProblems(res, mapped)...)
+}
+
+// apiProblems: the HTTP API throttles its stage and logs every request with
+// the caller's sub as JSON to a log group of the template.
+func apiProblems(res map[string]any) []string {
+	var problems []string
+	for _, id := range sortedKeys(ofType(res, "AWS::Serverless::HttpApi")) {
+		props := properties(res, id)
+		rs, _ := props["DefaultRouteSettings"].(map[string]any)
+		if rs["ThrottlingRateLimit"] == nil || rs["ThrottlingBurstLimit"] == nil {
+			problems = append(problems, id+": no stage throttling (DefaultRouteSettings: ThrottlingRateLimit and ThrottlingBurstLimit)")
+		}
+		logs, _ := props["AccessLogSettings"].(map[string]any)
+		format, _ := logs["Format"].(string)
+		for _, v := range []string{"$context.requestId", "$context.routeKey", "$context.status", "$context.responseLatency", "$context.authorizer.claims.sub"} {
+			if !strings.Contains(format, v) {
+				problems = append(problems, fmt.Sprintf("%s: access log format lacks %s", id, v))
+			}
+		}
+		sample := regexp.MustCompile(`\$context\.[A-Za-z.]+String`).ReplaceAllString(format, `"x"`)
+		if !json.Valid([]byte(regexp.MustCompile(`\$context\.[A-Za-z.]+`).ReplaceAllString(sample, "x"))) {
+			problems = append(problems, id+": access log format is not JSON")
+		}
+		if g := refName(logs["DestinationArn"]); !ofType(res, "AWS::Logs::LogGroup")[g] {
+			problems = append(problems, id+": access logs go to no log group of the template")
+		}
+	}
+	return problems
+}
+
+// roleProblems: a function polls queues only through event source mappings
+// (a SAM SQS event adds the managed AWSLambdaSQSQueueExecutionRole, which
+// grants every queue), and an SQS-triggered function's policies name only
+// its own queues: those it is mapped from and its on-failure destination.
+func roleProblems(res map[string]any, fn string, queues []string) []string {
+	var problems []string
+	props := properties(res, fn)
+	events, _ := props["Events"].(map[string]any)
+	for _, name := range sortedKeys(boolKeys(events)) {
+		if ev, _ := events[name].(map[string]any); ev["Type"] == "SQS" {
+			problems = append(problems, fmt.Sprintf("%s: event %s of type SQS: SAM adds AWSLambdaSQSQueueExecutionRole (receive and delete on every queue); use an AWS::Lambda::EventSourceMapping and a statement on the queue", fn, name))
+		}
+	}
+	policies, _ := props["Policies"].([]any)
+	for _, p := range policies {
+		if name, ok := p.(string); ok && strings.Contains(name, "SQS") {
+			problems = append(problems, fmt.Sprintf("%s: a managed policy (%s) grants queues beyond its own", fn, name))
+		}
+	}
+	if len(queues) == 0 {
+		return problems
+	}
+	own := map[string]bool{refName(stack.Path(props, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")): true}
+	for _, q := range queues {
+		own[q] = true
+	}
+	receives := map[string]bool{}
+	for _, st := range statements(props) {
+		actions := strings.Join(stringsOf(st["Action"]), " ")
+		if !strings.Contains(actions, "sqs:") {
+			continue
+		}
+		for _, r := range anyList(st["Resource"]) {
+			if q := refName(r); !own[q] {
+				problems = append(problems, fmt.Sprintf("%s: a policy lets it touch %s; an SQS-triggered function may touch only its own queues", fn, cmp.Or(q, fmt.Sprint(r))))
+			} else if strings.Contains(actions, "sqs:ReceiveMessage") {
+				receives[q] = true
+			}
+		}
+	}
+	for _, q := range queues {
+		if !receives[q] {
+			problems = append(problems, fmt.Sprintf("%s: no statement allows sqs:ReceiveMessage on %s, which its event source mapping polls", fn, q))
+		}
+	}
+	return problems
+}
+
+// environmentProblems: no secret in a function's environment: no NoEcho
+// parameter, no variable named like a secret (a _PARAMETER variable names
+// where the secret is kept, which is fine).
+func environmentProblems(doc document, fn string) []string {
+	var problems []string
+	secretName := regexp.MustCompile(`(?i)secret|password|passwd|token|api_?key|private_?key`)
+	for _, src := range []any{stack.Path(doc.Globals, "Function"), properties(doc.Resources, fn)} {
+		m, _ := src.(map[string]any)
+		vars, _ := stack.Path(m, "Environment", "Variables").(map[string]any)
+		for _, name := range sortedKeys(boolKeys(vars)) {
+			raw, _ := json.Marshal(vars[name])
+			noEcho := false
+			for p, def := range doc.Parameters {
+				noEcho = noEcho || (def["NoEcho"] == true && strings.Contains(string(raw), `"`+p+`"`))
+			}
+			if noEcho || (secretName.MatchString(name) && !strings.HasSuffix(name, "_PARAMETER")) {
+				problems = append(problems, fmt.Sprintf("%s: environment variable %s holds a secret; read it at cold start from SSM Parameter Store instead", fn, name))
+			}
+		}
+	}
+	return problems
+}
+
+// bucketProblems: every bucket denies requests without TLS, and S3 invokes a
+// function only from its bucket (SourceArn, SourceAccount), which sends the
+// events that failed to an on-failure destination.
+func bucketProblems(res map[string]any) []string {
+	var problems []string
+	tlsOnly, invoked := map[string]bool{}, map[string]bool{} // buckets; functions S3 invokes
+	for id := range ofType(res, "AWS::S3::BucketPolicy") {
+		props := properties(res, id)
+		for _, st := range anyList(stack.Path(props, "PolicyDocument", "Statement")) {
+			sm, _ := st.(map[string]any)
+			if sm["Effect"] == "Deny" && sm["Principal"] == "*" && fmt.Sprint(stack.Path(sm, "Condition", "Bool", "aws:SecureTransport")) == "false" {
+				tlsOnly[refName(props["Bucket"])] = true
+			}
+		}
+	}
+	for _, b := range sortedKeys(ofType(res, "AWS::S3::Bucket")) {
+		if !tlsOnly[b] {
+			problems = append(problems, b+`: no bucket policy denying requests without TLS (Effect: Deny, Principal: "*", Condition: {Bool: {aws:SecureTransport: "false"}})`)
+		}
+		for _, c := range anyList(stack.Path(properties(res, b), "NotificationConfiguration", "LambdaConfigurations")) {
+			invoked[refName(stack.Path(c.(map[string]any), "Function"))] = true
+		}
+	}
+	for _, fn := range sortedKeys(ofType(res, "AWS::Serverless::Function")) {
+		events, _ := properties(res, fn)["Events"].(map[string]any)
+		for _, name := range sortedKeys(boolKeys(events)) {
+			if ev, _ := events[name].(map[string]any); ev["Type"] == "S3" {
+				invoked[fn] = true
+				problems = append(problems, fmt.Sprintf("%s: event %s of type S3: SAM's invoke permission has no SourceArn; use the bucket's NotificationConfiguration and an AWS::Lambda::Permission with SourceArn and SourceAccount", fn, name))
+			}
+		}
+	}
+	for _, fn := range sortedKeys(invoked) {
+		if stack.Path(properties(res, fn), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination") == nil {
+			problems = append(problems, fn+": S3 invokes it but it has no on-failure destination (EventInvokeConfig.DestinationConfig.OnFailure): a failed event would be lost")
+		}
+	}
+	for _, id := range sortedKeys(ofType(res, "AWS::Lambda::Permission")) {
+		props := properties(res, id)
+		if props["Principal"] == "s3.amazonaws.com" && (props["SourceArn"] == nil || props["SourceAccount"] == nil) {
+			problems = append(problems, fmt.Sprintf("%s: S3 may invoke %s without SourceArn and SourceAccount: any bucket could", id, refName(props["FunctionName"])))
+		}
+	}
+	return problems
+}
+
+// queuePolicyProblems: a queue a function polls that no function of the
+// stack sends to is written from outside it, and must say by whom.
+func queuePolicyProblems(res map[string]any, mapped map[string][]string) []string {
+	sent, policed := map[string]bool{}, map[string]bool{}
+	for fn := range ofType(res, "AWS::Serverless::Function") {
+		for _, st := range statements(properties(res, fn)) {
+			if strings.Contains(strings.Join(stringsOf(st["Action"]), " "), "sqs:SendMessage") {
+				for _, r := range anyList(st["Resource"]) {
+					sent[refName(r)] = true
+				}
+			}
+		}
+	}
+	for id := range ofType(res, "AWS::SQS::QueuePolicy") {
+		for _, q := range anyList(properties(res, id)["Queues"]) {
+			policed[refName(q)] = true
+		}
+	}
+	var problems []string
+	for _, fn := range sortedKeys(boolKeys(mapped)) {
+		for _, q := range mapped[fn] {
+			if !sent[q] && !policed[q] {
+				problems = append(problems, q+": written from outside the stack, but no AWS::SQS::QueuePolicy says who may send to it")
+			}
+		}
+	}
+	return problems
+}
+
+// statements returns the policy statements of a function's Policies.
+func statements(props map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, p := range anyList(props["Policies"]) {
+		pm, _ := p.(map[string]any)
+		for _, st := range anyList(pm["Statement"]) {
+			if sm, ok := st.(map[string]any); ok {
+				out = append(out, sm)
+			}
+		}
+	}
+	return out
+}
+
+// anyList returns v as a list: itself, or a list of it.
+func anyList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+func stringsOf(v any) []string {
+	var out []string
+	for _, x := range anyList(v) {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+func boolKeys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/httpapi"
 	"github.com/omnichannel/contacts/internal/platform"
+	"github.com/omnichannel/contacts/internal/platform/cursorsecret"
 	"github.com/omnichannel/contacts/internal/sqsevents"
 )
 
@@ -21,7 +22,7 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	cursors, err := platform.Cursors()
+	cursors, err := cursorsecret.Codec(ctx, d.AWS)
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/platform"
+	"github.com/omnichannel/contacts/internal/platform/cursorsecret"
 	"github.com/omnichannel/contacts/internal/s3files"
 	"github.com/omnichannel/contacts/internal/sqsevents"
 )
@@ -27,7 +28,7 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	cursors, err := platform.Cursors()
+	cursors, err := cursorsecret.Codec(ctx, d.AWS)
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}

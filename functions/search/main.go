@@ -9,6 +9,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/httpapi"
 	"github.com/omnichannel/contacts/internal/platform"
+	"github.com/omnichannel/contacts/internal/platform/cursorsecret"
 )
 
 func main() {
@@ -16,7 +17,7 @@ func main() {
 	if err != nil {
 		platform.Exit(platform.Logger(), err)
 	}
-	cursors, err := platform.Cursors()
+	cursors, err := cursorsecret.Codec(context.Background(), d.AWS)
 	if err != nil {
 		platform.Exit(d.Log, err)
 	}

@@ -24,9 +24,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-// JobType is the type of a bulk delete job.
-const JobType = "bulk_delete"
-
 // Limits of a bulk delete.
 const (
 	MaxIDs    = 1000 // ids in one request; larger sets go by filter
@@ -91,7 +88,7 @@ var ErrCountChanged = errs.E(errs.Conflict, "confirm_count_mismatch")
 // job and queues its work; owners only. Errors: Forbidden, Invalid,
 // Conflict "confirm_count_mismatch".
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[string]any) (*jobs.Job, error) {
-	if caller.Role != tenant.Owner {
+	if !jobs.MayStart(caller, jobs.TypeBulkDelete) {
 		return nil, contact.ErrForbidden
 	}
 	var problems []errs.FieldError
@@ -186,7 +183,7 @@ func (s *Service) startIDs(ctx context.Context, caller tenant.Caller, v any) (*j
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
-	j := s.Jobs.New(caller, JobType, map[string]string{"mode": "ids", "role": string(caller.Role), "expanded": "true"})
+	j := s.Jobs.New(caller, jobs.TypeBulkDelete, map[string]string{"mode": "ids", "role": string(caller.Role), "expanded": "true"})
 	j.Total = len(idList)
 	if err := s.Jobs.Store.Create(ctx, j); err != nil {
 		return nil, err
@@ -199,7 +196,7 @@ func (s *Service) startIDs(ctx context.Context, caller tenant.Caller, v any) (*j
 
 func (s *Service) startExpand(ctx context.Context, caller tenant.Caller, params map[string]string, total int) (*jobs.Job, error) {
 	params["role"] = string(caller.Role)
-	j := s.Jobs.New(caller, JobType, params)
+	j := s.Jobs.New(caller, jobs.TypeBulkDelete, params)
 	j.Total = total
 	if err := s.Jobs.Store.Create(ctx, j); err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/phone"
 	"github.com/omnichannel/contacts/internal/taxid"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // Length limits of profile fields, in characters.
@@ -44,9 +44,19 @@ var readOnlyFields = map[string]bool{
 	"createdAt": true, "updatedAt": true, "version": true,
 }
 
-// ownerIDPattern is what a user id (a JWT "sub") may be made of; it becomes
-// part of index keys, so no '#'.
-var ownerIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:@|+-]{1,128}$`)
+// CheckOwnerID is the one rule of an ownerId, on a contact and in the list
+// filters (GET /v1/contacts, exports, bulk deletes) alike: empty, or a user
+// id (tenant.ValidUserID), which becomes part of index keys. It returns the
+// rule id breaks, on field.
+func CheckOwnerID(field, id string) []errs.FieldError {
+	switch {
+	case id == "" || tenant.ValidUserID(id):
+		return nil
+	case runeCount(id) > MaxOwnerIDRunes:
+		return []errs.FieldError{errs.Field(field, "too_long", "max", strconv.Itoa(MaxOwnerIDRunes))}
+	}
+	return []errs.FieldError{errs.Field(field, "id_invalid")}
+}
 
 // checker collects every broken rule.
 type checker struct {
@@ -163,12 +173,11 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 			p.Language = tag.String()
 		}
 	}
-	if p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes); p.OwnerID != "" && !ownerIDPattern.MatchString(p.OwnerID) {
-		c.add(errs.Field("ownerId", "id_invalid"))
-	}
+	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
+	c.errors = append(c.errors, CheckOwnerID("ownerId", p.OwnerID)...)
 	p.TelegramID = c.text(doc, "telegramId", MaxTelegramIDRunes)
 	if raw := c.text(doc, "avatarUrl", MaxURLRunes); raw != "" {
-		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
 			c.add(errs.Field("avatarUrl", "url_invalid"))
 		} else {
 			p.AvatarURL = raw

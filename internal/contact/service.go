@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/idem"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/mergepatch"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -71,22 +72,6 @@ type Service struct {
 	Now        func() time.Time // time.Now when nil
 }
 
-// CheckAccess returns ErrNotFound when the workspace keeps agents to their
-// own wallet and c is not in the caller's.
-func (s *Service) CheckAccess(ctx context.Context, caller tenant.Caller, c *Contact) error {
-	if caller.Role != tenant.Agent || c.OwnerID == caller.Subject {
-		return nil
-	}
-	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
-	if err != nil {
-		return err
-	}
-	if WalletOnly(ws, caller) {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
 func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
 	c.Tags = []TagRef{}
@@ -115,14 +100,19 @@ func (s *Service) now() time.Time {
 // CreateRequest is a request to create a contact.
 type CreateRequest struct {
 	Document       map[string]any // the JSON body
-	IdempotencyKey string         // optional
+	IdempotencyKey string         // optional: the client's Idempotency-Key
 	Fingerprint    string         // hash of the body, with IdempotencyKey
 }
 
-// Create validates and stores a new contact. With an idempotency key already
-// used for the same body it returns the first contact and replayed = true.
+// Create validates and stores a new contact. With an idempotency key the
+// caller already used for the same body it returns the first contact and
+// replayed = true. The key is the caller's own (idem.ClientKey): it never
+// meets another user's, nor the service's keys (CreateFromChannel).
 // Errors: Invalid (validation_failed, idempotency_key_reused).
 func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRequest) (c *Contact, replayed bool, err error) {
+	if req.IdempotencyKey != "" {
+		req.IdempotencyKey = idem.ClientKey(caller.Subject, req.IdempotencyKey)
+	}
 	for attempt := 0; ; attempt++ {
 		if req.IdempotencyKey != "" {
 			rec, err := s.Contacts.Idempotency(ctx, caller.Workspace, req.IdempotencyKey)
@@ -162,8 +152,8 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
-	if p.OwnerID == "" && WalletOnly(ws, caller) {
-		p.OwnerID = caller.Subject // else the agent could not see what they created
+	if wallet := ScopeOf(ws, caller).Wallet; p.OwnerID == "" && wallet != "" {
+		p.OwnerID = wallet // else the agent could not see what they created
 	}
 	return &Contact{
 		Workspace: caller.Workspace,

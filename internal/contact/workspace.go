@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/errs"
-	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // DefaultCountry is the country phone numbers are read in when the workspace
@@ -39,12 +38,6 @@ func (w Workspace) Field(key string) (FieldDefinition, bool) {
 		}
 	}
 	return FieldDefinition{}, false
-}
-
-// WalletOnly reports whether the caller may see only the contacts in their
-// own wallet (ownerId = the caller).
-func WalletOnly(w Workspace, c tenant.Caller) bool {
-	return w.AgentWalletOnly && c.Role == tenant.Agent
 }
 
 // TagSource gives a workspace's tag catalogue, to show tags by name.

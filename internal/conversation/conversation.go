@@ -118,9 +118,11 @@ type Store interface {
 	// Items a merge running in steps (id hide) is moving are left out.
 	Conversations(ctx context.Context, workspace, contactID, before string, limit int, hide string) (Page, error)
 
-	// FindContact returns the id of the contact the sender is, by channel
-	// user id, phone identity or email (oldest first), or "" when none is.
-	FindContact(ctx context.Context, workspace, channel string, s Sender) (string, error)
+	// FindContacts returns the ids of up to limit contacts the sender may
+	// be: the contact of the channel user id, else those holding the phone
+	// identity, else those holding the email, oldest first; none when no
+	// contact is.
+	FindContacts(ctx context.Context, workspace, channel string, s Sender, limit int) ([]string, error)
 	// Seen reports whether the inbound message id was stored.
 	Seen(ctx context.Context, workspace, channel, messageID string) (bool, error)
 	// Drop stores the message id of a message not shown (its sender is

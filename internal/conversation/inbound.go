@@ -138,19 +138,20 @@ func (s *Service) Receive(ctx context.Context, m Message) (Receipt, error) {
 
 func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact.Workspace, sender Sender) (Receipt, error) {
 	var r Receipt
-	id, err := s.Store.FindContact(ctx, m.Workspace, ch.ID, sender)
+	found, err := s.Store.FindContacts(ctx, m.Workspace, ch.ID, sender, 1)
 	if err != nil {
 		return r, err
 	}
-	if id == "" {
+	if len(found) == 0 {
 		// A new sender. (A known one is not read here: Open reads the
 		// contact and refuses a blocked one, which is dropped below.)
 		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID)
 		if err != nil {
 			return r, err
 		}
-		id, r.ContactCreated = c.ID, created
+		found, r.ContactCreated = []string{c.ID}, created
 	}
+	id := found[0]
 	r.ContactID = id
 	at := m.At.UTC()
 	opened, err := s.Store.Open(ctx, OpenRequest{

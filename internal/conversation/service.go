@@ -283,6 +283,10 @@ func address(ch Channel, c *contact.Contact, conn *Connection) Address {
 	return a
 }
 
+// maxPhoneHolders bounds the contacts holding one number that a start by
+// number reads to find the first one the caller may see.
+const maxPhoneHolders = 100
+
 // target returns the contact a start is for: by id, or by the number typed,
 // created when asked. Errors: NotFound, Invalid.
 func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartRequest, ch Channel) (*contact.Contact, error) {
@@ -297,12 +301,15 @@ func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartReq
 	if err != nil {
 		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "phone_invalid")})
 	}
-	id, err := s.Store.FindContact(ctx, caller.Workspace, "", Sender{Phone: n.E164})
+	// A number only contacts the caller may not see hold is answered like a
+	// number nobody holds, so no answer tells a wallet-bound agent that it
+	// belongs to a contact outside the wallet.
+	holders, err := s.Store.FindContacts(ctx, caller.Workspace, "", Sender{Phone: n.E164}, maxPhoneHolders)
 	if err != nil {
 		return nil, err
 	}
-	if id != "" {
-		return s.People.Get(ctx, caller, id)
+	if c, err := s.People.FirstVisible(ctx, caller, holders); c != nil || err != nil {
+		return c, err
 	}
 	if !req.CreateContact {
 		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "no_contact_with_phone")})

@@ -14,6 +14,10 @@
 // the same MAC input. Workspace and scope are bound by the MAC but not
 // carried in the token. The payload is authenticated, not encrypted: a
 // client can read it.
+//
+// Keys rotate: a Codec signs with its current key and also accepts tokens
+// signed with the previous keys it was given, so cursors handed out just
+// before a rotation keep working.
 package cursor
 
 import (
@@ -51,20 +55,28 @@ const MaxPayload = maxRawLen - overhead
 
 var encoding = base64.RawURLEncoding.Strict()
 
-// Codec signs and verifies cursors with a secret key. It is safe for
+// Codec signs and verifies cursors with secret keys. It is safe for
 // concurrent use.
 type Codec struct {
-	key []byte
-	now func() time.Time // the clock; tests replace it
+	keys [][]byte         // keys[0] signs; every key verifies
+	now  func() time.Time // the clock; tests replace it
 }
 
-// New returns a Codec that signs with key, which must be at least MinKeyLen
-// bytes of secret random data. key is copied.
-func New(key []byte) (*Codec, error) {
-	if len(key) < MinKeyLen {
-		return nil, fmt.Errorf("cursor: key is %d bytes, need at least %d", len(key), MinKeyLen)
+// New returns a Codec that signs with key and verifies with key or any of
+// previous (the keys of before a rotation). Each must be at least MinKeyLen
+// bytes of secret random data. The keys are copied.
+func New(key []byte, previous ...[]byte) (*Codec, error) {
+	c := &Codec{now: time.Now}
+	for i, k := range append([][]byte{key}, previous...) {
+		if len(k) < MinKeyLen {
+			if i == 0 {
+				return nil, fmt.Errorf("cursor: key is %d bytes, need at least %d", len(k), MinKeyLen)
+			}
+			return nil, fmt.Errorf("cursor: previous key %d is %d bytes, need at least %d", i, len(k), MinKeyLen)
+		}
+		c.keys = append(c.keys, append([]byte(nil), k...))
 	}
-	return &Codec{key: append([]byte(nil), key...), now: time.Now}, nil
+	return c, nil
 }
 
 // Encode returns a URL-safe token (base64url without padding) binding payload
@@ -96,7 +108,7 @@ func (c *Codec) encode(workspace, scope string, payload []byte, exp uint64) stri
 	raw[0] = version
 	binary.BigEndian.PutUint64(raw[1:headerLen], exp)
 	raw = append(raw, payload...)
-	raw = append(raw, c.mac(workspace, scope, raw)...)
+	raw = append(raw, mac(c.keys[0], workspace, scope, raw)...)
 	return encoding.EncodeToString(raw)
 }
 
@@ -113,7 +125,7 @@ func (c *Codec) Decode(workspace, scope, token string) ([]byte, error) {
 		return nil, ErrInvalid
 	}
 	body, sum := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
-	if !hmac.Equal(sum, c.mac(workspace, scope, body)) {
+	if !c.signed(sum, workspace, scope, body) {
 		return nil, ErrInvalid
 	}
 	exp := binary.BigEndian.Uint64(body[1:headerLen])
@@ -123,9 +135,19 @@ func (c *Codec) Decode(workspace, scope, token string) ([]byte, error) {
 	return body[headerLen:], nil
 }
 
-// mac returns the MAC of body (a token without its MAC) for workspace and
-// scope.
-func (c *Codec) mac(workspace, scope string, body []byte) []byte {
+// signed reports whether sum is the MAC of body under one of the keys.
+func (c *Codec) signed(sum []byte, workspace, scope string, body []byte) bool {
+	for _, k := range c.keys {
+		if hmac.Equal(sum, mac(k, workspace, scope, body)) {
+			return true
+		}
+	}
+	return false
+}
+
+// mac returns the MAC under key of body (a token without its MAC) for
+// workspace and scope.
+func mac(key []byte, workspace, scope string, body []byte) []byte {
 	buf := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(workspace)+len(scope)+len(body))
 	buf = append(buf, body[0])
 	buf = binary.AppendUvarint(buf, uint64(len(workspace)))
@@ -133,7 +155,7 @@ func (c *Codec) mac(workspace, scope string, body []byte) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(scope)))
 	buf = append(buf, scope...)
 	buf = append(buf, body[1:]...)
-	m := hmac.New(sha256.New, c.key)
+	m := hmac.New(sha256.New, key)
 	m.Write(buf)
 	return m.Sum(nil)
 }

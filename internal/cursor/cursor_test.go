@@ -217,3 +217,43 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestRotation: a codec given the previous key accepts the tokens signed
+// before the rotation and signs new ones with the current key only, which a
+// codec that knows only the old key refuses.
+func TestRotation(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	before := newCodec(t, 1)
+	after, err := New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after.now = before.now
+	oldTok := before.Encode("ws", "s", []byte("p"), 0)
+	if got, err := after.Decode("ws", "s", oldTok); err != nil || string(got) != "p" {
+		t.Errorf("rotated codec Decode(token of the previous key) = %q, %v; want \"p\", nil", got, err)
+	}
+	if _, err := after.Decode("other", "s", oldTok); err != ErrInvalid {
+		t.Errorf("rotated codec Decode(previous key's token, another workspace) = %v, want ErrInvalid", err)
+	}
+	newTok := after.Encode("ws", "s", []byte("p"), 0)
+	if _, err := before.Decode("ws", "s", newTok); err != ErrInvalid {
+		t.Errorf("codec of the previous key Decode(new token) = %v, want ErrInvalid: new tokens must be signed with the new key", err)
+	}
+	onlyNew, err := New(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onlyNew.Decode("ws", "s", newTok); err != nil {
+		t.Errorf("codec of the new key alone Decode(new token) = %v, want nil", err)
+	}
+	if _, err := onlyNew.Decode("ws", "s", oldTok); err != ErrInvalid {
+		t.Errorf("codec without the previous key Decode(old token) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestNewPreviousKeyLength(t *testing.T) {
+	if _, err := New(bytes.Repeat([]byte{1}, 32), make([]byte, 31)); err == nil {
+		t.Error("New accepted a 31-byte previous key")
+	}
+}

@@ -98,13 +98,17 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		if err != nil {
 			return err
 		}
+		ref, err := marshalRef(c.Workspace, c.ID, av, rec.ExpiresAt)
+		if err != nil {
+			return err
+		}
 		recIndex = len(writes)
 		// An expired record may linger until TTL deletes it: it does not count.
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.Table, Item: av,
 			ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Unix())}},
-		}})
+		}}, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: ref}})
 	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	failed := conditionFailures(err)
@@ -350,10 +354,19 @@ func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersi
 
 // purgeMerges deletes what the merges of a deleted contact kept: the
 // tombstones of the contacts merged into it, and their snapshots in the
-// merge records (the history keeps who merged what, not the data).
+// merge records (the history keeps who merged what, not the data). A
+// source that was itself the target of earlier merges brought their
+// records along: they are purged too, down the whole chain.
 func (s *Contacts) purgeMerges(ctx context.Context, c *contact.Contact) error {
 	m := &Merges{Client: s.Client, Table: s.Table}
-	for _, id := range c.Merges {
+	pending, seen := append([]string(nil), c.Merges...), map[string]bool{}
+	for len(pending) > 0 {
+		id := pending[0]
+		pending = pending[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		rec, err := m.read(ctx, c.Workspace, id)
 		if errs.Is(err, errs.NotFound) {
 			continue
@@ -363,6 +376,9 @@ func (s *Contacts) purgeMerges(ctx context.Context, c *contact.Contact) error {
 		}
 		var keys []map[string]types.AttributeValue
 		for _, src := range rec.SourceIDs {
+			if before, err := unmarshalContact(rec.before[src]); err == nil {
+				pending = append(pending, before.Merges...)
+			}
 			items, err := m.query(ctx, contactPK(c.Workspace, src), "")
 			if err != nil {
 				return err
@@ -376,8 +392,8 @@ func (s *Contacts) purgeMerges(ctx context.Context, c *contact.Contact) error {
 		}
 		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &s.Table, Key: key(mergesPK(c.Workspace), mergeSK(id)),
-			UpdateExpression:          aws.String("SET purged = :t REMOVE #b, #a, #u, #f"),
-			ExpressionAttributeNames:  map[string]string{"#b": "before", "#a": "after", "#u": "undo", "#f": "undoFrom"},
+			UpdateExpression:          aws.String("SET purged = :t " + removeSnapshots),
+			ExpressionAttributeNames:  snapshotNames,
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 		})
 		if err != nil {
@@ -413,6 +429,9 @@ func (s *Contacts) collection(ctx context.Context, workspace, id string) (*conta
 			owned = append(owned, map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]})
 			if l, ok := it["lookupPK"].(*types.AttributeValueMemberS); ok {
 				owned = append(owned, key(l.Value, channelUserSK)) // a connection's channel user
+			}
+			if k, ok := referenced(it, time.Now()); ok {
+				owned = append(owned, k) // an idempotency record holding the contact's data
 			}
 		}
 	}

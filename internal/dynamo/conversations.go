@@ -698,23 +698,19 @@ func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before
 	return page, nil
 }
 
-// FindContact implements conversation.Store: a GetItem of the channel user
-// lookup, then a Query of the phone and of the email lookups, each strongly
-// consistent; the oldest contact wins.
-func (s *Conversations) FindContact(ctx context.Context, ws, channel string, sender conversation.Sender) (string, error) {
+// FindContacts implements conversation.Store: a GetItem of the channel
+// user lookup, then a Query (Limit limit) of the phone and of the email
+// lookups, each strongly consistent.
+func (s *Conversations) FindContacts(ctx context.Context, ws, channel string, sender conversation.Sender, limit int) ([]string, error) {
 	if sender.UserID != "" && channel != "" {
 		out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: &s.Table, Key: key(channelUserPK(ws, channel, sender.UserID), channelUserSK), ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return "", fmt.Errorf("find channel user: %w", err)
+			return nil, fmt.Errorf("find channel user: %w", err)
 		}
 		if out.Item != nil {
-			var it lookupItem
-			if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-				return "", fmt.Errorf("unmarshal channel user: %w", err)
-			}
-			return it.ContactID, nil
+			return []string{str(out.Item, "contactId")}, nil
 		}
 	}
 	var partitions []string
@@ -725,19 +721,19 @@ func (s *Conversations) FindContact(ctx context.Context, ws, channel string, sen
 		partitions = append(partitions, emailPK(ws, contact.EmailKey(sender.Email)))
 	}
 	for _, pk := range partitions {
-		items, err := queryPrefix(ctx, s.Client, s.Table, pk, "C#", true, 1)
+		items, err := queryPrefix(ctx, s.Client, s.Table, pk, "C#", true, int32(limit))
 		if err != nil {
-			return "", fmt.Errorf("find contact by lookup: %w", err)
+			return nil, fmt.Errorf("find contact by lookup: %w", err)
 		}
 		if len(items) > 0 {
-			var it lookupItem
-			if err := attributevalue.UnmarshalMap(items[0], &it); err != nil {
-				return "", fmt.Errorf("unmarshal lookup: %w", err)
+			ids := make([]string, 0, len(items))
+			for _, it := range items {
+				ids = append(ids, str(it, "contactId"))
 			}
-			return it.ContactID, nil
+			return ids, nil
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 // Seen implements conversation.Store.

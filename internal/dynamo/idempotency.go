@@ -86,15 +86,27 @@ func (s *Idempotency) Begin(ctx context.Context, ws, k, fp string) (*idem.Respon
 	return &idem.Response{Fingerprint: prev.Fingerprint, Status: prev.Status, Headers: prev.Headers, Body: prev.Body}, nil
 }
 
-// Finish implements idem.Store.
+// Finish implements idem.Store. A response holding a contact's data is
+// listed under the contact first (a reference, see refs.go), so the record
+// never outlives the contact's deletion unseen.
 func (s *Idempotency) Finish(ctx context.Context, ws, k string, resp idem.Response) error {
+	expires := s.now().Add(responseTTL)
 	item, err := attributevalue.MarshalMap(responseItem{
 		PK: idempotencyPK(ws, k), SK: httpIdempotencySK, Type: typeIdempotency, Done: true,
 		Fingerprint: resp.Fingerprint, Status: resp.Status, Headers: resp.Headers, Body: resp.Body,
-		ExpiresAt: s.now().Add(responseTTL).Unix(),
+		ExpiresAt: expires.Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("marshal idempotency record: %w", err)
+	}
+	if resp.ContactID != "" {
+		ref, err := marshalRef(ws, resp.ContactID, item, expires)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: ref}); err != nil {
+			return fmt.Errorf("list idempotent response under its contact: %w", err)
+		}
 	}
 	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item}); err != nil {
 		return fmt.Errorf("keep idempotent response: %w", err)

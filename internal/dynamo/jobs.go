@@ -43,6 +43,8 @@ type jobItem struct {
 	Files     map[string]string `dynamodbav:"files,omitempty"`
 	Lease     string            `dynamodbav:"lease,omitempty"`
 	LeaseEnds string            `dynamodbav:"leaseEnds,omitempty"`
+	StartBy   string            `dynamodbav:"startBy,omitempty"`
+	ExpiresAt int64             `dynamodbav:"expiresAt,omitempty"` // the table's TTL attribute: jobs.Job.ExpiresAt
 	CreatedBy string            `dynamodbav:"createdBy"`
 	CreatedAt string            `dynamodbav:"createdAt"`
 	UpdatedAt string            `dynamodbav:"updatedAt"`
@@ -53,8 +55,8 @@ func toJobItem(j *jobs.Job) jobItem {
 	return jobItem{
 		PK: jobsPK(j.Workspace), SK: jobSK(j.ID), Type: "job", ID: j.ID, JobType: j.Type, Status: j.Status,
 		Processed: j.Processed, Total: j.Total, Counts: j.Counts, Cursor: j.Cursor, Error: j.Error, Cancel: j.Cancel,
-		Params: j.Params, Files: j.Files, Lease: j.Lease, LeaseEnds: formatTime(j.LeaseEnds),
-		CreatedBy: j.CreatedBy, CreatedAt: formatTime(j.CreatedAt), UpdatedAt: formatTime(j.UpdatedAt), Version: j.Version,
+		Params: j.Params, Files: j.Files, Lease: j.Lease, LeaseEnds: formatTime(j.LeaseEnds), StartBy: formatTime(j.StartBy),
+		ExpiresAt: unixOrZero(j.ExpiresAt()), CreatedBy: j.CreatedBy, CreatedAt: formatTime(j.CreatedAt), UpdatedAt: formatTime(j.UpdatedAt), Version: j.Version,
 	}
 }
 
@@ -72,9 +74,17 @@ func (it jobItem) job(ws string) *jobs.Job {
 	return &jobs.Job{
 		ID: it.ID, Workspace: ws, Type: it.JobType, Status: it.Status, Processed: it.Processed, Total: it.Total,
 		Counts: counts, Cursor: it.Cursor, Error: it.Error, Cancel: it.Cancel, CreatedBy: it.CreatedBy,
-		Params: params, Files: files, Lease: it.Lease, LeaseEnds: parseTime(it.LeaseEnds),
+		Params: params, Files: files, Lease: it.Lease, LeaseEnds: parseTime(it.LeaseEnds), StartBy: parseTime(it.StartBy),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
 	}
+}
+
+// unixOrZero returns t in unix seconds, 0 (no attribute) for the zero time.
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // Create implements jobs.Store.

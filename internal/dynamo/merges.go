@@ -111,10 +111,27 @@ func (r mergeRecord) record(ws string) merge.Record {
 	}
 }
 
-func (r mergeRecord) marshal() (map[string]types.AttributeValue, error) {
+// snapshotNames name the attributes of a merge record that hold personal
+// data (its snapshots) in an expression; removeSnapshots drops them. An
+// undone merge and the merges of a deleted contact keep who merged which
+// ids and when, not the data.
+var snapshotNames = map[string]string{"#b": "before", "#a": "after", "#u": "undo", "#f": "undoFrom"}
+
+const removeSnapshots = "REMOVE #b, #a, #u, #f"
+
+// summary is the record without its snapshots.
+func (r mergeRecord) summary() (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMap(r.mergeRecordItem)
 	if err != nil {
 		return nil, fmt.Errorf("marshal merge record: %w", err)
+	}
+	return av, nil
+}
+
+func (r mergeRecord) marshal() (map[string]types.AttributeValue, error) {
+	av, err := r.summary()
+	if err != nil {
+		return nil, err
 	}
 	before := map[string]types.AttributeValue{}
 	for id, item := range r.before {
@@ -830,8 +847,8 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	}
 	back := s.restoreWrites(ws, copies)
 	if len(final)+len(back)+1 <= maxTransactItems {
-		rec.Status, rec.UndoStep = merge.Undone, undoApplied
-		meta, err := rec.marshal()
+		rec.Status, rec.UndoStep = merge.Undone, ""
+		meta, err := rec.summary()
 		if err != nil {
 			return merge.Record{}, err
 		}
@@ -1153,8 +1170,8 @@ func (s *Merges) finishUndo(ctx context.Context, ws string, rec mergeRecord, act
 			}
 			_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)),
-				UpdateExpression:          aws.String("SET #s = :undone REMOVE undoStep"),
-				ExpressionAttributeNames:  map[string]string{"#s": "status"},
+				UpdateExpression:          aws.String("SET #s = :undone " + removeSnapshots + ", undoStep"),
+				ExpressionAttributeNames:  withStatus(snapshotNames),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":undone": &types.AttributeValueMemberS{Value: merge.Undone}},
 			})
 			if err != nil {
@@ -1213,9 +1230,9 @@ func (s *Merges) rollback(ctx context.Context, ws string, rec mergeRecord, actor
 	}
 	writes := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(rec.ID)),
-		UpdateExpression:          aws.String("SET #s = :undone, undoneBy = :by, undoneAt = :at"),
+		UpdateExpression:          aws.String("SET #s = :undone, undoneBy = :by, undoneAt = :at " + removeSnapshots),
 		ConditionExpression:       aws.String("#s = :progress"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeNames:  withStatus(snapshotNames),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":undone": &types.AttributeValueMemberS{Value: merge.Undone}, ":progress": &types.AttributeValueMemberS{Value: merge.InProgress}, ":by": &types.AttributeValueMemberS{Value: actor}, ":at": &types.AttributeValueMemberS{Value: formatTime(at)}},
 	}}}
 	for _, cid := range append([]string{rec.TargetID}, rec.SourceIDs...) {
@@ -1230,6 +1247,15 @@ func (s *Merges) rollback(ctx context.Context, ws string, rec mergeRecord, actor
 	}
 	rec.Status, rec.UndoneBy, rec.UndoneAt = merge.Undone, actor, formatTime(at)
 	return rec.record(ws), nil
+}
+
+// withStatus returns names with #s naming the status attribute.
+func withStatus(names map[string]string) map[string]string {
+	out := map[string]string{"#s": "status"}
+	for k, v := range names {
+		out[k] = v
+	}
+	return out
 }
 
 // summaryAttrs are the attributes of a merge record that a list shows (not

@@ -21,9 +21,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-// JobType is the type of an export job.
-const JobType = "export"
-
 // Formats of an export.
 const (
 	CSV  = "csv"
@@ -71,7 +68,7 @@ type Service struct {
 // Start validates {format, filter?, columns?}, records the job and queues
 // it; owners and managers. Errors: Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[string]any) (*jobs.Job, error) {
-	if !caller.IsManager() {
+	if !jobs.MayStart(caller, jobs.TypeExport) {
 		return nil, contact.ErrForbidden
 	}
 	var problems []errs.FieldError
@@ -144,7 +141,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 		}
 		params["columns"] = strings.Join(list, ",")
 	}
-	j := s.Jobs.New(caller, JobType, params)
+	j := s.Jobs.New(caller, jobs.TypeExport, params)
 	if err := s.Jobs.Store.Create(ctx, j); err != nil {
 		return nil, err
 	}

@@ -77,7 +77,9 @@ func (a *API) RouteKeys() []string {
 
 // Handle serves one HTTP API event. It returns an error only for what is
 // not the client's doing and cannot be answered; every other failure is a
-// problem response.
+// problem response. No response may be stored by a cache (Cache-Control:
+// no-store): nearly all of them carry personal data, and the rest are
+// cheap to ask again.
 func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp Response, err error) {
 	start := time.Now()
 	req := &Request{Event: &ev, Lang: preferredLanguage(ev.Headers)}
@@ -86,6 +88,10 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (re
 			a.cfg.Logger.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "requestId", ev.RequestContext.RequestID)
 			resp, err = a.problem(req, errs.E(errs.Internal, "internal")), nil
 		}
+		if resp.Headers == nil {
+			resp.Headers = map[string]string{}
+		}
+		resp.Headers["Cache-Control"] = "no-store"
 		a.logRequest(ctx, req, resp, time.Since(start))
 	}()
 	return a.serve(ctx, req), nil
@@ -115,8 +121,8 @@ func (a *API) serve(ctx context.Context, req *Request) Response {
 }
 
 // caller reads the caller from the verified JWT claims the authorizer put
-// in the event. A workspace id that could break out of a key prefix, or an
-// unknown role, is no caller at all.
+// in the event. A workspace id or a sub that could break out of a key they
+// are part of, or an unknown role, is no caller at all.
 func (a *API) caller(ev *events.APIGatewayV2HTTPRequest) (tenant.Caller, bool) {
 	auth := ev.RequestContext.Authorizer
 	if auth == nil || auth.JWT == nil {
@@ -125,7 +131,7 @@ func (a *API) caller(ev *events.APIGatewayV2HTTPRequest) (tenant.Caller, bool) {
 	claims := auth.JWT.Claims
 	ws := claims[a.cfg.WorkspaceClaim]
 	role, ok := tenant.ParseRole(claims[a.cfg.RoleClaim])
-	if !ok || !tenant.ValidWorkspace(ws) || claims["sub"] == "" {
+	if !ok || !tenant.ValidWorkspace(ws) || !tenant.ValidUserID(claims["sub"]) {
 		return tenant.Caller{}, false
 	}
 	return tenant.Caller{Workspace: ws, Subject: claims["sub"], Role: role}, true

@@ -3,16 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/contact"
-	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/taxid"
 )
-
-// MaxIdempotencyKey is the longest Idempotency-Key accepted.
-const MaxIdempotencyKey = 255
 
 // ContactRoutes returns the routes of the contacts function.
 func ContactRoutes(svc *contact.Service) []Route {
@@ -37,11 +32,12 @@ func (h contactHandlers) create(ctx context.Context, r *Request) (Response, erro
 	if err != nil {
 		return Response{}, err
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return Response{}, err
+	}
 	req := contact.CreateRequest{Document: doc}
-	if key := r.Header("Idempotency-Key"); key != "" {
-		if !validIdempotencyKey(key) {
-			return Response{}, errs.E(errs.Malformed, "idempotency_key_invalid").With("max", strconv.Itoa(MaxIdempotencyKey))
-		}
+	if key != "" {
 		req.IdempotencyKey, req.Fingerprint = key, fingerprint(r, doc)
 	}
 	c, replayed, err := h.svc.Create(ctx, r.Caller, req)
@@ -64,11 +60,15 @@ func (h contactHandlers) get(ctx context.Context, r *Request) (Response, error) 
 }
 
 func (h contactHandlers) update(ctx context.Context, r *Request) (Response, error) {
-	version, patch, err := r.VersionedBody()
+	patch, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	c, err := h.svc.Update(ctx, r.Caller, r.Path("id"), version, patch)
+	var c *contact.Contact
+	err = conditional(r, func(version int) (err error) {
+		c, err = h.svc.Update(ctx, r.Caller, r.Path("id"), version, patch)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -76,11 +76,10 @@ func (h contactHandlers) update(ctx context.Context, r *Request) (Response, erro
 }
 
 func (h contactHandlers) delete(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
+	err := conditional(r, func(version int) error {
+		return h.svc.Delete(ctx, r.Caller, r.Path("id"), version)
+	})
 	if err != nil {
-		return Response{}, err
-	}
-	if err := h.svc.Delete(ctx, r.Caller, r.Path("id"), version); err != nil {
 		return Response{}, err
 	}
 	return NoContent(), nil
@@ -107,11 +106,15 @@ func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, erro
 }
 
 func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, error) {
-	version, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	fs, err := h.svc.SetFields(ctx, r.Caller, version, doc)
+	var fs contact.FieldSettings
+	err = conditional(r, func(version int) (err error) {
+		fs, err = h.svc.SetFields(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -133,11 +136,15 @@ func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, er
 }
 
 func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
-	version, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	w, err := h.svc.SetSettings(ctx, r.Caller, version, doc)
+	var w contact.Workspace
+	err = conditional(r, func(version int) (err error) {
+		w, err = h.svc.SetSettings(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -165,18 +172,6 @@ func fieldSettingsView(fs contact.FieldSettings) FieldSettingsJSON {
 		v.Fields = append(v.Fields, FieldJSON{Key: f.Key, Label: f.Label, Type: string(f.Type), Options: f.Options})
 	}
 	return v
-}
-
-func validIdempotencyKey(k string) bool {
-	if len(k) > MaxIdempotencyKey {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < '!' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // ContactJSON is a contact as the API shows it.

@@ -56,6 +56,16 @@ func (fakeUploads) UploadForm(_ context.Context, key, contentType string, _ int6
 	return "https://uploads.example.com/", map[string]string{"key": key, "Content-Type": contentType, "policy": "e30="}, nil
 }
 
+// fileLinks is the fixture's httpapi.JobLinks: a link per file of the job,
+// as the jobs function presigns them.
+func fileLinks(_ context.Context, j *jobs.Job) (map[string]string, error) {
+	out := map[string]string{}
+	for name, key := range j.Files {
+		out[name] = "https://files.example.com/" + key
+	}
+	return out, nil
+}
+
 // bulkQueue is the fixture's bulk.Queue: it keeps the messages sent.
 type bulkQueue struct {
 	mu   sync.Mutex
@@ -178,7 +188,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
 	queued := &jobQueue{}
 	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
-	routes = append(routes, httpapi.JobRoutes(js, codec, nil)...)
+	routes = append(routes, httpapi.JobRoutes(js, codec, fileLinks)...)
 	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, People: svc, Uploads: fakeUploads{}})...)
 	finderAll := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags}
 	bulkQueue := &bulkQueue{}
@@ -284,6 +294,9 @@ func (f *fixture) do(t *testing.T, c call) result {
 		t.Fatalf("%s: Handle returned error %v; client errors must be responses", c.route, err)
 	}
 	checkOpenAPIResponse(t, ev, resp) // docs/openapi.yaml: openapi_test.go
+	if got := resp.Headers["Cache-Control"]; got != "no-store" {
+		t.Errorf("%s answered %d with Cache-Control %q, want no-store", c.route, resp.StatusCode, got)
+	}
 	r := result{status: resp.StatusCode, headers: resp.Headers, raw: resp.Body}
 	if resp.Body != "" {
 		if err := json.Unmarshal([]byte(resp.Body), &r.body); err != nil {
@@ -420,6 +433,10 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"no token", call{route: "POST /v1/contacts", body: mariaBody, noAuth: true}, http.StatusUnauthorized, nil},
 		{"unknown role", call{route: "POST /v1/contacts", body: mariaBody, role: "superuser"}, http.StatusUnauthorized, nil},
 		{"workspace breaking the key", call{route: "POST /v1/contacts", body: mariaBody, workspace: "acme#C#x"}, http.StatusUnauthorized, nil},
+		{"sub breaking the key", call{route: "POST /v1/contacts", body: mariaBody, sub: "user-1#inbound:phone:+5511955554444"}, http.StatusUnauthorized, nil},
+		{"avatar over plain http", call{route: "POST /v1/contacts", body: `{"email":"a@b.co","avatarUrl":"http://cdn.example.com/a.png"}`}, http.StatusUnprocessableEntity, []string{"avatarUrl:url_invalid"}},
+		{"patch avatar over plain http", call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"avatarUrl":"http://cdn.example.com/a.png"}`}, http.StatusUnprocessableEntity, []string{"avatarUrl:url_invalid"}},
+		{"reserved Idempotency-Key", call{route: "POST /v1/contacts", body: mariaBody, headers: map[string]string{"Idempotency-Key": "inbound:phone:+5511999991234"}}, http.StatusBadRequest, nil},
 		{"agent deletes", call{route: "DELETE /v1/contacts/{id}", id: id, role: "agent"}, http.StatusForbidden, nil},
 		{"unknown route", call{route: "PUT /v1/contacts/{id}", id: id, body: `{}`}, http.StatusNotFound, nil},
 		{"idempotency key with spaces", call{route: "POST /v1/contacts", body: mariaBody, headers: map[string]string{"Idempotency-Key": "a b"}}, http.StatusBadRequest, nil},

@@ -135,6 +135,7 @@ func (h conversationHandlers) start(ctx context.Context, r *Request) (Response, 
 	if started.Created {
 		status = http.StatusCreated
 	}
+	r.Contact = started.Conversation.ContactID
 	return JSON(status, conversationView(started.Conversation)), nil
 }
 
@@ -249,11 +250,15 @@ func (h conversationHandlers) channels(ctx context.Context, r *Request) (Respons
 }
 
 func (h conversationHandlers) setChannels(ctx context.Context, r *Request) (Response, error) {
-	ifVersion, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	cs, err := h.svc.SetWorkspaceChannels(ctx, r.Caller, ifVersion, doc)
+	var cs conversation.Channels
+	err = conditional(r, func(version int) (err error) {
+		cs, err = h.svc.SetWorkspaceChannels(ctx, r.Caller, version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // JobLinks gives the presigned URLs of a job's files ("errorReport",
-// "download"); nil gives none.
+// "download"); nil gives none. The job routes call it only for a caller
+// the job's files are visible to (jobs.Job.FilesVisibleTo).
 type JobLinks func(ctx context.Context, j *jobs.Job) (map[string]string, error)
 
 // JobRoutes returns the job routes of the jobs function.
@@ -71,19 +72,29 @@ func Accepted(j *jobs.Job) Response {
 
 func (h jobHandlers) get(ctx context.Context, r *Request) (Response, error) {
 	j, err := h.svc.Get(ctx, r.Caller, r.Path("id"))
+	return h.one(ctx, r, j, err)
+}
+
+// one answers a job read or changed, or the error of doing so.
+func (h jobHandlers) one(ctx context.Context, r *Request, j *jobs.Job, err error) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	v, err := h.view(ctx, j)
+	v, err := h.view(ctx, r, j)
 	if err != nil {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, v, "ETag", ETag(j.Version)), nil
 }
 
-// view is a job with the links to its files.
-func (h jobHandlers) view(ctx context.Context, j *jobs.Job) (JobJSON, error) {
+// view is a job as the caller may see it: with what its files hold (the
+// links, the file's ignored columns) only when they are visible to the
+// caller.
+func (h jobHandlers) view(ctx context.Context, r *Request, j *jobs.Job) (JobJSON, error) {
 	v := jobView(j)
+	if !j.FilesVisibleTo(r.Caller) {
+		return v, nil
+	}
 	if cols := j.Params["ignoredColumns"]; cols != "" {
 		v.IgnoredColumns = &cols
 	}
@@ -114,7 +125,11 @@ func (h jobHandlers) list(ctx context.Context, r *Request) (Response, error) {
 	}
 	out := PageJSON[JobJSON]{Items: make([]JobJSON, 0, len(list))}
 	for _, j := range list {
-		out.Items = append(out.Items, jobView(j))
+		v, err := h.view(ctx, r, j)
+		if err != nil {
+			return Response{}, err
+		}
+		out.Items = append(out.Items, v)
 	}
 	if more {
 		out.NextCursor = h.cursors.Encode(r.Caller.Workspace, "jobs", []byte(list[len(list)-1].ID), 0)
@@ -124,10 +139,7 @@ func (h jobHandlers) list(ctx context.Context, r *Request) (Response, error) {
 
 func (h jobHandlers) cancel(ctx context.Context, r *Request) (Response, error) {
 	j, err := h.svc.Cancel(ctx, r.Caller, r.Path("id"))
-	if err != nil {
-		return Response{}, err
-	}
-	return JSON(http.StatusOK, jobView(j), "ETag", ETag(j.Version)), nil
+	return h.one(ctx, r, j, err)
 }
 
 // ImportRoutes returns the import route of the jobs function.

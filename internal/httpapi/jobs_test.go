@@ -210,3 +210,119 @@ func TestImportStart(t *testing.T) {
 		t.Errorf("Location = %q", r.headers["Location"])
 	}
 }
+
+// withFiles records on a job the files its worker wrote (as an import's
+// error report or an export's download) and the columns its file ignored.
+func (f *fixture) withFiles(t *testing.T, id string) {
+	t.Helper()
+	_, err := (&dynamo.Jobs{Client: f.client, Table: f.table}).Update(context.Background(), "acme", id, func(j *jobs.Job) error {
+		j.Files["errorReport"] = "reports/" + id + ".csv"
+		j.Files["download"] = "exports/" + id + ".csv"
+		j.Params["ignoredColumns"] = "CPF do cônjuge"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fileMembers returns which of the members that come from a job's files
+// the job view carries.
+func fileMembers(job map[string]any) []string {
+	var out []string
+	for _, k := range []string{"errorReportUrl", "downloadUrl", "ignoredColumns"} {
+		if _, ok := job[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestJobFilesByRole: the links to a job's files (and what the file told,
+// its ignored columns) go only to a caller whose role may start a job of
+// that type, or to whoever started it; everyone else sees the job without
+// them, on every route that answers a job.
+func TestJobFilesByRole(t *testing.T) {
+	f := newFixture(t)
+	owner := tenant.Caller{Workspace: "acme", Subject: "user-owner-1", Role: tenant.Owner}
+	types := []string{jobs.TypeImport, jobs.TypeExport, jobs.TypeBulkDelete, jobs.TypeRemoveDuplicates}
+	started := map[string]string{}
+	for _, typ := range types {
+		started[typ] = f.startJobAs(t, owner, typ)
+		f.withFiles(t, started[typ])
+	}
+	// Who may start each type (the services' rule, one place: jobs.MayStart).
+	mayStart := map[string]map[string]bool{
+		jobs.TypeImport:           {"owner": true, "manager": true, "admin": true},
+		jobs.TypeExport:           {"owner": true, "manager": true, "admin": true},
+		jobs.TypeBulkDelete:       {"owner": true},
+		jobs.TypeRemoveDuplicates: {"owner": true, "manager": true, "admin": true},
+	}
+	all := []string{"errorReportUrl", "downloadUrl", "ignoredColumns"}
+	for _, typ := range types {
+		id := started[typ]
+		for _, role := range []string{"owner", "manager", "admin", "agent"} {
+			var want []string
+			if mayStart[typ][role] {
+				want = all
+			}
+			who := call{role: role, sub: "someone-" + role}
+			get := who
+			get.route, get.id = "GET /v1/jobs/{id}", id
+			r := f.do(t, get).want(t, http.StatusOK)
+			sameList(t, typ+" read by "+role, fileMembers(r.body), want)
+			if r.body["status"] != "queued" || r.body["progress"] == nil || r.body["counts"] == nil {
+				t.Errorf("%s read by %s lacks status, progress or counts: %s", typ, role, r.raw)
+			}
+			list := who
+			list.route = "GET /v1/jobs"
+			for _, it := range items(f.do(t, list).want(t, http.StatusOK)) {
+				if it["id"] == id {
+					sameList(t, typ+" listed to "+role, fileMembers(it), want)
+				}
+			}
+		}
+	}
+	// A manager may cancel any job, yet gets no link to a bulk delete's files.
+	c := f.do(t, asManager(call{route: "POST /v1/jobs/{id}/cancel", id: started[jobs.TypeBulkDelete]})).want(t, http.StatusOK)
+	sameList(t, "bulk delete cancelled by a manager", fileMembers(c.body), nil)
+	c = f.do(t, asManager(call{route: "POST /v1/jobs/{id}/cancel", id: started[jobs.TypeExport]})).want(t, http.StatusOK)
+	sameList(t, "export cancelled by a manager", fileMembers(c.body), all)
+
+	// Whoever started a job sees its files whatever their role; another
+	// agent does not.
+	mine := f.startJobAs(t, tenant.Caller{Workspace: "acme", Subject: "agent-7", Role: tenant.Agent}, jobs.TypeExport)
+	f.withFiles(t, mine)
+	r := f.do(t, call{route: "GET /v1/jobs/{id}", id: mine, role: "agent", sub: "agent-7"}).want(t, http.StatusOK)
+	sameList(t, "an agent's own export", fileMembers(r.body), all)
+	if r.body["downloadUrl"] != "https://files.example.com/exports/"+mine+".csv" {
+		t.Errorf("downloadUrl = %v, want the link to the job's file", r.body["downloadUrl"])
+	}
+	r = f.do(t, call{route: "POST /v1/jobs/{id}/cancel", id: mine, role: "agent", sub: "agent-7"}).want(t, http.StatusOK)
+	sameList(t, "an agent's own export, cancelled", fileMembers(r.body), all)
+	r = f.do(t, call{route: "GET /v1/jobs/{id}", id: mine, role: "agent", sub: "agent-8"}).want(t, http.StatusOK)
+	sameList(t, "another agent's export", fileMembers(r.body), nil)
+}
+
+// TestMayStartIsTheServicesRule: every route that starts a job refuses
+// exactly the roles jobs.MayStart refuses.
+func TestMayStartIsTheServicesRule(t *testing.T) {
+	f := newFixture(t)
+	starts := map[string]call{
+		jobs.TypeImport:           {route: "POST /v1/imports", body: `{"fileName":"a.csv","mode":"create"}`},
+		jobs.TypeExport:           {route: "POST /v1/exports", body: `{"format":"csv"}`},
+		jobs.TypeBulkDelete:       {route: "POST /v1/contacts/bulk-delete", body: `{"ids":["01jdx0000000000000000000zz"]}`},
+		jobs.TypeRemoveDuplicates: {route: "POST /v1/duplicates/remove"},
+	}
+	for typ, c := range starts {
+		for _, role := range []string{"owner", "manager", "admin", "agent"} {
+			caller := tenant.Caller{Workspace: "acme", Subject: "x"}
+			caller.Role, _ = tenant.ParseRole(role)
+			c.role = role
+			r := f.do(t, c)
+			if refused := r.status == http.StatusForbidden; refused == jobs.MayStart(caller, typ) {
+				t.Errorf("%s as %s: status %d, but MayStart = %v", c.route, role, r.status, !refused)
+			}
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +24,11 @@ type Request struct {
 	Caller tenant.Caller
 	Lang   errs.Language
 	Body   []byte
-	err    *errs.Error // the error answered, for the log line
+	// Contact names the contact whose data a successful response holds;
+	// handlers wrapped by idempotent set it, so the kept response is
+	// deleted with the contact.
+	Contact string
+	err     *errs.Error // the error answered, for the log line
 }
 
 // Path returns a path parameter.
@@ -65,44 +71,104 @@ func jsonReason(err error) string {
 	return "cannot be decoded"
 }
 
-// IfMatch returns the version demanded by the If-Match header, 0 when there
-// is none or it is "*". Errors: Malformed.
-func (r *Request) IfMatch() (int, error) {
-	h := strings.TrimSpace(r.Header("If-Match"))
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := parseETag(h)
-	if err != nil {
-		return 0, errs.E(errs.Malformed, "if_match_invalid")
-	}
-	return v, nil
-}
-
-// VersionedBody reads what a write of a versioned entity sends: the
-// If-Match version (0 when absent) and the JSON object body. Errors: Malformed.
-func (r *Request) VersionedBody() (int, map[string]any, error) {
-	version, err := r.IfMatch()
-	if err != nil {
-		return 0, nil, err
-	}
-	doc, err := r.DecodeObject()
-	return version, doc, err
-}
-
-// ETag is the entity tag of an entity's version.
+// ETag is the entity tag of an entity's version: a strong tag.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-func parseETag(s string) (int, error) {
-	s = strings.TrimPrefix(s, "W/")
-	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
-		return 0, errors.New("not a quoted entity tag")
+// ifMatch is an If-Match header as RFC 9110 (section 13.1.1) reads it.
+type ifMatch struct {
+	anyVersion bool  // no header, or "*": whatever version is current
+	versions   []int // the versions its strong entity-tags name, in order
+}
+
+// unmatchableVersion is the version demanded for an If-Match whose tags
+// name no version (weak tags, tags not of ours): no entity reaches it, so
+// the write is a 412 once it found the entity, and a 404 when it did not.
+const unmatchableVersion = math.MaxInt32
+
+// parseIfMatch reads an If-Match value: "*" or a comma-separated list of
+// entity-tags. If-Match compares strongly, so a weak tag never matches, nor
+// does a tag that names no version of ours: neither adds a version.
+// Errors: Malformed if_match_invalid for anything else.
+func parseIfMatch(h string) (ifMatch, error) {
+	malformed := errs.E(errs.Malformed, "if_match_invalid")
+	rest := strings.Trim(h, " \t")
+	if rest == "" || rest == "*" {
+		return ifMatch{anyVersion: true}, nil
 	}
-	v, err := strconv.Atoi(s[1 : len(s)-1])
-	if err != nil || v < 1 {
-		return 0, errors.New("not a version")
+	var m ifMatch
+	tags := 0
+	for rest != "" {
+		if rest[0] == ',' { // empty list elements are allowed
+			rest = strings.TrimLeft(rest[1:], " \t")
+			continue
+		}
+		opaque, weak, after, ok := scanETag(rest)
+		if !ok {
+			return ifMatch{}, malformed
+		}
+		tags++
+		if v, err := strconv.Atoi(opaque); err == nil && !weak && v > 0 && strconv.Itoa(v) == opaque {
+			m.versions = append(m.versions, v)
+		}
+		rest = strings.TrimLeft(after, " \t")
+		if rest != "" && rest[0] != ',' {
+			return ifMatch{}, malformed
+		}
 	}
-	return v, nil
+	if tags == 0 {
+		return ifMatch{}, malformed
+	}
+	return m, nil
+}
+
+// scanETag reads the entity-tag s starts with: [W/] DQUOTE *etagc DQUOTE,
+// etagc being %x21 / %x23-7E / %x80-FF. It returns the opaque tag without
+// its quotes, whether the tag is weak, and what follows it.
+func scanETag(s string) (opaque string, weak bool, rest string, ok bool) {
+	if weak = strings.HasPrefix(s, "W/"); weak {
+		s = s[2:]
+	}
+	if s == "" || s[0] != '"' {
+		return "", false, "", false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return s[1:i], weak, s[i+1:], true
+		case c == 0x21 || c >= 0x23 && c <= 0x7e || c >= 0x80:
+		default:
+			return "", false, "", false
+		}
+	}
+	return "", false, "", false
+}
+
+// conditional runs write, a write of a versioned entity, under the request's
+// If-Match: write gets the version to demand (0: none, for no header or
+// "*"; an unmatchable one for tags that name no version). A list matches
+// when any of its tags names the current version: when the first refuses
+// with a 412, whose "current" parameter names the current version, and the
+// list names that version too, write runs again demanding it.
+// Errors: Malformed (a broken header), and write's.
+func conditional(r *Request, write func(version int) error) error {
+	m, err := parseIfMatch(r.Header("If-Match"))
+	switch {
+	case err != nil:
+		return err
+	case m.anyVersion:
+		return write(0)
+	case len(m.versions) == 0:
+		return write(unmatchableVersion)
+	}
+	err = write(m.versions[0])
+	if len(m.versions) == 1 || !errs.Is(err, errs.Precondition) {
+		return err
+	}
+	current, _ := strconv.Atoi(errs.As(err).Params["current"])
+	if current == m.versions[0] || !slices.Contains(m.versions, current) {
+		return err
+	}
+	return write(current)
 }
 
 var supported = language.NewMatcher([]language.Tag{language.English, language.BrazilianPortuguese})

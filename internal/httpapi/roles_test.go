@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,4 +80,178 @@ func pathParams(route string) map[string]string {
 		}
 	}
 	return out
+}
+
+// walletCall is a call of TestWalletMatrix and the status it must get (0:
+// any; only what it answers is checked).
+type walletCall struct {
+	call
+	want int
+}
+
+// onContacts calls a route naming a contact on agent-2's hidden contact
+// (answered like a contact that does not exist) and on agent-1's own, whose
+// answer must show nothing of agent-2's linked to it or merged into it.
+func onContacts(body string) func(w *walletWorld) []walletCall {
+	return func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{id: w.hidden, tagID: w.tagID, body: body, params: pathParams("{channel}")}, http.StatusNotFound},
+			{call{id: w.mine, tagID: w.tagID, body: body, params: pathParams("{channel}")}, 0},
+		}
+	}
+}
+
+// onMerges calls a route naming a merge on the merge of agent-2's contacts
+// and on the undone merge whose source is agent-2's again.
+func onMerges(w *walletWorld) []walletCall {
+	var out []walletCall
+	for _, id := range []string{w.merge, w.undone} {
+		out = append(out, walletCall{call{params: map[string]string{"mergeId": id}, body: `{}`}, http.StatusNotFound})
+	}
+	return out
+}
+
+// noContactData: the route answers nothing of a contact; it is called all
+// the same, and its answer checked.
+func noContactData(body string) func(w *walletWorld) []walletCall {
+	return func(w *walletWorld) []walletCall {
+		return []walletCall{{call{id: w.hidden, body: body, params: pathParams("{name}")}, 0}}
+	}
+}
+
+// walletAxis classifies every served route for TestWalletMatrix: the calls
+// an agent bound to its wallet makes on what lies outside it (a contact, a
+// merge, a conversation, a suggestion group, a number, a name) and the
+// status each must get. A new route fails the test until it is added here.
+var walletAxis = map[string]func(w *walletWorld) []walletCall{
+	"GET /v1/contacts/{id}":                       onContacts(""),
+	"PATCH /v1/contacts/{id}":                     onContacts(`{"company":"Agente"}`),
+	"DELETE /v1/contacts/{id}":                    onContacts(""),
+	"GET /v1/contacts/{id}/linked":                onContacts(""),
+	"GET /v1/contacts/{id}/timeline":              onContacts(""),
+	"POST /v1/contacts/{id}/notes":                onContacts(`{"text":"nota"}`),
+	"POST /v1/contacts/{id}/tags":                 onContacts(`{"tags":["VIP"]}`),
+	"DELETE /v1/contacts/{id}/tags/{tagId}":       onContacts(""),
+	"POST /v1/contacts/{id}/block":                onContacts(""),
+	"POST /v1/contacts/{id}/unblock":              onContacts(""),
+	"GET /v1/contacts/{id}/channels":              onContacts(""),
+	"DELETE /v1/contacts/{id}/channels/{channel}": onContacts(""),
+	"GET /v1/contacts/{id}/conversations":         onContacts(""),
+	"POST /v1/contacts/{id}/merge": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{id: w.hidden, body: `{"sourceIds":["` + w.mine + `"]}`}, http.StatusNotFound},
+			{call{id: w.mine, body: `{"sourceIds":["` + w.twin + `"]}`}, http.StatusUnprocessableEntity},
+		}
+	},
+	"GET /v1/merges/{mergeId}":         onMerges,
+	"POST /v1/merges/{mergeId}/undo":   onMerges,
+	"POST /v1/merges/{mergeId}/resume": onMerges,
+	"GET /v1/merges":                   noContactData(""), // owners and managers only
+	"GET /v1/merge-suggestions": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{}, http.StatusOK},
+			{call{query: map[string]string{"contactId": w.hidden}}, http.StatusNotFound},
+			{call{query: map[string]string{"contactId": w.shared}}, http.StatusOK},
+		}
+	},
+	"POST /v1/merge-suggestions/dismiss": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{body: `{"id":"` + w.mailGroup + `"}`}, http.StatusNotFound},
+			{call{body: `{"id":"` + w.phoneGroup + `"}`}, http.StatusNotFound},
+		}
+	},
+	"GET /v1/contacts": func(w *walletWorld) []walletCall {
+		var out []walletCall
+		for _, q := range []map[string]string{nil, {"q": "oculta"}, {"q": "955550002"}, {"q": "oculta@"}, {"ownerId": "agent-2"}, {"tag": "VIP"}, {"pending": "true"}, {"blocked": "true"}} {
+			out = append(out, walletCall{call{query: q}, http.StatusOK})
+		}
+		return out
+	},
+	"GET /v1/contacts/lookup": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{query: map[string]string{"phone": w.twinPhone}}, http.StatusOK},
+			{call{query: map[string]string{"phone": "(11) 98555-0001"}}, http.StatusOK},
+			{call{query: map[string]string{"email": "oculta@fora.com"}}, http.StatusOK},
+		}
+	},
+	"POST /v1/contacts": func(w *walletWorld) []walletCall {
+		return []walletCall{{call{body: `{"name":"Nova","email":"oculta@fora.com"}`}, http.StatusCreated}}
+	},
+	"POST /v1/contacts/tags": func(w *walletWorld) []walletCall {
+		return []walletCall{{call{body: `{"contactIds":["` + w.hidden + `","` + w.mine + `"],"add":["VIP"]}`}, http.StatusOK}}
+	},
+	"POST /v1/conversations": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			{call{body: `{"contactId":"` + w.hidden + `","channel":"sms","teamId":"t1"}`}, http.StatusNotFound},
+			{call{body: `{"phone":"` + w.twinPhone + `","channel":"sms","teamId":"t1"}`}, http.StatusUnprocessableEntity},
+			{call{body: `{"phone":"` + w.twinPhone + `","channel":"sms","teamId":"t1","createContact":true}`}, http.StatusCreated},
+		}
+	},
+	"POST /v1/contacts/bulk-delete": func(w *walletWorld) []walletCall {
+		return []walletCall{{call{body: `{"ids":["` + w.hidden + `"]}`}, http.StatusForbidden}}
+	},
+	"POST /v1/exports": func(w *walletWorld) []walletCall {
+		return []walletCall{{call{body: `{"format":"csv","filter":{"ownerId":"agent-2"}}`}, http.StatusForbidden}}
+	},
+	"POST /v1/duplicates/remove":       noContactData(`{}`), // owners and managers only
+	"POST /v1/imports":                 noContactData(`{}`), // owners and managers only
+	"GET /v1/jobs":                     noContactData(""),   // status and counts; files: their links (sec-api)
+	"GET /v1/jobs/{id}":                noContactData(""),
+	"POST /v1/jobs/{id}/cancel":        noContactData(`{}`),
+	"GET /v1/tags":                     noContactData(""),
+	"POST /v1/tags":                    noContactData(`{"name":"Outra"}`),
+	"PATCH /v1/tags/{id}":              noContactData(`{"name":"Outra"}`),
+	"DELETE /v1/tags/{id}":             noContactData(""),
+	"GET /v1/contact-fields":           noContactData(""),
+	"PUT /v1/contact-fields":           noContactData(`{"fields":[]}`),
+	"GET /v1/settings":                 noContactData(""),
+	"PATCH /v1/settings":               noContactData(`{"agentWalletOnly":false}`),
+	"GET /v1/channels":                 noContactData(""),
+	"PUT /v1/channels":                 noContactData(`{"channels":[]}`),
+	"GET /v1/message-templates":        noContactData(""),
+	"PUT /v1/message-templates/{name}": noContactData(`{}`),
+}
+
+// TestWalletMatrix is the role matrix's second axis: for every route the
+// API serves, an agent of a workspace that keeps agents to their wallets,
+// calling it on what lies outside its wallet, gets the status walletAxis
+// says (a contact, merge or group outside is answered like one that does
+// not exist) and no data of agent-2's contacts in any answer (body or
+// headers), apart from what it sent itself; and nothing it does changes
+// them.
+func TestWalletMatrix(t *testing.T) {
+	w := newWalletWorld(t)
+	before := w.ownerView(t)
+	routes := w.f.api.RouteKeys()
+	sort.Strings(routes)
+	for _, route := range routes {
+		calls, ok := walletAxis[route]
+		if !ok {
+			t.Errorf("%s: not classified for wallet-bound agents; add it to walletAxis", route)
+			continue
+		}
+		for _, c := range calls(w) {
+			c.call.route = route
+			want := c.want
+			if want == http.StatusNotFound && managerOnly[route] {
+				want = http.StatusForbidden
+			}
+			r := w.f.do(t, agent1(c.call))
+			if want != 0 && r.status != want {
+				t.Errorf("%s on %s%v %s: status %d, want %d (%s)", route, c.id, c.params, c.body, r.status, want, r.raw)
+			}
+			if leaks := w.leaked(c.call, r); len(leaks) > 0 {
+				t.Errorf("%s on %s%v%v %s: answers %v of agent-2's wallet: %s", route, c.id, c.params, c.query, c.body, leaks, r.raw)
+			}
+		}
+	}
+	for route := range walletAxis {
+		if !slices.Contains(routes, route) {
+			t.Errorf("walletAxis names %s, which is not served", route)
+		}
+	}
+	if after := w.ownerView(t); !reflect.DeepEqual(after, before) {
+		t.Errorf("agent-2's wallet changed by agent-1's calls:\n%q\n%q", after, before)
+	}
+	w.checkSuggested(t)
 }

@@ -64,11 +64,15 @@ func (h tagHandlers) create(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (h tagHandlers) update(ctx context.Context, r *Request) (Response, error) {
-	version, doc, err := r.VersionedBody()
+	doc, err := r.DecodeObject()
 	if err != nil {
 		return Response{}, err
 	}
-	t, err := h.svc.Update(ctx, r.Caller, r.Path("id"), version, doc)
+	var t *tag.Tag
+	err = conditional(r, func(version int) (err error) {
+		t, err = h.svc.Update(ctx, r.Caller, r.Path("id"), version, doc)
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -76,11 +80,10 @@ func (h tagHandlers) update(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (h tagHandlers) delete(ctx context.Context, r *Request) (Response, error) {
-	version, err := r.IfMatch()
+	err := conditional(r, func(version int) error {
+		return h.svc.Delete(ctx, r.Caller, r.Path("id"), version)
+	})
 	if err != nil {
-		return Response{}, err
-	}
-	if err := h.svc.Delete(ctx, r.Caller, r.Path("id"), version); err != nil {
 		return Response{}, err
 	}
 	return NoContent(), nil

@@ -79,5 +79,6 @@ func (h timelineHandlers) note(ctx context.Context, r *Request) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
+	r.Contact = r.Path("id")
 	return JSON(http.StatusCreated, entryView(e)), nil
 }

@@ -34,9 +34,6 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-// JobType is the type of an import job.
-const JobType = "import"
-
 // Modes of an import.
 const (
 	Create = "create" // new contacts only: rows of existing contacts are skipped
@@ -49,6 +46,12 @@ const Prefix = "imports/"
 
 // UploadTTL is how long an upload URL stays valid.
 const UploadTTL = 15 * time.Minute
+
+// LandingWait is how long after its upload URL expires an import waits for
+// its file's event before it is failed when read: Lambda retries the event
+// for up to an hour (template.yaml, EventInvokeConfig), then sends it to a
+// failure queue.
+const LandingWait = 2 * time.Hour
 
 // Uploads gives presigned uploads to the import bucket.
 type Uploads interface {
@@ -80,7 +83,7 @@ var fileNamePattern = regexp.MustCompile(`^[^/\\\x00-\x1f]{1,200}$`)
 // the file lands) and returns the upload; owners and managers.
 // Errors: Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Language, doc map[string]any) (*jobs.Job, Upload, error) {
-	if !caller.IsManager() {
+	if !jobs.MayStart(caller, jobs.TypeImport) {
 		return nil, Upload{}, contact.ErrForbidden
 	}
 	params := map[string]string{"role": string(caller.Role), "lang": string(lang)}
@@ -134,7 +137,8 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 	if len(problems) > 0 {
 		return nil, Upload{}, errs.Validation(problems)
 	}
-	j := s.Jobs.New(caller, JobType, params)
+	j := s.Jobs.New(caller, jobs.TypeImport, params)
+	j.StartBy = j.CreatedAt.Add(UploadTTL + LandingWait)
 	key := Prefix + caller.Workspace + "/" + j.ID + "/" + params["fileName"]
 	j.Params["key"] = key
 	url, fields, err := s.Uploads.UploadForm(ctx, key, contentTypeOf(params["fileName"]), sheets.DefaultMaxBytes, UploadTTL)

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/xuri/excelize/v2"
@@ -303,58 +302,7 @@ func (w *world) contactCount(t testing.TB) int {
 // snapshot is every item of the table as text, sorted.
 func (w *world) snapshot(t testing.TB) []string {
 	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(w.client, &dynamodb.ScanInput{TableName: &w.table, ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			out = append(out, render(it))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func render(it map[string]types.AttributeValue) string {
-	keys := make([]string, 0, len(it))
-	for k := range it {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s ", k, renderValue(it[k]))
-	}
-	return b.String()
-}
-
-func renderValue(v types.AttributeValue) string {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return strconv.Quote(v.Value)
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberBOOL:
-		return strconv.FormatBool(v.Value)
-	case *types.AttributeValueMemberSS:
-		s := append([]string(nil), v.Value...)
-		sort.Strings(s)
-		return fmt.Sprint(s)
-	case *types.AttributeValueMemberL:
-		var parts []string
-		for _, x := range v.Value {
-			parts = append(parts, renderValue(x))
-		}
-		return "[" + strings.Join(parts, ",") + "]"
-	case *types.AttributeValueMemberM:
-		return render(v.Value)
-	case *types.AttributeValueMemberNULL:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
+	return dynamotest.Items(t, w.client, w.table, nil)
 }
 
 // tagNames are the names of c's tags, sorted (the store keeps a set).

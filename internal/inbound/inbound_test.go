@@ -58,10 +58,11 @@ func TestSampleEvent(t *testing.T) {
 			t.Fatalf("delivery %d: failures %v, err %v", i+1, resp.BatchItemFailures, err)
 		}
 	}
-	id, err := svc.Store.FindContact(context.Background(), "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"})
-	if err != nil || id == "" {
-		t.Fatalf("no contact for the sender: %q %v", id, err)
+	found, err := svc.Store.FindContacts(context.Background(), "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
+	if err != nil || len(found) == 0 {
+		t.Fatalf("no contact for the sender: %q %v", found, err)
 	}
+	id := found[0]
 	c, err := svc.People.Contacts.Get(context.Background(), "acme", id)
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +100,11 @@ func TestBatchPartialFailure(t *testing.T) {
 	if want := []string{"bad-json", "bad-event"}; !reflect.DeepEqual(failed, want) {
 		t.Errorf("failures = %v, want %v", failed, want)
 	}
-	id, err := svc.Store.FindContact(context.Background(), "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"})
-	if err != nil || id == "" {
-		t.Fatalf("the good messages were lost: %q %v", id, err)
+	found, err := svc.Store.FindContacts(context.Background(), "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
+	if err != nil || len(found) == 0 {
+		t.Fatalf("the good messages were lost: %q %v", found, err)
 	}
+	id := found[0]
 	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10, "")
 	if err != nil {
 		t.Fatal(err)

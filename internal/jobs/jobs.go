@@ -12,6 +12,15 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
+// QueueRetention is how long the job queues keep a message
+// (MessageRetentionPeriod): a job no worker took by then never will be.
+// It is a job's default start deadline.
+const QueueRetention = 14 * 24 * time.Hour
+
+// Retention is how long a job is kept after it ended, or after its start
+// deadline when it never started: the table's TTL deletes it then.
+const Retention = 30 * 24 * time.Hour
+
 // Statuses of a job.
 const (
 	Queued    = "queued"
@@ -21,11 +30,34 @@ const (
 	Cancelled = "cancelled"
 )
 
+// Types of job.
+const (
+	TypeImport           = "import"
+	TypeExport           = "export"
+	TypeBulkDelete       = "bulk_delete"
+	TypeRemoveDuplicates = "remove_duplicates"
+)
+
+// MayStart reports whether caller's role may start a job of type typ:
+// imports, exports and removing duplicates are for owners and managers, a
+// bulk delete for owners. It is the one rule: the services check it before
+// starting a job, and a job's files are shown only to those it lets start
+// one (see FilesVisibleTo).
+func MayStart(caller tenant.Caller, typ string) bool {
+	switch typ {
+	case TypeImport, TypeExport, TypeRemoveDuplicates:
+		return caller.IsManager()
+	case TypeBulkDelete:
+		return caller.Role == tenant.Owner
+	}
+	return false
+}
+
 // Job is one piece of background work.
 type Job struct {
 	ID        string
 	Workspace string
-	Type      string // remove_duplicates
+	Type      string // one of the Type constants
 	Status    string
 	Processed int
 	Total     int
@@ -37,15 +69,42 @@ type Job struct {
 	Files     map[string]string // objects it wrote (errorReport, download: S3 keys)
 	Lease     string            // the worker run holding the job
 	LeaseEnds time.Time         // until when
+	StartBy   time.Time         // a queued job no worker took by then is failed when read; zero: no deadline
 	CreatedBy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int
 }
 
+// FilesVisibleTo reports whether caller may have the links to the job's
+// files (an export's download, an import's error report with its raw
+// rows): whoever may start a job of its type, and whoever started it.
+// Everyone else still sees its status, progress and counts.
+func (j *Job) FilesVisibleTo(caller tenant.Caller) bool {
+	return MayStart(caller, j.Type) || j.CreatedBy == caller.Subject
+}
+
 // Done reports whether the job ended.
 func (j *Job) Done() bool {
 	return j.Status == Succeeded || j.Status == Failed || j.Status == Cancelled
+}
+
+// Overdue reports whether the job is still queued after its start deadline
+// with no worker holding it: the event that was to start it was lost.
+func (j *Job) Overdue(now time.Time) bool {
+	return j.Status == Queued && !j.StartBy.IsZero() && now.After(j.StartBy) && (j.Lease == "" || now.After(j.LeaseEnds))
+}
+
+// ExpiresAt is when the table may delete the job: Retention after it ended,
+// or after its start deadline while it waits; zero while it runs.
+func (j *Job) ExpiresAt() time.Time {
+	switch {
+	case j.Done():
+		return j.UpdatedAt.Add(Retention)
+	case j.Status == Queued && !j.StartBy.IsZero():
+		return j.StartBy.Add(Retention)
+	}
+	return time.Time{}
 }
 
 // Store keeps jobs.
@@ -104,14 +163,16 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, q
 	return j, nil
 }
 
-// New returns a queued job of type typ with params, not stored yet.
+// New returns a queued job of type typ with params, not stored yet, to be
+// started within QueueRetention.
 func (s *Service) New(caller tenant.Caller, typ string, params map[string]string) *Job {
 	now := s.now()
 	if params == nil {
 		params = map[string]string{}
 	}
 	return &Job{ID: ids.New(now), Workspace: caller.Workspace, Type: typ, Status: Queued, Counts: map[string]int{},
-		Params: params, Files: map[string]string{}, CreatedBy: caller.Subject, CreatedAt: now, UpdatedAt: now, Version: 1}
+		Params: params, Files: map[string]string{}, CreatedBy: caller.Subject, CreatedAt: now, UpdatedAt: now, Version: 1,
+		StartBy: now.Add(QueueRetention)}
 }
 
 // Enqueue hands a stored job to queue; when that fails the job is marked
@@ -127,17 +188,49 @@ func (s *Service) Enqueue(ctx context.Context, j *Job, queue Queue) error {
 	return nil
 }
 
-// Get returns a job of the caller's workspace. Errors: NotFound.
+// Get returns a job of the caller's workspace, failing it first if it is
+// overdue. Errors: NotFound.
 func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Job, error) {
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	return s.Store.Get(ctx, caller.Workspace, id)
+	j, err := s.Store.Get(ctx, caller.Workspace, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.failOverdue(ctx, j)
 }
 
-// List returns the workspace's jobs, newest first.
+// List returns the workspace's jobs, newest first, failing the overdue ones
+// first.
 func (s *Service) List(ctx context.Context, caller tenant.Caller, before string, limit int) ([]*Job, bool, error) {
-	return s.Store.List(ctx, caller.Workspace, before, limit)
+	list, more, err := s.Store.List(ctx, caller.Workspace, before, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	for i, j := range list {
+		if list[i], err = s.failOverdue(ctx, j); err != nil {
+			return nil, false, err
+		}
+	}
+	return list, more, nil
+}
+
+// failOverdue fails j if it is overdue (its file never arrived, or the event
+// or message that was to start it was lost), so that it is not shown queued
+// forever; otherwise it returns j as it is.
+func (s *Service) failOverdue(ctx context.Context, j *Job) (*Job, error) {
+	now := s.now()
+	if !j.Overdue(now) {
+		return j, nil
+	}
+	return s.Store.Update(ctx, j.Workspace, j.ID, func(j *Job) error {
+		if j.Overdue(now) {
+			j.Status, j.UpdatedAt = Failed, now
+			j.Error = errs.Message(errs.Language(j.Params["lang"]), "job_not_started", nil)
+		}
+		return nil
+	})
 }
 
 // Cancel asks a job to stop at its next batch; a queued job is cancelled at

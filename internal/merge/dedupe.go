@@ -9,17 +9,13 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
-// RemoveDuplicatesJob is the type of the job that merges every duplicate
-// group into its oldest contact.
-const RemoveDuplicatesJob = "remove_duplicates"
-
 // StartRemoveDuplicates records the job and queues it; owners and managers
 // only. Errors: Forbidden.
 func (s *Service) StartRemoveDuplicates(ctx context.Context, caller tenant.Caller, js *jobs.Service, queue jobs.Queue) (*jobs.Job, error) {
-	if !caller.IsManager() {
+	if !jobs.MayStart(caller, jobs.TypeRemoveDuplicates) {
 		return nil, errs.E(errs.Forbidden, "forbidden_role")
 	}
-	return js.Start(ctx, caller, RemoveDuplicatesJob, queue)
+	return js.Start(ctx, caller, jobs.TypeRemoveDuplicates, queue)
 }
 
 // groupsPage is how many groups a worker reads at a time.

@@ -409,23 +409,33 @@ func (s *Service) Resume(ctx context.Context, caller tenant.Caller, id string) (
 }
 
 // Record returns one merge; owners and managers see every merge, agents
-// the merges of contacts they can see. Errors: NotFound.
+// a merge whose target they can see and whose sources, where they are
+// contacts again (an undone merge), they can see too. Errors: NotFound.
 func (s *Service) Record(ctx context.Context, caller tenant.Caller, id string) (Record, error) {
 	if !ids.Valid(id) {
 		return Record{}, ErrNotFound
 	}
 	rec, err := s.Store.Record(ctx, caller.Workspace, id)
-	if err != nil {
+	if err != nil || caller.IsManager() {
+		return rec, err
+	}
+	if _, err := s.People.Get(ctx, caller, rec.TargetID); contact.IsNotFound(err) {
+		return Record{}, ErrNotFound
+	} else if err != nil {
 		return Record{}, err
 	}
-	if !caller.IsManager() {
-		if _, err := s.People.Get(ctx, caller, rec.TargetID); contact.IsNotFound(err) {
-			return Record{}, ErrNotFound
-		} else if err != nil {
-			return Record{}, err
-		}
+	if seen, err := s.People.SeesAll(ctx, caller, rec.SourceIDs); err != nil || !seen {
+		return Record{}, notFoundUnless(err, ErrNotFound)
 	}
 	return rec, nil
+}
+
+// notFoundUnless returns err, or notFound when err is nil.
+func notFoundUnless(err, notFound error) error {
+	if err != nil {
+		return err
+	}
+	return notFound
 }
 
 // ErrAlreadyMerged is the conflict of merging a contact that was merged

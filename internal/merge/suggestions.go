@@ -198,5 +198,27 @@ func (s *Service) Dismiss(ctx context.Context, caller tenant.Caller, index Dupli
 	if len(problems) > 0 {
 		return errs.Validation(problems)
 	}
+	if err := s.checkSeen(ctx, caller, index, k); err != nil {
+		return err
+	}
 	return index.DismissDuplicates(ctx, caller.Workspace, k, generation)
+}
+
+// checkSeen returns ErrSuggestionNotFound when the group of key is not a
+// suggestion the caller is shown (an agent bound to a wallet sees a group
+// only with two or more contacts of the wallet in it).
+func (s *Service) checkSeen(ctx context.Context, caller tenant.Caller, index DuplicateIndex, key string) error {
+	scope, err := s.People.Scope(ctx, caller)
+	if err != nil || scope.Wallet == "" {
+		return err
+	}
+	g, listed, err := index.DuplicateGroupOf(ctx, caller.Workspace, key)
+	if err != nil || !listed {
+		return notFoundUnless(err, ErrSuggestionNotFound)
+	}
+	_, shown, err := s.suggestion(ctx, caller, index, g)
+	if err != nil || !shown {
+		return notFoundUnless(err, ErrSuggestionNotFound)
+	}
+	return nil
 }

@@ -2,10 +2,10 @@ package platform
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/omnichannel/contacts/internal/contact"
@@ -19,6 +19,7 @@ import (
 // contact service over them, built once per cold start.
 type Deps struct {
 	Log      *slog.Logger
+	AWS      aws.Config // the SDK configuration of the function's role
 	DB       *dynamodb.Client
 	Table    string
 	Contacts *dynamo.Contacts
@@ -40,7 +41,7 @@ func NewDeps(ctx context.Context) (*Deps, error) {
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	d := &Deps{Log: Logger(), DB: db, Table: table,
+	d := &Deps{Log: Logger(), AWS: cfg, DB: db, Table: table,
 		Contacts: &dynamo.Contacts{Client: db, Table: table},
 		Tags:     &dynamo.Tags{Client: db, Table: table},
 		Keys:     &dynamo.Idempotency{Client: db, Table: table},
@@ -59,19 +60,6 @@ func (d *Deps) API(routes []httpapi.Route) *httpapi.API {
 		RoleClaim:      os.Getenv("ROLE_CLAIM"),
 		Logger:         d.Log,
 	}, routes...)
-}
-
-// Cursors builds the cursor codec from CURSOR_SECRET (at least 32 bytes).
-func Cursors() (*cursor.Codec, error) {
-	secret, err := Env("CURSOR_SECRET")
-	if err != nil {
-		return nil, err
-	}
-	c, err := cursor.New([]byte(secret))
-	if err != nil {
-		return nil, fmt.Errorf("CURSOR_SECRET: %w", err)
-	}
-	return c, nil
 }
 
 // Finder returns the list and search service; cursors may be nil for

@@ -211,6 +211,7 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 		}
 	}
 	q.OwnerID = strings.TrimSpace(p["ownerId"])
+	problems = append(problems, contact.CheckOwnerID("ownerId", q.OwnerID)...)
 	for _, b := range []struct {
 		name string
 		dst  *bool
@@ -309,11 +310,11 @@ func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[
 	if err != nil {
 		return Query{}, false, err
 	}
-	if contact.WalletOnly(ws, caller) {
-		if q.OwnerID != "" && q.OwnerID != caller.Subject {
+	if wallet := contact.ScopeOf(ws, caller).Wallet; wallet != "" {
+		if q.OwnerID != "" && q.OwnerID != wallet {
 			return Query{}, true, nil
 		}
-		q.OwnerID = caller.Subject
+		q.OwnerID = wallet
 	}
 	return q, false, nil
 }

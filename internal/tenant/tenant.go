@@ -41,8 +41,17 @@ type Caller struct {
 // IsManager reports whether the caller is an owner or a manager.
 func (c Caller) IsManager() bool { return c.Role == Owner || c.Role == Manager }
 
-var workspacePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	workspacePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	userIDPattern    = regexp.MustCompile(`^[A-Za-z0-9._:@|+-]{1,128}$`)
+)
 
 // ValidWorkspace reports whether id can be a workspace id: 1 to 64 of
 // A-Z a-z 0-9 _ -, so that it can never break out of a key prefix.
 func ValidWorkspace(id string) bool { return workspacePattern.MatchString(id) }
+
+// ValidUserID reports whether id can be a user id: a JWT "sub", and the
+// ownerId of a contact (a wallet). 1 to 128 of A-Z a-z 0-9 . _ : @ | + -
+// (Cognito's UUIDs, Auth0's "google-oauth2|123"...): no '#', so that it can
+// never break out of a key it is part of (wallets, Idempotency-Keys).
+func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }

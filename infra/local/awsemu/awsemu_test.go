@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // motoSrv is the moto server shared by the package's tests; nil if
@@ -720,5 +722,97 @@ func TestNormaliseS3Event(t *testing.T) {
 	_, skip, err = normaliseS3Event([]byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-03-04T05:06:07.123456","Bucket":"b"}`), "msg-2")
 	if err != nil || !skip {
 		t.Errorf("test event: got skip %v, error %v; want skip", skip, err)
+	}
+}
+
+// TestSubscribeS3OnFailure: an event whose invocations all fail goes to the
+// on-failure queue as Lambda's invocation record, with the S3 event in
+// requestPayload.
+func TestSubscribeS3OnFailure(t *testing.T) {
+	m := needMoto(t)
+	t.Parallel()
+	bucket := unique("failing-imports")
+	if err := m.CreateBuckets(t.Context(), []BucketSpec{{Name: bucket}}); err != nil {
+		t.Fatalf("CreateBuckets: %v", err)
+	}
+	failures := createQueues(t, m, QueueSpec{Name: unique("import-failures")})
+	var failuresURL string
+	for _, q := range failures {
+		failuresURL = q.URL
+	}
+	inv := &fakeInvoker{respond: func(int, []byte) ([]byte, error) { return nil, errors.New("boom") }}
+	noRetry := 0
+	run(t, func(ctx context.Context) error {
+		return m.SubscribeS3(ctx, S3Subscription{Function: "import", Bucket: bucket, Retries: &noRetry, OnFailureQueueURL: failuresURL}, inv, t.Output())
+	})
+	waitFor(t, 10*time.Second, "the notification configuration", func() bool {
+		out, err := m.S3Client().GetBucketNotificationConfiguration(t.Context(), &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(bucket)})
+		return err == nil && len(out.QueueConfigurations) == 1
+	})
+	if _, err := m.S3Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("imports/a.csv"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	var msgs []types.Message
+	waitFor(t, 15*time.Second, "a record in the on-failure queue", func() bool {
+		out, err := m.SQSClient().ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(failuresURL), WaitTimeSeconds: 1})
+		msgs = out.Messages
+		return err == nil && len(msgs) > 0
+	})
+	if got := inv.count(); got != 1 {
+		t.Errorf("invocations: got %d, want 1 (no retry)", got)
+	}
+	var record struct {
+		RequestContext struct {
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload  events.S3Event `json:"requestPayload"`
+		ResponsePayload struct {
+			ErrorMessage string `json:"errorMessage"`
+		} `json:"responsePayload"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(msgs[0].Body)), &record); err != nil {
+		t.Fatalf("record: %v\n%s", err, aws.ToString(msgs[0].Body))
+	}
+	if got, want := record.RequestContext.Condition, "RetriesExhausted"; got != want {
+		t.Errorf("condition: got %q, want %q", got, want)
+	}
+	if got, want := record.RequestContext.ApproximateInvokeCount, 1; got != want {
+		t.Errorf("approximateInvokeCount: got %d, want %d", got, want)
+	}
+	if len(record.RequestPayload.Records) != 1 || record.RequestPayload.Records[0].S3.Object.Key != "imports/a.csv" {
+		t.Errorf("requestPayload: got %+v, want the S3 event of imports/a.csv", record.RequestPayload)
+	}
+	if got, want := record.ResponsePayload.ErrorMessage, "boom"; got != want {
+		t.Errorf("responsePayload.errorMessage: got %q, want %q", got, want)
+	}
+}
+
+// TestPutSecureStrings: a parameter put twice has two versions, which
+// GetParameter serves decrypted, the older by the name:version selector.
+func TestPutSecureStrings(t *testing.T) {
+	m := needMoto(t)
+	t.Parallel()
+	name := "/" + unique("cursor-secret")
+	for _, v := range []string{"first", "second"} {
+		if err := m.PutSecureStrings(t.Context(), map[string]string{name: v}); err != nil {
+			t.Fatalf("PutSecureStrings: %v", err)
+		}
+	}
+	client := ssm.NewFromConfig(m.Config(t.Context()))
+	for _, c := range []struct {
+		name, want string
+		version    int64
+	}{{name, "second", 2}, {name + ":1", "first", 1}} {
+		out, err := client.GetParameter(t.Context(), &ssm.GetParameterInput{Name: aws.String(c.name), WithDecryption: aws.Bool(true)})
+		if err != nil {
+			t.Fatalf("GetParameter(%s): %v", c.name, err)
+		}
+		if got := aws.ToString(out.Parameter.Value); got != c.want || out.Parameter.Version != c.version {
+			t.Errorf("GetParameter(%s) = %q version %d, want %q version %d", c.name, got, out.Parameter.Version, c.want, c.version)
+		}
+		if out.Parameter.Type != ssmtypes.ParameterTypeSecureString {
+			t.Errorf("GetParameter(%s) type = %s, want SecureString", c.name, out.Parameter.Type)
+		}
 	}
 }

@@ -1,7 +1,7 @@
-// Package awsemu emulates the S3 and SQS parts of the contacts service
-// locally, without Docker: it runs moto server (a Python emulator of AWS
-// APIs) and turns SQS event source mappings and S3 bucket notifications
-// into function invocations, following Lambda's rules.
+// Package awsemu emulates the S3, SQS and SSM Parameter Store parts of the
+// contacts service locally, without Docker: it runs moto server (a Python
+// emulator of AWS APIs) and turns SQS event source mappings and S3 bucket
+// notifications into function invocations, following Lambda's rules.
 //
 // What moto 5.2.1 does faithfully, and what this package adds or adjusts,
 // is documented next to the code concerned:
@@ -13,6 +13,8 @@
 //     limit, with small differences (MaxMessageSize);
 //   - S3 notifications: moto sends them to SQS itself; a few fields differ
 //     from S3's and are normalised (SubscribeS3);
+//   - SSM SecureString parameters, their versions and GetParameter's
+//     name:version selector: moto keeps them as SSM does (PutSecureStrings);
 //   - persistence: none (MotoOptions.DataDir).
 package awsemu
 
@@ -31,6 +33,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/omnichannel/contacts/infra/local/proc"
 )
@@ -191,4 +195,20 @@ func apiErrorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// PutSecureStrings stores each name → value as an SSM SecureString
+// parameter (moto encrypts it with its stand-in of the aws/ssm key),
+// overwriting a parameter of that name, as an operator does before a deploy.
+func (m *Moto) PutSecureStrings(ctx context.Context, params map[string]string) error {
+	client := ssm.NewFromConfig(m.Config(ctx))
+	for name, value := range params {
+		_, err := client.PutParameter(ctx, &ssm.PutParameterInput{
+			Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("putting SSM parameter %s: %w", name, err)
+		}
+	}
+	return nil
 }

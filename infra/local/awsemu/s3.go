@@ -22,12 +22,13 @@ import (
 )
 
 // S3 notifications invoke a function asynchronously on AWS, and Lambda
-// retries a failed asynchronous invocation twice, after about one and then
-// two minutes, before dropping the event (no on-failure destination here).
-// SubscribeS3 makes the same number of attempts, s3RetryDelay apart.
+// retries a failed asynchronous invocation (twice by default), after about
+// one and then two minutes, before handing the event to the function's
+// on-failure destination or dropping it. SubscribeS3 makes the same number
+// of attempts, s3RetryDelay apart.
 const (
-	s3Attempts   = 3
-	s3RetryDelay = 5 * time.Second
+	defaultS3Retries = 2
+	s3RetryDelay     = 5 * time.Second
 )
 
 // BucketSpec describes an S3 bucket to create.
@@ -62,6 +63,12 @@ type S3Subscription struct {
 	Events []string
 	// Prefix and Suffix filter object keys; "" matches every key.
 	Prefix, Suffix string
+	// Retries is how many times a failed invocation is retried
+	// (EventInvokeConfig.MaximumRetryAttempts); nil means Lambda's default, 2.
+	Retries *int
+	// OnFailureQueueURL receives Lambda's invocation record of an event
+	// whose retries are spent (an on-failure destination); "" drops it.
+	OnFailureQueueURL string
 }
 
 // SubscribeS3 invokes the function with an events.S3Event for each
@@ -87,8 +94,10 @@ type S3Subscription struct {
 //     in with local placeholders.
 //
 // Delivery is at least once. As for Lambda's asynchronous invocation, a
-// failed invocation is retried twice (here 5s apart rather than minutes),
-// then the event is dropped with a log line.
+// failed invocation is retried sub.Retries times (here 5s apart rather than
+// minutes), then the event goes to sub.OnFailureQueueURL as the invocation
+// record Lambda sends to an on-failure destination, or is dropped with a
+// log line.
 //
 // SubscribeS3 returns an error only if the subscription cannot be set up;
 // once polling, it logs errors to log (nil discards them) and carries on.
@@ -135,7 +144,7 @@ func (m *Moto) SubscribeS3(ctx context.Context, sub S3Subscription, inv Invoker,
 			if ctx.Err() != nil {
 				break
 			}
-			if deliverS3(ctx, msg, sub.Function, inv, logw) {
+			if deliverS3(ctx, sqsClient, msg, sub, inv, logw) {
 				delCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 				if err := deleteMessages(delCtx, sqsClient, q.URL, []types.Message{msg}); err != nil {
 					fmt.Fprintf(logw, "%v\n", err)
@@ -149,7 +158,7 @@ func (m *Moto) SubscribeS3(ctx context.Context, sub S3Subscription, inv Invoker,
 
 // deliverS3 invokes the function with one notification message and reports
 // whether the message is done with (delivered, skipped or given up on).
-func deliverS3(ctx context.Context, msg types.Message, function string, inv Invoker, log io.Writer) bool {
+func deliverS3(ctx context.Context, sqsClient *sqs.Client, msg types.Message, sub S3Subscription, inv Invoker, log io.Writer) bool {
 	payload, skip, err := normaliseS3Event([]byte(aws.ToString(msg.Body)), aws.ToString(msg.MessageId))
 	switch {
 	case err != nil:
@@ -158,19 +167,68 @@ func deliverS3(ctx context.Context, msg types.Message, function string, inv Invo
 	case skip:
 		return true
 	}
-	if _, err := inv.Invoke(ctx, function, payload); err != nil {
-		if ctx.Err() != nil {
-			return false // interrupted, not failed: it comes back next time
-		}
-		n, _ := strconv.Atoi(msg.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
-		if n >= s3Attempts {
-			fmt.Fprintf(log, "invocation failed %d times, dropping the event: %v\n", n, err)
-			return true
-		}
-		fmt.Fprintf(log, "invocation failed (attempt %d of %d), retrying in %v: %v\n", n, s3Attempts, s3RetryDelay, err)
+	_, err = inv.Invoke(ctx, sub.Function, payload)
+	if err == nil {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false // interrupted, not failed: it comes back next time
+	}
+	attempts := 1 + defaultS3Retries
+	if sub.Retries != nil {
+		attempts = 1 + *sub.Retries
+	}
+	n, _ := strconv.Atoi(msg.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+	if n < attempts {
+		fmt.Fprintf(log, "invocation failed (attempt %d of %d), retrying in %v: %v\n", n, attempts, s3RetryDelay, err)
 		return false
 	}
+	if sub.OnFailureQueueURL == "" {
+		fmt.Fprintf(log, "invocation failed %d times, dropping the event: %v\n", n, err)
+		return true
+	}
+	record, rerr := invocationRecord(sub.Function, payload, n, err, time.Now())
+	if rerr == nil {
+		_, rerr = sqsClient.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(sub.OnFailureQueueURL), MessageBody: aws.String(string(record))})
+	}
+	if rerr != nil {
+		fmt.Fprintf(log, "invocation failed %d times; sending it to the on-failure destination failed, retrying: %v\n", n, rerr)
+		return false
+	}
+	fmt.Fprintf(log, "invocation failed %d times, the event went to the on-failure destination: %v\n", n, err)
 	return true
+}
+
+// invocationRecord is what Lambda sends an on-failure destination when an
+// asynchronous invocation's retries are spent: the event in requestPayload,
+// the condition and the number of attempts.
+func invocationRecord(function string, payload []byte, attempts int, cause error, now time.Time) ([]byte, error) {
+	type requestContext struct {
+		RequestID              string `json:"requestId"`
+		FunctionArn            string `json:"functionArn"`
+		Condition              string `json:"condition"`
+		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+	}
+	type responseContext struct {
+		StatusCode      int    `json:"statusCode"`
+		ExecutedVersion string `json:"executedVersion"`
+		FunctionError   string `json:"functionError"`
+	}
+	return json.Marshal(struct {
+		Version         string          `json:"version"`
+		Timestamp       string          `json:"timestamp"`
+		RequestContext  requestContext  `json:"requestContext"`
+		RequestPayload  json.RawMessage `json:"requestPayload"`
+		ResponseContext responseContext `json:"responseContext"`
+		ResponsePayload map[string]any  `json:"responsePayload"`
+	}{
+		Version: "1.0", Timestamp: now.UTC().Format("2006-01-02T15:04:05.000Z"),
+		RequestContext: requestContext{RequestID: requestID(string(payload)), Condition: "RetriesExhausted", ApproximateInvokeCount: attempts,
+			FunctionArn: "arn:aws:lambda:" + Region + ":" + AccountID + ":function:" + function + ":$LATEST"},
+		RequestPayload:  payload,
+		ResponseContext: responseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"},
+		ResponsePayload: map[string]any{"errorMessage": cause.Error()},
+	})
 }
 
 // queueName names the internal queue of a subscription: readable, unique

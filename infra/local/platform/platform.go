@@ -37,7 +37,14 @@ const DefaultJWTSecret = "local-dev-secret"
 // localParameters fill the template parameters that have no default and
 // that a deploy sets (samconfig.toml): local values only.
 var localParameters = map[string]string{
-	"CursorSecret": "local-cursor-secret-not-for-production-0123456789",
+	"CursorSecretParameter": "/local/cursor-secret",
+}
+
+// localSecrets are the SSM SecureString parameters an operator creates
+// before a deploy: template parameter naming one → its local value. The
+// platform puts each in moto under the name the parameter gives.
+var localSecrets = map[string]string{
+	"CursorSecretParameter": "local-cursor-secret-not-for-production-0123456789",
 }
 
 // Options configure a local platform. Zero values are the `make dev` defaults.
@@ -68,6 +75,7 @@ type Platform struct {
 	log       io.Writer
 	dynamo    *dynamolocal.Server
 	moto      *awsemu.Moto
+	queues    map[string]awsemu.QueueInfo // by queue name
 	functions map[string]*lambdart.Function
 	server    *http.Server
 	cancel    context.CancelFunc
@@ -93,7 +101,7 @@ func Start(ctx context.Context, opt Options) (p *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(st.Queues) > 0 || len(st.Buckets) > 0 {
+	if len(st.Queues) > 0 || len(st.Buckets) > 0 || len(secretsOf(st)) > 0 {
 		if err := p.startMoto(ctx); err != nil {
 			return nil, err
 		}
@@ -173,8 +181,20 @@ func (p *Platform) step(format string, args ...any) func() {
 	return func() { fmt.Fprintf(p.log, "    done in %.1fs\n", time.Since(start).Seconds()) }
 }
 
+// secretsOf returns the SSM parameters to create for the template: name →
+// value, for each of localSecrets the template declares.
+func secretsOf(st *stack.Stack) map[string]string {
+	out := map[string]string{}
+	for param, value := range localSecrets {
+		if name, ok := st.Parameters[param]; ok {
+			out[name] = value
+		}
+	}
+	return out
+}
+
 func (p *Platform) startMoto(ctx context.Context) error {
-	done := p.step("starting moto server (S3, SQS)")
+	done := p.step("starting moto server (S3, SQS, SSM)")
 	m, err := awsemu.StartMoto(ctx, awsemu.MotoOptions{Log: p.log})
 	if err != nil {
 		return fmt.Errorf("start moto server: %w", err)
@@ -237,7 +257,7 @@ func (p *Platform) createQueuesAndBuckets(ctx context.Context) error {
 	if p.moto == nil {
 		return nil
 	}
-	done := p.step("creating %d queues and %d buckets", len(p.Stack.Queues), len(p.Stack.Buckets))
+	done := p.step("creating %d queues, %d buckets and %d SSM parameters", len(p.Stack.Queues), len(p.Stack.Buckets), len(secretsOf(p.Stack)))
 	names := map[string]string{}
 	for _, q := range p.Stack.Queues {
 		names[q.LogicalID] = q.Name
@@ -251,7 +271,11 @@ func (p *Platform) createQueuesAndBuckets(ctx context.Context) error {
 			DeadLetterTarget:              names[q.DeadLetterTarget], MaxReceiveCount: q.MaxReceiveCount,
 		})
 	}
-	if _, err := p.moto.CreateQueues(ctx, specs); err != nil {
+	var err error
+	if p.queues, err = p.moto.CreateQueues(ctx, specs); err != nil {
+		return err
+	}
+	if err := p.moto.PutSecureStrings(ctx, secretsOf(p.Stack)); err != nil {
 		return err
 	}
 	var buckets []awsemu.BucketSpec
@@ -283,6 +307,7 @@ func (p *Platform) buildAndStartFunctions(ctx context.Context) error {
 			env["AWS_ENDPOINT_URL_S3"] = p.MotoEndpoint
 			env["AWS_S3_USE_PATH_STYLE"] = "true" // moto serves buckets by path
 			env["AWS_ENDPOINT_URL_SQS"] = p.MotoEndpoint
+			env["AWS_ENDPOINT_URL_SSM"] = p.MotoEndpoint
 		}
 		for k, v := range fn.Env {
 			env[k] = v
@@ -345,7 +370,8 @@ func (p *Platform) startEventSources(ctx context.Context) {
 			p.run(ctx, "SQS "+mp.QueueName+" → "+fn.LogicalID, func() error { return p.moto.RunSQSMapping(ctx, mp, p, p.log) })
 		}
 		for _, e := range fn.S3 {
-			sub := awsemu.S3Subscription{Function: fn.LogicalID, Bucket: buckets[e.Bucket], Events: e.Events, Prefix: e.Prefix, Suffix: e.Suffix}
+			sub := awsemu.S3Subscription{Function: fn.LogicalID, Bucket: buckets[e.Bucket], Events: e.Events, Prefix: e.Prefix, Suffix: e.Suffix,
+				Retries: &fn.AsyncRetries, OnFailureQueueURL: p.queues[queues[fn.OnFailure]].URL}
 			p.run(ctx, "S3 "+sub.Bucket+"/"+sub.Prefix+" → "+fn.LogicalID, func() error { return p.moto.SubscribeS3(ctx, sub, p, p.log) })
 		}
 	}

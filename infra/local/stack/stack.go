@@ -26,12 +26,13 @@ const (
 
 // Stack is the part of a template the local platform runs.
 type Stack struct {
-	Name      string
-	Functions []Function
-	Tables    []Table
-	Queues    []Queue
-	Buckets   []Bucket
-	API       *HTTPAPI // nil when the template has no AWS::Serverless::HttpApi
+	Name       string
+	Parameters map[string]string // every template parameter's value: its default or the override
+	Functions  []Function
+	Tables     []Table
+	Queues     []Queue
+	Buckets    []Bucket
+	API        *HTTPAPI // nil when the template has no AWS::Serverless::HttpApi
 }
 
 // Function is an AWS::Serverless::Function with Globals applied.
@@ -42,8 +43,15 @@ type Function struct {
 	MemoryMB  int
 	Env       map[string]string
 	Routes    []Route
-	SQS       []SQSEvent
-	S3        []S3Event
+	SQS       []SQSEvent // SAM SQS events and AWS::Lambda::EventSourceMapping resources
+	S3        []S3Event  // SAM S3 events and buckets' NotificationConfiguration.LambdaConfigurations
+	// OnFailure is the logical id of the queue that asynchronous invocations
+	// (S3 events) go to once their retries are spent, "" for none
+	// (EventInvokeConfig.DestinationConfig.OnFailure).
+	OnFailure string
+	// AsyncRetries is how many times a failed asynchronous invocation is
+	// retried (EventInvokeConfig.MaximumRetryAttempts; Lambda's default 2).
+	AsyncRetries int
 }
 
 // Route is an HttpApi event of a function.
@@ -59,6 +67,7 @@ type SQSEvent struct {
 	BatchSize               int
 	MaximumBatchingWindow   time.Duration
 	ReportBatchItemFailures bool
+	MaximumConcurrency      int // ScalingConfig.MaximumConcurrency; 0 for none
 }
 
 // S3Event is an S3 event subscription.
@@ -349,8 +358,8 @@ func (r *resolver) handlers() map[string]intrinsics.IntrinsicHandler {
 }
 
 func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
-	st := &Stack{Name: opt.StackName}
-	globals, _ := path(doc, "Globals", "Function").(map[string]any)
+	st := &Stack{Name: opt.StackName, Parameters: r.params}
+	globals, _ := Path(doc, "Globals", "Function").(map[string]any)
 	resources, _ := doc["Resources"].(map[string]any)
 	ids := make([]string, 0, len(resources))
 	for id := range resources {
@@ -384,11 +393,11 @@ func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 			st.Queues = append(st.Queues, q)
 		case "AWS::Serverless::HttpApi":
 			api := &HTTPAPI{LogicalID: id}
-			if jwt, ok := path(props, "Auth", "Authorizers").(map[string]any); ok {
-				def := scalar(path(props, "Auth", "DefaultAuthorizer"))
+			if jwt, ok := Path(props, "Auth", "Authorizers").(map[string]any); ok {
+				def := scalar(Path(props, "Auth", "DefaultAuthorizer"))
 				if a, ok := jwt[def].(map[string]any); ok {
-					api.Issuer = scalar(path(a, "JwtConfiguration", "issuer"))
-					api.Audience = stringList(path(a, "JwtConfiguration", "audience"))
+					api.Issuer = scalar(Path(a, "JwtConfiguration", "issuer"))
+					api.Audience = stringList(Path(a, "JwtConfiguration", "audience"))
 				}
 			}
 			if c, ok := props["CorsConfiguration"].(map[string]any); ok {
@@ -408,7 +417,75 @@ func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 			st.Functions = append(st.Functions, fn)
 		}
 	}
-	return st, nil
+	return st, attachEventSources(st, ids, resources, r)
+}
+
+// attachEventSources adds to their functions the event sources the template
+// declares outside them: AWS::Lambda::EventSourceMapping resources of SQS
+// queues, and the Lambda notifications of S3 buckets.
+func attachEventSources(st *Stack, ids []string, resources map[string]any, r *resolver) error {
+	functions := map[string]*Function{}
+	for i := range st.Functions {
+		functions[st.Functions[i].LogicalID] = &st.Functions[i]
+	}
+	for _, id := range ids {
+		res, _ := resources[id].(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		switch r.types[id] {
+		case "AWS::Lambda::EventSourceMapping":
+			fn := functions[r.byARN[scalar(props["FunctionName"])]]
+			q := r.byARN[scalar(props["EventSourceArn"])]
+			if fn == nil || r.types[q] != "AWS::SQS::Queue" {
+				return fmt.Errorf("event source mapping %s: the local platform runs mappings of a queue of the template to a function of the template", id)
+			}
+			fn.SQS = append(fn.SQS, sqsEvent(q, props))
+		case "AWS::S3::Bucket":
+			for _, c := range asList(Path(props, "NotificationConfiguration", "LambdaConfigurations")) {
+				cm, _ := c.(map[string]any)
+				fn := functions[r.byARN[scalar(cm["Function"])]]
+				if fn == nil {
+					return fmt.Errorf("bucket %s: a LambdaConfiguration names no function of the template", id)
+				}
+				fn.S3 = append(fn.S3, s3Event(id, []string{scalar(cm["Event"])}, cm))
+			}
+		}
+	}
+	return nil
+}
+
+// sqsEvent reads the properties shared by a SAM SQS event and an
+// AWS::Lambda::EventSourceMapping.
+func sqsEvent(queue string, props map[string]any) SQSEvent {
+	e := SQSEvent{Queue: queue, BatchSize: intProp(props, "BatchSize", 10),
+		MaximumBatchingWindow: time.Duration(intProp(props, "MaximumBatchingWindowInSeconds", 0)) * time.Second}
+	for _, t := range stringList(props["FunctionResponseTypes"]) {
+		e.ReportBatchItemFailures = e.ReportBatchItemFailures || t == "ReportBatchItemFailures"
+	}
+	if sc, ok := props["ScalingConfig"].(map[string]any); ok {
+		e.MaximumConcurrency = intProp(sc, "MaximumConcurrency", 0)
+	}
+	return e
+}
+
+// s3Event reads the key filter shared by a SAM S3 event and a bucket's
+// LambdaConfiguration.
+func s3Event(bucket string, events []string, props map[string]any) S3Event {
+	e := S3Event{Bucket: bucket, Events: events}
+	for _, rule := range asList(Path(props, "Filter", "S3Key", "Rules")) {
+		rm, _ := rule.(map[string]any)
+		switch strings.ToLower(scalar(rm["Name"])) {
+		case "prefix":
+			e.Prefix = scalar(rm["Value"])
+		case "suffix":
+			e.Suffix = scalar(rm["Value"])
+		}
+	}
+	return e
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 func buildFunction(id string, props, globals map[string]any, r *resolver, opt Options) (Function, error) {
@@ -420,16 +497,25 @@ func buildFunction(id string, props, globals map[string]any, r *resolver, opt Op
 		merged[k] = v
 	}
 	fn := Function{
-		LogicalID: id,
-		Package:   "./" + filepath.ToSlash(filepath.Join(opt.FunctionRoot, "functions", strings.ToLower(strings.TrimSuffix(id, "Function")))),
-		Timeout:   time.Duration(intProp(merged, "Timeout", 3)) * time.Second,
-		MemoryMB:  intProp(merged, "MemorySize", 128),
-		Env:       map[string]string{},
+		LogicalID:    id,
+		Package:      "./" + filepath.ToSlash(filepath.Join(opt.FunctionRoot, "functions", strings.ToLower(strings.TrimSuffix(id, "Function")))),
+		Timeout:      time.Duration(intProp(merged, "Timeout", 3)) * time.Second,
+		MemoryMB:     intProp(merged, "MemorySize", 128),
+		Env:          map[string]string{},
+		AsyncRetries: 2,
 	}
 	for _, src := range []map[string]any{globals, props} {
-		vars, _ := path(src, "Environment", "Variables").(map[string]any)
+		vars, _ := Path(src, "Environment", "Variables").(map[string]any)
 		for k, v := range vars {
 			fn.Env[k] = scalar(v)
+		}
+	}
+	if cfg, ok := merged["EventInvokeConfig"].(map[string]any); ok {
+		fn.AsyncRetries = intProp(cfg, "MaximumRetryAttempts", 2)
+		if dest := scalar(Path(cfg, "DestinationConfig", "OnFailure", "Destination")); dest != "" {
+			if fn.OnFailure = r.byARN[dest]; r.types[fn.OnFailure] != "AWS::SQS::Queue" {
+				return fn, fmt.Errorf("function %s: the local platform sends failed asynchronous invocations only to a queue of the template", id)
+			}
 		}
 	}
 	events, _ := props["Events"].(map[string]any)
@@ -444,41 +530,28 @@ func buildFunction(id string, props, globals map[string]any, r *resolver, opt Op
 		switch scalar(ev["Type"]) {
 		case "HttpApi":
 			rt := Route{Method: strings.ToUpper(scalar(ep["Method"])), Path: scalar(ep["Path"])}
-			rt.NoAuth = scalar(path(ep, "Auth", "Authorizer")) == "NONE"
+			rt.NoAuth = scalar(Path(ep, "Auth", "Authorizer")) == "NONE"
 			fn.Routes = append(fn.Routes, rt)
 		case "SQS":
 			q := r.byARN[scalar(ep["Queue"])]
 			if q == "" {
 				return fn, fmt.Errorf("function %s event %s: Queue names no queue of the template", id, n)
 			}
-			e := SQSEvent{Queue: q, BatchSize: intProp(ep, "BatchSize", 10), MaximumBatchingWindow: time.Duration(intProp(ep, "MaximumBatchingWindowInSeconds", 0)) * time.Second}
-			for _, t := range stringList(ep["FunctionResponseTypes"]) {
-				e.ReportBatchItemFailures = e.ReportBatchItemFailures || t == "ReportBatchItemFailures"
-			}
-			fn.SQS = append(fn.SQS, e)
+			fn.SQS = append(fn.SQS, sqsEvent(q, ep))
 		case "S3":
 			b := r.byARN[scalar(ep["Bucket"])]
 			if b == "" {
 				return fn, fmt.Errorf("function %s event %s: Bucket names no bucket of the template", id, n)
 			}
-			e := S3Event{Bucket: b, Events: stringList(ep["Events"])}
-			rules, _ := path(ep, "Filter", "S3Key", "Rules").([]any)
-			for _, rule := range rules {
-				rm, _ := rule.(map[string]any)
-				switch strings.ToLower(scalar(rm["Name"])) {
-				case "prefix":
-					e.Prefix = scalar(rm["Value"])
-				case "suffix":
-					e.Suffix = scalar(rm["Value"])
-				}
-			}
-			fn.S3 = append(fn.S3, e)
+			fn.S3 = append(fn.S3, s3Event(b, stringList(ep["Events"]), ep))
 		}
 	}
 	return fn, nil
 }
 
-func path(m map[string]any, keys ...string) any {
+// Path returns m[keys[0]][keys[1]]... of a template read as JSON, or nil
+// where a key is missing or a value is not an object.
+func Path(m map[string]any, keys ...string) any {
 	var cur any = m
 	for _, k := range keys {
 		cm, ok := cur.(map[string]any)

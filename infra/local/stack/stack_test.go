@@ -17,7 +17,7 @@ func load(t *testing.T, path string, opt Options) *Stack {
 }
 
 func TestRepoTemplate(t *testing.T) {
-	st := load(t, "../../../template.yaml", Options{StackName: "dev", Parameters: map[string]string{"CursorSecret": "s3cr3t"}})
+	st := load(t, "../../../template.yaml", Options{StackName: "dev", Parameters: map[string]string{"CursorSecretParameter": "/dev/cursor"}})
 	if got, want := st.Tables, []Table{{LogicalID: "Table", Name: "dev-Table"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Tables = %v, want %v", got, want)
 	}
@@ -28,7 +28,7 @@ func TestRepoTemplate(t *testing.T) {
 	if fn.Timeout != 10*time.Second || fn.MemoryMB != 256 {
 		t.Errorf("Timeout, MemoryMB = %v, %d; want the Globals 10s, 256", fn.Timeout, fn.MemoryMB)
 	}
-	if got, want := fn.Env, map[string]string{"TABLE_NAME": "dev-Table", "WORKSPACE_CLAIM": "workspace_id", "ROLE_CLAIM": "role", "CURSOR_SECRET": "s3cr3t"}; !reflect.DeepEqual(got, want) {
+	if got, want := fn.Env, map[string]string{"TABLE_NAME": "dev-Table", "WORKSPACE_CLAIM": "workspace_id", "ROLE_CLAIM": "role", "CURSOR_SECRET_PARAMETER": "/dev/cursor"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Env = %v, want %v", got, want)
 	}
 	if !hasRoute(fn, Route{Method: "GET", Path: "/v1/contacts/{id}"}) {
@@ -39,6 +39,34 @@ func TestRepoTemplate(t *testing.T) {
 	}
 	if !reflect.DeepEqual(st.API.CORS.ExposeHeaders, []string{"ETag", "Location", "Idempotent-Replayed"}) {
 		t.Errorf("ExposeHeaders = %v", st.API.CORS.ExposeHeaders)
+	}
+}
+
+// TestRepoTemplateEventSources: the workers' event sources are declared
+// outside the functions (event source mappings, the bucket's notification,
+// the on-failure destination) and still reach them.
+func TestRepoTemplateEventSources(t *testing.T) {
+	st := load(t, "../../../template.yaml", Options{StackName: "dev", Parameters: map[string]string{"CursorSecretParameter": "/dev/cursor"}})
+	inbound := function(t, st, "InboundFunction")
+	want := []SQSEvent{{Queue: "InboundQueue", BatchSize: 10, MaximumBatchingWindow: time.Second, ReportBatchItemFailures: true, MaximumConcurrency: 20}}
+	if !reflect.DeepEqual(inbound.SQS, want) {
+		t.Errorf("InboundFunction SQS = %+v, want %+v", inbound.SQS, want)
+	}
+	imp := function(t, st, "ImportFunction")
+	if got, want := imp.SQS, []SQSEvent{{Queue: "ImportQueue", BatchSize: 1, ReportBatchItemFailures: true, MaximumConcurrency: 5}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ImportFunction SQS = %+v, want %+v", got, want)
+	}
+	if got, want := imp.S3, []S3Event{{Bucket: "ImportBucket", Events: []string{"s3:ObjectCreated:*"}, Prefix: "imports/"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ImportFunction S3 = %+v, want %+v", got, want)
+	}
+	if imp.OnFailure != "ImportFileEventDeadLetterQueue" || imp.AsyncRetries != 2 {
+		t.Errorf("ImportFunction OnFailure, AsyncRetries = %q, %d; want ImportFileEventDeadLetterQueue, 2", imp.OnFailure, imp.AsyncRetries)
+	}
+	if got, want := st.Parameters["CursorSecretParameter"], "/dev/cursor"; got != want {
+		t.Errorf("Parameters[CursorSecretParameter] = %q, want %q", got, want)
+	}
+	if got, want := st.Parameters["JobWorkerMaxConcurrency"], "5"; got != want {
+		t.Errorf("Parameters[JobWorkerMaxConcurrency] = %q, want the default %q", got, want)
 	}
 }
 
