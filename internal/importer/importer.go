@@ -275,22 +275,8 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	if err != nil {
 		return false, err
 	}
-	if j.Cursor == "" && j.Params["checked"] != "true" {
-		// A first pass reads the whole file, so a file that breaks a limit
-		// (rows, columns, cell length, a malformed part) fails before a
-		// single contact is written.
-		if err := w.check(ctx, j); err != nil {
-			if e := errs.As(err); e.Kind != errs.Internal {
-				return true, w.failFile(ctx, j, err)
-			}
-			return false, err
-		}
-		if j, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-			j.Params["checked"] = "true"
-			return nil
-		}); err != nil {
-			return false, err
-		}
+	if j, err = w.checkFirst(ctx, j); err != nil || j.Done() {
+		return err == nil, err
 	}
 	body, size, err := w.Files.Open(ctx, j.Params["key"])
 	if err != nil {
@@ -312,25 +298,64 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	if err != nil {
 		return false, err
 	}
-	checkpoint, _ := strconv.Atoi(j.Cursor)
 	// A job already running was run before: rows after its checkpoint may
 	// have been written by a run that died before saving it.
 	replay := j.Status == jobs.Running
-	if j.Status == jobs.Queued {
-		if j, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-			j.Status, j.UpdatedAt = jobs.Running, w.now()
-			var ignored []string
-			for _, c := range mapping.Ignored() {
-				ignored = append(ignored, c.Header)
-			}
-			j.Params["ignoredColumns"] = strings.Join(ignored, ", ")
-			return nil
-		}); err != nil {
-			return false, err
-		}
+	if j, err = w.begin(ctx, j, mapping); err != nil {
+		return false, err
 	}
 	run := &importRun{w: w, job: j, ws: settings, mapping: mapping, names: names, header: r.Header().Cells,
 		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}, replay: replay}
+	return run.rows(ctx, r, runID, deadline)
+}
+
+// checkFirst reads the whole file once before the first run imports
+// anything, so that a file that breaks a limit (rows, columns, cell
+// length, a malformed part) fails before a single contact is written. It
+// returns the job as updated: failed (and cleaned up) when the file broke
+// a limit. Errors: store and file errors other than the file's own.
+func (w *Worker) checkFirst(ctx context.Context, j *jobs.Job) (*jobs.Job, error) {
+	if j.Cursor != "" || j.Params["checked"] == "true" {
+		return j, nil
+	}
+	if err := w.check(ctx, j); err != nil {
+		if e := errs.As(err); e.Kind == errs.Internal {
+			return nil, err
+		}
+		if err := w.failFile(ctx, j, err); err != nil {
+			return nil, err
+		}
+		return w.Jobs.Get(ctx, j.Workspace, j.ID)
+	}
+	return w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		j.Params["checked"] = "true"
+		return nil
+	})
+}
+
+// begin marks a queued job running, with the columns its file's header
+// has that no field took.
+func (w *Worker) begin(ctx context.Context, j *jobs.Job, mapping sheets.Mapping) (*jobs.Job, error) {
+	if j.Status != jobs.Queued {
+		return j, nil
+	}
+	return w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		j.Status, j.UpdatedAt = jobs.Running, w.now()
+		var ignored []string
+		for _, c := range mapping.Ignored() {
+			ignored = append(ignored, c.Header)
+		}
+		j.Params["ignoredColumns"] = strings.Join(ignored, ", ")
+		return nil
+	})
+}
+
+// rows imports the rows after the job's checkpoint a chunk at a time, until
+// the file ends (true: the job ended) or the deadline passes after a chunk
+// (false: the caller queues a continuation).
+func (run *importRun) rows(ctx context.Context, r *sheets.Reader, runID string, deadline time.Time) (bool, error) {
+	w, j := run.w, run.job
+	checkpoint, _ := strconv.Atoi(j.Cursor)
 	chunkSize := w.Chunk
 	if chunkSize == 0 {
 		chunkSize = 500
@@ -365,28 +390,30 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 				return true, w.finish(ctx, cur, jobs.Cancelled, run)
 			}
 			if !isEOF(err) && time.Now().After(deadline) {
-				// Give up the lease, which outlasts the deadline: the run the
-				// caller queues now must not find the job still held (it
-				// would take that for a run under way and drop its message).
-				if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-					if j.Lease == runID {
-						j.Lease, j.LeaseEnds = "", time.Time{}
-					}
-					return nil
-				}); err != nil {
-					return false, err
-				}
-				return false, nil
+				return false, w.release(ctx, j, runID)
 			}
 		}
 		if isEOF(err) {
-			cur, gerr := w.Jobs.Get(ctx, ws, jobID)
+			cur, gerr := w.Jobs.Get(ctx, j.Workspace, j.ID)
 			if gerr != nil {
 				return false, gerr
 			}
 			return true, w.finish(ctx, cur, jobs.Succeeded, run)
 		}
 	}
+}
+
+// release gives up the run's lease, which outlasts the deadline: the run
+// the caller queues now must not find the job still held (it would take
+// that for a run under way and drop its message).
+func (w *Worker) release(ctx context.Context, j *jobs.Job, runID string) error {
+	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		if j.Lease == runID {
+			j.Lease, j.LeaseEnds = "", time.Time{}
+		}
+		return nil
+	})
+	return err
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
@@ -441,35 +468,8 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 			in.tagIDs = tagIDs
 		}
 	}
-	parallel := w.Parallel
-	if parallel == 0 {
-		parallel = 16
-	}
-	var wg sync.WaitGroup
-	var firstErr error
-	var mu sync.Mutex
-	sem := make(chan struct{}, parallel)
-	for i := range rows {
-		if profiles[i].failed != nil {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out, err := run.apply(ctx, rows[i], profiles[i])
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			results[i] = out
-		}(i)
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := run.applyAll(ctx, rows, profiles, results); err != nil {
+		return nil, err
 	}
 	run.replay = false
 	counts := map[string]int{}
@@ -496,6 +496,39 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 		}
 		return nil
 	})
+}
+
+// applyAll applies the rows not settled yet, Worker.Parallel at a time,
+// into results, and returns the first store error.
+func (run *importRun) applyAll(ctx context.Context, rows []sheets.Row, profiles []*rowInput, results []outcome) error {
+	parallel := run.w.Parallel
+	if parallel == 0 {
+		parallel = 16
+	}
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	sem := make(chan struct{}, parallel)
+	for i := range rows {
+		if profiles[i].failed != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := run.apply(ctx, rows[i], profiles[i])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			results[i] = out
+		}(i)
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // dedupe skips a row that shares a phone or an email with an earlier row
