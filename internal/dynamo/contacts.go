@@ -150,15 +150,19 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		if err != nil {
 			return nil, err
 		}
-		if old.MergeLock != "" {
-			return nil, contact.ErrMerging
-		}
-		if ifVersion > 0 && old.Version != ifVersion {
-			return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(old.Version))
-		}
+		// fn runs first: a caller it refuses as not found (outside its
+		// wallet) must not learn from a lock or a version that the contact exists.
 		c := old.Clone()
-		if err := fn(c); err != nil {
-			return nil, err
+		ferr := fn(c)
+		switch {
+		case errs.Is(ferr, errs.NotFound):
+			return nil, ferr
+		case old.MergeLock != "":
+			return nil, contact.ErrMerging
+		case ifVersion > 0 && old.Version != ifVersion:
+			return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(old.Version))
+		case ferr != nil:
+			return nil, ferr
 		}
 		changed := changedFields(old, c)
 		if len(changed) == 0 {

@@ -201,3 +201,25 @@ func TestWalletSuggestions(t *testing.T) {
 	}
 	w.f.do(t, agent1(call{route: "POST /v1/merge-suggestions/dismiss", body: `{"id":"` + own + `"}`})).want(t, http.StatusNoContent)
 }
+
+// TestWalletStaleIfMatch: a wallet-bound agent writing to a contact outside
+// its wallet gets 404 whatever its If-Match says; a 412 naming the current
+// version would tell it the contact exists.
+func TestWalletStaleIfMatch(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`}).want(t, http.StatusOK)
+	hidden := f.create(t, `{"name":"Oculta","email":"oculta@fora.com","ownerId":"agent-2"}`)
+	tagID := f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated).body["id"].(string)
+	for _, c := range []call{
+		{route: "PATCH /v1/contacts/{id}", id: hidden, body: `{"name":"X"}`},
+		{route: "POST /v1/contacts/{id}/tags", id: hidden, body: `{"tags":["` + tagID + `"]}`},
+	} {
+		for _, ifMatch := range []string{`"stale-0"`, `"7"`, `"1"`} {
+			c.headers = map[string]string{"If-Match": ifMatch}
+			got := f.do(t, agent1(c))
+			if got.status != http.StatusNotFound {
+				t.Errorf("%s with If-Match %s as an agent outside its wallet: status %d, want 404 (%s)", c.route, ifMatch, got.status, got.raw)
+			}
+		}
+	}
+}
