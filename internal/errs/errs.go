@@ -112,3 +112,14 @@ func As(err error) *Error {
 
 // Is reports whether err is an *Error of the given kind.
 func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }
+
+// Is reports whether target is an *Error of the same kind and, when target
+// names a code, the same code, so errors.Is(err, errs.E(errs.NotFound, ""))
+// matches any not-found error and errors.Is(err, ErrX) a specific one.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return e.Kind == t.Kind && (t.Code == "" || e.Code == t.Code)
+}
