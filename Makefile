@@ -8,7 +8,7 @@ BUILD_DIR ?= build
 # "context deadline exceeded" (a go test -fuzz quirk), which would make CI flaky.
 FUZZTIME ?= 50000x
 # Every fuzz target, as package:Target.
-FUZZ_TARGETS := ./internal/phone:FuzzParse ./internal/taxid:FuzzParse ./internal/httpapi:FuzzDecodeObject ./internal/httpapi:FuzzParseIfMatch ./internal/contact:FuzzBuildProfile ./infra/local/httpgw:FuzzMatch ./internal/cursor:FuzzDecode ./internal/searchkey:FuzzFold ./internal/searchkey:FuzzParseQuery ./internal/inbound:FuzzInboundEvent ./internal/sheets:FuzzCSV ./internal/sheets:FuzzOpen ./internal/sheets:FuzzRoundTripCSV ./internal/sheets:FuzzRecordGuard
+FUZZ_TARGETS := ./internal/phone:FuzzParse ./internal/taxid:FuzzParse ./internal/httpapi:FuzzDecodeObject ./internal/httpapi:FuzzParseIfMatch ./internal/contact:FuzzBuildProfile ./infra/local/httpgw:FuzzMatch ./internal/cursor:FuzzDecode ./internal/searchkey:FuzzFold ./internal/searchkey:FuzzParseQuery ./internal/lambdaevents:FuzzInboundEvent ./internal/sheets:FuzzCSV ./internal/sheets:FuzzOpen ./internal/sheets:FuzzRoundTripCSV ./internal/sheets:FuzzRecordGuard
 
 WORKSPACE ?= acme
 ROLE ?= owner

@@ -2,21 +2,6 @@
 // tagging of contacts.
 package main
 
-import (
-	"context"
+import "github.com/omnichannel/contacts/internal/app"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/omnichannel/contacts/internal/httpapi"
-	"github.com/omnichannel/contacts/internal/platform"
-	"github.com/omnichannel/contacts/internal/tag"
-)
-
-func main() {
-	d, err := platform.NewDeps(context.Background())
-	if err != nil {
-		platform.Exit(platform.Logger(), err)
-	}
-	svc := &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People}
-	lambda.Start(d.API(httpapi.TagRoutes(svc, d.Keys)).Handle)
-}
+func main() { app.Start(app.Tags) }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/omnichannel/contacts/internal/clock"
 	"sort"
 	"strconv"
 	"strings"
@@ -239,15 +240,9 @@ type Worker struct {
 	Jobs    jobs.Store
 	Batches Batches
 	Queue   Queue
-	Now     func() time.Time
+	Clock   clock.Clock // the system clock when nil
 }
 
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Handle runs one message. deadline bounds an expansion, which queues its
 // own continuation. Errors: store and queue errors (the message is retried).
@@ -340,7 +335,7 @@ func (w *Worker) finishIfDone(ctx context.Context, ws, id string) error {
 		if j.Done() {
 			return nil
 		}
-		j.Status, j.Total, j.UpdatedAt = jobs.Succeeded, j.Processed, w.now()
+		j.Status, j.Total, j.UpdatedAt = jobs.Succeeded, j.Processed, w.Clock.Now()
 		if j.Cancel {
 			j.Status = jobs.Cancelled
 		}
@@ -353,7 +348,7 @@ func (w *Worker) finishIfDone(ctx context.Context, ws, id string) error {
 // them as batches, saving where it is after each page, until the deadline
 // (then it queues its continuation).
 func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, runID string, deadline time.Time) (string, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, j.Workspace, j.ID, runID, deadline.Add(time.Minute), w.now())
+	j, ok, err := w.Jobs.Acquire(ctx, j.Workspace, j.ID, runID, deadline.Add(time.Minute), w.Clock.Now())
 	if err != nil || !ok {
 		return "held by another run", err
 	}
@@ -380,7 +375,7 @@ func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, 
 			return "", w.fail(ctx, j, "the filter is no longer valid")
 		}
 		for {
-			if time.Now().After(deadline) {
+			if w.Clock.Now().After(deadline) {
 				// Give up the lease, which outlasts the deadline: the
 				// continuation queued now must not find the job still held
 				// (it would take that for a run under way and do nothing).
@@ -413,7 +408,7 @@ func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, 
 			n := len(page.Items)
 			more := page.More
 			if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-				j.Cursor, j.UpdatedAt = string(cursor), w.now()
+				j.Cursor, j.UpdatedAt = string(cursor), w.Clock.Now()
 				if j.Status == jobs.Queued {
 					j.Status = jobs.Running
 				}
@@ -441,7 +436,7 @@ func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, 
 
 func (w *Worker) fail(ctx context.Context, j *jobs.Job, reason string) error {
 	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
+		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.Clock.Now()
 		return nil
 	})
 	return err

@@ -17,10 +17,9 @@ import (
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
-	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/search"
-	"github.com/omnichannel/contacts/internal/sqsworker"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
@@ -119,7 +118,7 @@ func TestBulkSQSBatch(t *testing.T) {
 		t.Fatalf("%d batches queued, want 2", len(good))
 	}
 	bad := events.SQSMessage{MessageId: "bad-1", Body: `{"workspace":"acme","jobId":`}
-	handle := sqsworker.Batch(slog.New(slog.NewTextHandler(io.Discard, nil)), jobevents.Bulk{Worker: w.worker}.Handle)
+	handle := lambdaevents.Batch(slog.New(slog.NewTextHandler(io.Discard, nil)), lambdaevents.Bulk{Worker: w.worker}.Handle)
 	resp, err := handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{good[0], bad, good[1]}})
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +163,7 @@ func TestBulkExpandContinued(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("queued %d messages, want the expansion", len(first))
 	}
-	if got, err := (jobevents.Bulk{Worker: w.worker}).Handle(short, first[0]); err != nil || got != "continued" {
+	if got, err := (lambdaevents.Bulk{Worker: w.worker}).Handle(short, first[0]); err != nil || got != "continued" {
 		t.Fatalf("first run: %q %v", got, err)
 	}
 	for round := 0; round < 10; round++ {
@@ -173,7 +172,7 @@ func TestBulkExpandContinued(t *testing.T) {
 			break
 		}
 		for _, m := range msgs {
-			if _, err := (jobevents.Bulk{Worker: w.worker}).Handle(context.Background(), m); err != nil {
+			if _, err := (lambdaevents.Bulk{Worker: w.worker}).Handle(context.Background(), m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -47,7 +47,7 @@ func (s *Service) Block(ctx context.Context, caller tenant.Caller, fx BlockEffec
 	if err != nil || fx.Conversations == nil {
 		return c, err
 	}
-	closed, err := fx.Conversations.CloseAll(ctx, caller.Workspace, id, caller.Subject, "contact_blocked", s.now())
+	closed, err := fx.Conversations.CloseAll(ctx, caller.Workspace, id, caller.Subject, "contact_blocked", s.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) setBlocked(ctx context.Context, caller tenant.Caller, events P
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	c, err := s.Contacts.Update(ctx, caller.Workspace, id, 0, func(c *Contact) error {
 		if err := s.CheckAccess(ctx, caller, c); err != nil {
 			return err

@@ -100,7 +100,7 @@ func (s *Service) unlinkAll(ctx context.Context, caller tenant.Caller, id string
 	for _, lid := range linked {
 		_, err := s.Contacts.Update(ctx, caller.Workspace, lid, 0, func(c *Contact) error {
 			if c.MainContactID == id {
-				c.MainContactID, c.UpdatedAt, c.UpdatedBy = "", s.now(), caller.Subject
+				c.MainContactID, c.UpdatedAt, c.UpdatedBy = "", s.Clock.Now(), caller.Subject
 			}
 			return nil
 		})

@@ -3,6 +3,7 @@ package contact
 import (
 	"context"
 	"errors"
+	"github.com/omnichannel/contacts/internal/clock"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/errs"
@@ -68,8 +69,8 @@ type Repository interface {
 type Service struct {
 	Contacts   Repository
 	Workspaces WorkspaceStore
-	Tags       TagSource        // resolves tag names for display; nil shows none
-	Now        func() time.Time // time.Now when nil
+	Tags       TagSource   // resolves tag names for display; nil shows none
+	Clock      clock.Clock // the system clock when nil
 }
 
 // ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
@@ -90,12 +91,6 @@ func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
 	return nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // CreateRequest is a request to create a contact.
 type CreateRequest struct {
@@ -147,7 +142,7 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	p, problems := BuildProfile(doc, ws, now, true)
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
@@ -209,7 +204,7 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 			}
 			c.MainContactID = main
 		}
-		now := s.now()
+		now := s.Clock.Now()
 		doc, kept := patchDocument(c, patch)
 		// A contact that has a phone or email must keep one; one created by a
 		// channel without either may be edited before it gets one.
@@ -299,7 +294,7 @@ const inboundKeyTTL = time.Hour
 // once per senderKey: a twin message racing to create the same sender gets
 // the same contact back (created = false). Errors: store errors.
 func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, actor string) (c *Contact, created bool, err error) {
-	now := s.now()
+	now := s.Clock.Now()
 	c = &Contact{
 		Workspace: ws.ID, ID: ids.New(now), Profile: p,
 		CreatedAt: now, CreatedBy: actor, UpdatedAt: now, UpdatedBy: actor, Version: 1, Tags: []TagRef{},

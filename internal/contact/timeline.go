@@ -84,7 +84,7 @@ func (s *Service) AddNote(ctx context.Context, caller tenant.Caller, store Timel
 	if _, err := s.Get(ctx, caller, id); err != nil {
 		return Entry{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	e := Entry{ID: ids.New(now), Event: "note", At: now, Actor: caller.Subject, Text: text}
 	return e, store.AddEntry(ctx, caller.Workspace, id, e)
 }

@@ -158,7 +158,7 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 		Workspace: m.Workspace, ContactID: id, UserID: sender.UserID, MessageID: m.MessageID, At: at,
 		// The timeline orders by processing, after the "created" entry of a
 		// contact the message created.
-		Logged: s.now().Add(2 * time.Millisecond),
+		Logged: s.Clock.Now().Add(2 * time.Millisecond),
 		Conversation: Conversation{
 			ID: ids.New(at), ContactID: id, Channel: ch.ID, Status: Open,
 			StartedBy: StartedByContact, Actor: "channel:" + ch.ID, CreatedAt: at, LastMessageAt: at, Messages: 1,
@@ -169,7 +169,7 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 		return Receipt{Outcome: Duplicate, ContactID: id}, nil
 	case hasCode(err, ErrBlocked):
 		// What a blocked contact sends is counted, not shown.
-		if err := s.Store.Drop(ctx, m.Workspace, ch.ID, m.MessageID, s.now()); err != nil && !hasCode(err, ErrMessageSeen) {
+		if err := s.Store.Drop(ctx, m.Workspace, ch.ID, m.MessageID, s.Clock.Now()); err != nil && !hasCode(err, ErrMessageSeen) {
 			return r, err
 		}
 		r.Outcome = Dropped
@@ -199,13 +199,13 @@ func (s *Service) newProfile(m Message, ch Channel, sender Sender, ws contact.Wo
 	if sender.Email != "" {
 		doc["email"] = sender.Email
 	}
-	p, problems := contact.BuildProfile(doc, ws, s.now(), false)
+	p, problems := contact.BuildProfile(doc, ws, s.Clock.Now(), false)
 	for _, pr := range problems {
 		// Keep what is valid: a bad email must not lose the message.
 		delete(doc, pr.Field)
 	}
 	if len(problems) > 0 {
-		p, _ = contact.BuildProfile(doc, ws, s.now(), false)
+		p, _ = contact.BuildProfile(doc, ws, s.Clock.Now(), false)
 	}
 	if m.Group {
 		p.Kind = contact.Group

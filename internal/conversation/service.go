@@ -2,8 +2,8 @@ package conversation
 
 import (
 	"context"
+	"github.com/omnichannel/contacts/internal/clock"
 	"strings"
-	"time"
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
@@ -17,15 +17,9 @@ type Service struct {
 	People   *contact.Service // reads contacts under the caller's access rules
 	Store    Store
 	Outbound OutboundPublisher
-	Now      func() time.Time // time.Now when nil
+	Clock    clock.Clock // the system clock when nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Channels returns every channel of the workspace with the contact's state
 // on it. Errors: NotFound.
@@ -67,7 +61,7 @@ func (s *Service) RemoveChannel(ctx context.Context, caller tenant.Caller, conta
 	if _, err := s.People.Get(ctx, caller, contactID); err != nil {
 		return err
 	}
-	return s.Store.Disconnect(ctx, caller.Workspace, contactID, channel, caller.Subject, s.now())
+	return s.Store.Disconnect(ctx, caller.Workspace, contactID, channel, caller.Subject, s.Clock.Now())
 }
 
 // WorkspaceChannels returns the workspace's channel catalogue.
@@ -100,7 +94,7 @@ func (s *Service) PutTemplate(ctx context.Context, caller tenant.Caller, name st
 	if !caller.IsManager() {
 		return Template{}, false, contact.ErrForbidden
 	}
-	t, problems := ParseTemplate(name, doc, s.now())
+	t, problems := ParseTemplate(name, doc, s.Clock.Now())
 	if len(problems) > 0 {
 		return Template{}, false, errs.Validation(problems)
 	}
@@ -230,7 +224,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if err := s.checkTemplate(ctx, caller.Workspace, ch, req.Template); err != nil {
 		return Started{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	opened, err := s.Store.Open(ctx, OpenRequest{
 		Workspace: caller.Workspace, ContactID: c.ID, At: now,
 		Conversation: Conversation{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/omnichannel/contacts/internal/clock"
 	"strconv"
 	"time"
 
@@ -27,7 +28,7 @@ const (
 type Idempotency struct {
 	Client *dynamodb.Client
 	Table  string
-	Now    func() time.Time
+	Clock  clock.Clock // the system clock when nil
 }
 
 var _ idem.Store = (*Idempotency)(nil)
@@ -46,16 +47,10 @@ type responseItem struct {
 	ExpiresAt   int64             `dynamodbav:"expiresAt"`
 }
 
-func (s *Idempotency) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
 
 // Begin implements idem.Store.
 func (s *Idempotency) Begin(ctx context.Context, ws, k, fp string) (*idem.Response, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	claim, err := attributevalue.MarshalMap(responseItem{PK: idempotencyPK(ws, k), SK: httpIdempotencySK, Type: typeIdempotency, Fingerprint: fp, ExpiresAt: now.Add(claimTTL).Unix()})
 	if err != nil {
 		return nil, fmt.Errorf("marshal idempotency claim: %w", err)
@@ -90,7 +85,7 @@ func (s *Idempotency) Begin(ctx context.Context, ws, k, fp string) (*idem.Respon
 // listed under the contact first (a reference, see refs.go), so the record
 // never outlives the contact's deletion unseen.
 func (s *Idempotency) Finish(ctx context.Context, ws, k string, resp idem.Response) error {
-	expires := s.now().Add(responseTTL)
+	expires := s.Clock.Now().Add(responseTTL)
 	item, err := attributevalue.MarshalMap(responseItem{
 		PK: idempotencyPK(ws, k), SK: httpIdempotencySK, Type: typeIdempotency, Done: true,
 		Fingerprint: resp.Fingerprint, Status: resp.Status, Headers: resp.Headers, Body: resp.Body,

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/omnichannel/contacts/internal/clock"
 	"io"
 	"strconv"
 	"strings"
@@ -181,16 +182,10 @@ type Worker struct {
 	Jobs      jobs.Store
 	Files     Files
 	NewWriter NewRowWriter
-	PageSize  int              // contacts read at a time (100 when zero)
-	Now       func() time.Time // time.Now when nil
+	PageSize  int         // contacts read at a time (100 when zero)
+	Clock     clock.Clock // the system clock when nil
 }
 
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Key is where the file of an export job is written.
 func Key(ws, jobID, format string) string { return "exports/" + ws + "/" + jobID + "." + format }
@@ -200,7 +195,7 @@ func Key(ws, jobID, format string) string { return "exports/" + ws + "/" + jobID
 // message while another run holds it does nothing. A cancelled job stops at
 // the next page and writes no file. Errors: store and file errors (retried).
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Time) (string, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, lease, w.now())
+	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, lease, w.Clock.Now())
 	if errs.Is(err, errs.NotFound) {
 		return "no such job", nil
 	}
@@ -238,7 +233,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 		}
 	}
 	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-		j.Status, j.Processed, j.Counts, j.UpdatedAt = jobs.Running, 0, map[string]int{}, w.now()
+		j.Status, j.Processed, j.Counts, j.UpdatedAt = jobs.Running, 0, map[string]int{}, w.Clock.Now()
 		return nil
 	}); err != nil {
 		return "", err
@@ -258,7 +253,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 		<-uploaded
 		if cancelled {
 			_, uerr := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-				j.Status, j.UpdatedAt = jobs.Cancelled, w.now()
+				j.Status, j.UpdatedAt = jobs.Cancelled, w.Clock.Now()
 				return nil
 			})
 			return "cancelled", uerr
@@ -273,7 +268,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 		return "", err
 	}
 	_, err = w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-		j.Status, j.Total, j.Processed, j.UpdatedAt = jobs.Succeeded, rows, rows, w.now()
+		j.Status, j.Total, j.Processed, j.UpdatedAt = jobs.Succeeded, rows, rows, w.Clock.Now()
 		j.Counts = map[string]int{"exported": rows}
 		j.Files["download"] = key
 		return nil
@@ -338,7 +333,7 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 		}
 		if page%10 == 9 || !p.More {
 			cur, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-				j.Processed, j.UpdatedAt = rows, w.now()
+				j.Processed, j.UpdatedAt = rows, w.Clock.Now()
 				return nil
 			})
 			if err != nil {
@@ -433,7 +428,7 @@ func customCell(v any) string {
 
 func (w *Worker) fail(ctx context.Context, j *jobs.Job, reason string) error {
 	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
+		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.Clock.Now()
 		return nil
 	})
 	return err

@@ -14,7 +14,7 @@ import (
 // TestSampleEvents feeds every sample event of events/ (the ones `sam local
 // invoke -e` uses) to the API: each decodes as an HTTP API v2 event, reaches
 // a route, and is answered without a server error. SQS events are left to
-// their functions' tests (internal/inbound).
+// their functions' tests (internal/lambdaevents).
 func TestSampleEvents(t *testing.T) {
 	f := newFixture(t)
 	files, err := filepath.Glob("../../events/*.json")

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/omnichannel/contacts/internal/dynamo"
-	"github.com/omnichannel/contacts/internal/jobevents"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/merge"
 )
 
@@ -517,8 +517,8 @@ func TestMergeTenantIsolation(t *testing.T) {
 }
 
 // worker is the remove-duplicates worker over the fixture's table.
-func (f *fixture) worker() *jobevents.Duplicates {
-	return &jobevents.Duplicates{Worker: &merge.Worker{
+func (f *fixture) worker() *lambdaevents.Duplicates {
+	return &lambdaevents.Duplicates{Worker: &merge.Worker{
 		Merges: &merge.Service{People: f.people, Store: &dynamo.Merges{Client: f.client, Table: f.table}},
 		Index:  &dynamo.Contacts{Client: f.client, Table: f.table},
 		Jobs:   &dynamo.Jobs{Client: f.client, Table: f.table},
@@ -527,7 +527,7 @@ func (f *fixture) worker() *jobevents.Duplicates {
 }
 
 // runJob runs w on the job's message until it is done.
-func runJob(t *testing.T, w *jobevents.Duplicates, jobID string) {
+func runJob(t *testing.T, w *lambdaevents.Duplicates, jobID string) {
 	t.Helper()
 	for range 10 {
 		out, err := w.Handle(context.Background(), events.SQSMessage{Body: `{"workspace":"acme","jobId":"` + jobID + `"}`})

@@ -58,7 +58,7 @@ func (e *Events) Landed(ctx context.Context, key string, size int64) (string, er
 	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
 		first = j.Params["landed"] != "true"
 		j.Params["landed"] = "true"
-		j.StartBy = w.now().Add(jobs.QueueRetention) // now on the queue
+		j.StartBy = w.Clock.Now().Add(jobs.QueueRetention) // now on the queue
 		return nil
 	}); err != nil {
 		return "", err

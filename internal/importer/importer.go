@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/omnichannel/contacts/internal/clock"
 	"io"
 	"path"
 	"regexp"
@@ -231,17 +232,11 @@ type Worker struct {
 	Files    Files
 	Failures Failures
 	Limits   sheets.Limits
-	Parallel int              // rows processed at once (16 when zero)
-	Chunk    int              // rows between checkpoints (500 when zero)
-	Now      func() time.Time // time.Now when nil
+	Parallel int         // rows processed at once (16 when zero)
+	Chunk    int         // rows between checkpoints (500 when zero)
+	Clock    clock.Clock // the system clock when nil
 }
 
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // outcome of one row.
 type outcome struct {
@@ -255,7 +250,7 @@ type outcome struct {
 // another run of the same job meanwhile returns at once (true: nothing to
 // do). Errors: store and file errors (retried).
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (bool, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, deadline.Add(2*time.Minute), w.now())
+	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, deadline.Add(2*time.Minute), w.Clock.Now())
 	if errs.Is(err, errs.NotFound) {
 		return true, nil
 	}
@@ -340,7 +335,7 @@ func (w *Worker) begin(ctx context.Context, j *jobs.Job, mapping sheets.Mapping)
 		return j, nil
 	}
 	return w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		j.Status, j.UpdatedAt = jobs.Running, w.now()
+		j.Status, j.UpdatedAt = jobs.Running, w.Clock.Now()
 		var ignored []string
 		for _, c := range mapping.Ignored() {
 			ignored = append(ignored, c.Header)
@@ -389,7 +384,7 @@ func (run *importRun) rows(ctx context.Context, r *sheets.Reader, runID string, 
 			if cur.Cancel {
 				return true, w.finish(ctx, cur, jobs.Cancelled, run)
 			}
-			if !isEOF(err) && time.Now().After(deadline) {
+			if !isEOF(err) && w.Clock.Now().After(deadline) {
 				return false, w.release(ctx, j, runID)
 			}
 		}
@@ -490,7 +485,7 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 		if n, _ := strconv.Atoi(j.Cursor); n >= last {
 			return nil // saved by an earlier attempt of this update
 		}
-		j.Cursor, j.Processed, j.Total, j.UpdatedAt = strconv.Itoa(last), j.Processed+len(rows), j.Processed+len(rows), w.now()
+		j.Cursor, j.Processed, j.Total, j.UpdatedAt = strconv.Itoa(last), j.Processed+len(rows), j.Processed+len(rows), w.Clock.Now()
 		for k, v := range counts {
 			j.Counts[k] += v
 		}
@@ -585,7 +580,7 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 	if len(custom) > 0 {
 		doc["customFields"] = custom
 	}
-	p, problems := contact.BuildProfile(doc, run.ws, run.w.now(), true)
+	p, problems := contact.BuildProfile(doc, run.ws, run.w.Clock.Now(), true)
 	in := &rowInput{profile: p, present: present, tags: values.Tags()}
 	if len(problems) > 0 {
 		var reasons []string
@@ -676,7 +671,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	case existing == "":
 		c := &contact.Contact{
 			Workspace: ws, ID: id, Profile: in.profile,
-			TagIDs: tagIDs, CreatedAt: w.now(), CreatedBy: "import:" + run.job.ID, UpdatedAt: w.now(), UpdatedBy: "import:" + run.job.ID, Version: 1,
+			TagIDs: tagIDs, CreatedAt: w.Clock.Now(), CreatedBy: "import:" + run.job.ID, UpdatedAt: w.Clock.Now(), UpdatedBy: "import:" + run.job.ID, Version: 1,
 		}
 		err := w.Contacts.Create(ctx, c, nil)
 		switch {
@@ -699,7 +694,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 		}
 		changed = !sameContact(before, c)
 		if changed {
-			c.UpdatedAt, c.UpdatedBy = w.now(), "import:"+run.job.ID
+			c.UpdatedAt, c.UpdatedBy = w.Clock.Now(), "import:"+run.job.ID
 		}
 		return nil
 	})
@@ -786,7 +781,7 @@ func (w *Worker) failFile(ctx context.Context, j *jobs.Job, cause error) error {
 		return cause
 	}
 	if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.now()
+		j.Status, j.Error, j.UpdatedAt = jobs.Failed, reason, w.Clock.Now()
 		return nil
 	}); err != nil {
 		return err
@@ -808,7 +803,7 @@ func (w *Worker) finish(ctx context.Context, j *jobs.Job, status string, run *im
 		if j.Done() {
 			return nil
 		}
-		j.Status, j.UpdatedAt = status, w.now()
+		j.Status, j.UpdatedAt = status, w.Clock.Now()
 		if key != "" {
 			j.Files["errorReport"] = key
 		}

@@ -31,8 +31,8 @@ import (
 	"github.com/omnichannel/contacts/internal/heaptest"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/importer"
-	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/sheets"
 	"github.com/omnichannel/contacts/internal/tag"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -830,7 +830,7 @@ func TestImportUpdateEmailCase(t *testing.T) {
 func TestImportEventsTwice(t *testing.T) {
 	w := newWorld(t)
 	q := &queue{}
-	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
+	e := lambdaevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	ctx := context.Background()
 	body := []byte(googleCSV)
 	j := w.start(t, "clientes março.csv", importer.Create, errs.English, body)
@@ -942,7 +942,7 @@ func TestImportContinuedThroughEvents(t *testing.T) {
 	q := &queue{}
 	// The function's deadline leaves less than Reserve: every run stops
 	// after one chunk.
-	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}, Reserve: 2 * time.Minute}
+	e := lambdaevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}, Reserve: 2 * time.Minute}
 	j := w.start(t, "clientes.csv", importer.Upsert, errs.Portuguese, excelPTBR(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -1164,7 +1164,7 @@ func TestImportCleansUp(t *testing.T) {
 	sameRows(t, "error report", w.report(t, j), excelPTBRReport)
 
 	q := &queue{}
-	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
+	e := lambdaevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	if err := w.files.Put(context.Background(), key, "text/csv", excelPTBR(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -1185,7 +1185,7 @@ func TestImportTooLargeEvent(t *testing.T) {
 	w := newWorld(t)
 	w.worker.Limits = sheets.Limits{MaxBytes: 2 << 20}
 	q := &queue{}
-	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
+	e := lambdaevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	j := w.start(t, "grande.csv", importer.Upsert, errs.English, []byte("Nome\r\nAna\r\n"))
 	var record events.S3EventRecord
 	record.S3.Object.Key = j.Params["key"]

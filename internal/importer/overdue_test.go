@@ -9,8 +9,8 @@ import (
 
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/importer"
-	"github.com/omnichannel/contacts/internal/jobevents"
 	"github.com/omnichannel/contacts/internal/jobs"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 )
 
 // TestImportWithoutFileEventFailsWhenRead: an import whose file event never
@@ -26,7 +26,7 @@ func TestImportWithoutFileEventFailsWhenRead(t *testing.T) {
 		t.Errorf("StartBy = %v, want %v (the upload URL's life and the landing wait)", got, want)
 	}
 	q := &queue{}
-	e := jobevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
+	e := lambdaevents.Import{Events: &importer.Events{Worker: w.worker, Queue: q}}
 	record := events.S3EventRecord{EventSource: "aws:s3", EventName: "ObjectCreated:Put"}
 	record.S3.Object.Key = landed.Params["key"]
 	if got, err := e.Landed(ctx, record); err != nil || got != "queued" {
@@ -34,7 +34,7 @@ func TestImportWithoutFileEventFailsWhenRead(t *testing.T) {
 	}
 
 	later := time.Now().Add(importer.UploadTTL + importer.LandingWait + time.Minute)
-	js := &jobs.Service{Store: w.jobs.Store, Now: func() time.Time { return later }}
+	js := &jobs.Service{Store: w.jobs.Store, Clock: func() time.Time { return later }}
 	got, err := js.Get(ctx, w.caller, lost.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package jobs
 
 import (
 	"context"
+	"github.com/omnichannel/contacts/internal/clock"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/errs"
@@ -141,15 +142,9 @@ var (
 // Service starts, shows and cancels jobs.
 type Service struct {
 	Store Store
-	Now   func() time.Time // time.Now when nil
+	Clock clock.Clock // the system clock when nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Start records a queued job of type typ and hands it to queue.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, queue Queue) (*Job, error) {
@@ -166,7 +161,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, q
 // New returns a queued job of type typ with params, not stored yet, to be
 // started within QueueRetention.
 func (s *Service) New(caller tenant.Caller, typ string, params map[string]string) *Job {
-	now := s.now()
+	now := s.Clock.Now()
 	if params == nil {
 		params = map[string]string{}
 	}
@@ -180,7 +175,7 @@ func (s *Service) New(caller tenant.Caller, typ string, params map[string]string
 func (s *Service) Enqueue(ctx context.Context, j *Job, queue Queue) error {
 	if err := queue.Enqueue(ctx, j.Workspace, j.ID); err != nil {
 		_, _ = s.Store.Update(ctx, j.Workspace, j.ID, func(j *Job) error {
-			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.now()
+			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.Clock.Now()
 			return nil
 		})
 		return err
@@ -220,7 +215,7 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, before string,
 // or message that was to start it was lost), so that it is not shown queued
 // forever; otherwise it returns j as it is.
 func (s *Service) failOverdue(ctx context.Context, j *Job) (*Job, error) {
-	now := s.now()
+	now := s.Clock.Now()
 	if !j.Overdue(now) {
 		return j, nil
 	}
@@ -247,7 +242,7 @@ func (s *Service) Cancel(ctx context.Context, caller tenant.Caller, id string) (
 		if j.Done() {
 			return ErrEnded
 		}
-		j.Cancel, j.UpdatedAt = true, s.now()
+		j.Cancel, j.UpdatedAt = true, s.Clock.Now()
 		if j.Status == Queued {
 			j.Status = Cancelled
 		}

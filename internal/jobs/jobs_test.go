@@ -28,7 +28,7 @@ func newService(t *testing.T) (*jobs.Service, *clock, *dynamodb.Client, string) 
 	t.Helper()
 	client, table := dynamotest.NewTable(t)
 	c := &clock{t: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
-	return &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}, Now: c.now}, c, client, table
+	return &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}, Clock: c.now}, c, client, table
 }
 
 // create stores a queued job made at the clock's time.

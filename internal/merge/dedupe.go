@@ -43,7 +43,7 @@ func (s *Service) RemoveDuplicates(ctx context.Context, index DuplicateIndex, st
 		}
 		if j, err = store.Update(ctx, ws, jobID, func(j *jobs.Job) error {
 			if j.Status == jobs.Queued {
-				j.Status, j.Total, j.UpdatedAt = jobs.Running, total, s.now()
+				j.Status, j.Total, j.UpdatedAt = jobs.Running, total, s.Clock.Now()
 			}
 			return nil
 		}); err != nil {
@@ -66,7 +66,7 @@ func (s *Service) RemoveDuplicates(ctx context.Context, index DuplicateIndex, st
 			}
 			stop := false
 			j, err = store.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-				j.Cursor, j.Processed, j.UpdatedAt = g.Key, j.Processed+1, s.now()
+				j.Cursor, j.Processed, j.UpdatedAt = g.Key, j.Processed+1, s.Clock.Now()
 				if j.Processed > j.Total {
 					j.Total = j.Processed
 				}
@@ -92,7 +92,7 @@ func (s *Service) RemoveDuplicates(ctx context.Context, index DuplicateIndex, st
 		}
 		if !more {
 			_, err := store.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-				j.Status, j.Total, j.UpdatedAt = jobs.Succeeded, j.Processed, s.now()
+				j.Status, j.Total, j.UpdatedAt = jobs.Succeeded, j.Processed, s.Clock.Now()
 				if j.Cancel {
 					j.Status = jobs.Cancelled
 				}

@@ -5,6 +5,7 @@ package merge
 
 import (
 	"context"
+	"github.com/omnichannel/contacts/internal/clock"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,15 +92,9 @@ var (
 type Service struct {
 	People *contact.Service
 	Store  Store
-	Now    func() time.Time // time.Now when nil
+	Clock  clock.Clock // the system clock when nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Request is a merge request: {sourceIds, fieldChoices?}.
 type Request struct {
@@ -374,7 +369,7 @@ func (s *Service) Merge(ctx context.Context, caller tenant.Caller, targetID stri
 	if err != nil {
 		return Record{}, err
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	merged.UpdatedAt, merged.UpdatedBy = now, caller.Subject
 	return s.Store.Merge(ctx, Plan{ID: ids.New(now), Target: target, Sources: sources, Merged: merged, Fields: changed, Actor: caller.Subject, At: now})
 }
@@ -387,7 +382,7 @@ func (s *Service) Undo(ctx context.Context, caller tenant.Caller, id string) (Re
 	if _, err := s.Record(ctx, caller, id); err != nil {
 		return Record{}, err
 	}
-	return s.Store.Undo(ctx, caller.Workspace, id, caller.Subject, s.now())
+	return s.Store.Undo(ctx, caller.Workspace, id, caller.Subject, s.Clock.Now())
 }
 
 // History lists the workspace's merges, newest first; owners and managers

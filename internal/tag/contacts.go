@@ -126,7 +126,7 @@ func (s *Service) change(ctx context.Context, caller tenant.Caller, catalog map[
 			return errs.Validation([]errs.FieldError{errs.Field("tags", "too_many", "max", strconv.Itoa(contact.MaxTagsPerContact))})
 		}
 		c.TagIDs = kept
-		c.UpdatedAt = s.now()
+		c.UpdatedAt = s.Clock.Now()
 		c.UpdatedBy = caller.Subject
 		return nil
 	})

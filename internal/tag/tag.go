@@ -5,6 +5,7 @@ package tag
 
 import (
 	"context"
+	"github.com/omnichannel/contacts/internal/clock"
 	"regexp"
 	"strconv"
 	"strings"
@@ -67,15 +68,9 @@ type Service struct {
 	Tags     Repository
 	Contacts contact.Repository
 	People   *contact.Service // wallet checks and tag names on the contacts returned
-	Now      func() time.Time
+	Clock    clock.Clock      // the system clock when nil
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // List returns the catalogue.
 func (s *Service) List(ctx context.Context, caller tenant.Caller) ([]Tag, error) {
@@ -99,7 +94,7 @@ func (s *Service) create(ctx context.Context, ws, name, color string) (*Tag, err
 	if len(existing) >= MaxTags {
 		return nil, ErrTooMany.With("max", strconv.Itoa(MaxTags))
 	}
-	now := s.now()
+	now := s.Clock.Now()
 	t := &Tag{Workspace: ws, ID: ids.New(now), Name: name, Color: color, CreatedAt: now, Version: 1}
 	if t.Color == "" {
 		t.Color = DefaultColor

@@ -1,8 +1,7 @@
-// Package sqsworker runs a Lambda function's handler over an SQS batch and
-// reports the messages that failed, so SQS retries only those
-// (ReportBatchItemFailures) and moves them to the dead-letter queue after
-// the queue's maxReceiveCount.
-package sqsworker
+// Batch (below) runs a handler over an SQS batch and reports the messages
+// that failed, so SQS retries only those (ReportBatchItemFailures) and moves
+// them to the dead-letter queue after the queue's maxReceiveCount.
+package lambdaevents
 
 import (
 	"context"

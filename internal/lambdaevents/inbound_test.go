@@ -1,4 +1,4 @@
-package inbound_test
+package lambdaevents_test
 
 import (
 	"context"
@@ -16,8 +16,7 @@ import (
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
-	"github.com/omnichannel/contacts/internal/inbound"
-	"github.com/omnichannel/contacts/internal/sqsworker"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 )
 
 // sampleEvent loads events/inbound.json, the event `sam local invoke` uses.
@@ -43,7 +42,7 @@ func newHandler(t *testing.T) (func(context.Context, events.SQSEvent) (events.SQ
 	people := &contact.Service{Contacts: contacts, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
 	svc := &conversation.Service{People: people, Store: &dynamo.Conversations{Client: client, Table: table}}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return sqsworker.Batch(log, inbound.Handler(svc)), svc
+	return lambdaevents.Batch(log, lambdaevents.Inbound(svc)), svc
 }
 
 // TestSampleEvent: the sample message creates the sender's contact, named
@@ -118,7 +117,7 @@ func TestBatchPartialFailure(t *testing.T) {
 func TestOversizedBody(t *testing.T) {
 	handle, _ := newHandler(t)
 	m := sampleEvent(t).Records[0]
-	m.Body = `{"x":"` + strings.Repeat("a", inbound.MaxBody) + `"}`
+	m.Body = `{"x":"` + strings.Repeat("a", lambdaevents.MaxInboundBody) + `"}`
 	resp, err := handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{m}})
 	if err != nil || len(resp.BatchItemFailures) != 1 {
 		t.Errorf("failures = %v, err %v; want the message failed", resp.BatchItemFailures, err)

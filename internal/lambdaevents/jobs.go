@@ -1,11 +1,15 @@
-// Package jobevents turns the Lambda events of the background workers (SQS
-// messages of job runs and bulk delete batches, S3 notifications of import
-// files) into calls of the job packages, which know nothing of Lambda.
-package jobevents
+// Package lambdaevents turns Lambda events into calls of the domain packages,
+// which know nothing of Lambda: SQS batches with partial failures and panic
+// recovery, job run messages, S3 notifications of import files, and the chat
+// layer's inbound events.
+package lambdaevents
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -54,7 +58,7 @@ type Duplicates struct {
 	Reserve time.Duration // kept before the function's deadline (20 s when zero)
 }
 
-// Handle is a sqsworker.HandleFunc.
+// Handle is a HandleFunc.
 func (d Duplicates) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
 	msg, err := decode(m)
 	if err != nil {
@@ -69,7 +73,7 @@ type Bulk struct {
 	Reserve time.Duration // kept before the function's deadline (30 s when zero)
 }
 
-// Handle is a sqsworker.HandleFunc.
+// Handle is a HandleFunc.
 func (b Bulk) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
 	var msg bulk.Message
 	if err := json.Unmarshal([]byte(m.Body), &msg); err != nil || msg.Workspace == "" || msg.JobID == "" {
@@ -93,7 +97,7 @@ func (i Import) Landed(ctx context.Context, r events.S3EventRecord) (string, err
 	return i.Events.Landed(ctx, key, r.S3.Object.Size)
 }
 
-// Continue is a sqsworker.HandleFunc: one run of an import job.
+// Continue is a HandleFunc: one run of an import job.
 func (i Import) Continue(ctx context.Context, m events.SQSMessage) (string, error) {
 	msg, err := decode(m)
 	if err != nil {
@@ -107,7 +111,7 @@ type Export struct {
 	Worker *export.Worker
 }
 
-// Handle is a sqsworker.HandleFunc: the run holds the job until a minute
+// Handle is a HandleFunc: the run holds the job until a minute
 // after the function's deadline.
 func (x Export) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
 	msg, err := decode(m)
@@ -115,4 +119,41 @@ func (x Export) Handle(ctx context.Context, m events.SQSMessage) (string, error)
 		return "", err
 	}
 	return x.Worker.Run(ctx, msg.Workspace, msg.JobID, m.MessageId, deadline(ctx, -time.Minute, 20*time.Minute))
+}
+
+// Handler returns the import function's Lambda handler: SQS events run jobs
+// (through Batch, so failures are per message) and S3 notifications of
+// landed files queue them. An S3 record that cannot be taken fails the
+// invocation, so S3 invokes again (asynchronous retries).
+func (i Import) Handler(log *slog.Logger) func(ctx context.Context, raw json.RawMessage) (any, error) {
+	runs := Batch(log, i.Continue)
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var probe struct {
+			Records []struct {
+				EventSource string `json:"eventSource"`
+			} `json:"Records"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil || len(probe.Records) == 0 {
+			return nil, errors.New("import: not an S3 or SQS event")
+		}
+		if probe.Records[0].EventSource == "aws:sqs" {
+			var ev events.SQSEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("import: decode SQS event: %w", err)
+			}
+			return runs(ctx, ev)
+		}
+		var ev events.S3Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("import: decode S3 event: %w", err)
+		}
+		for _, r := range ev.Records {
+			outcome, err := i.Landed(ctx, r)
+			if err != nil {
+				return nil, fmt.Errorf("import: take %s: %w", r.S3.Object.Key, err)
+			}
+			log.Info("import file landed", "outcome", outcome)
+		}
+		return nil, nil
+	}
 }

@@ -1,6 +1,4 @@
-// Package inbound decodes the channel gateways' message.received events
-// from SQS and hands them to the conversation service.
-package inbound
+package lambdaevents
 
 import (
 	"context"
@@ -11,24 +9,24 @@ import (
 
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/errs"
-	"github.com/omnichannel/contacts/internal/sqsworker"
 )
 
-// MaxBody bounds an event's size; SQS allows 256 KiB, an event is a few hundred bytes.
-const MaxBody = 16 << 10
+// MaxInboundBody bounds an event's size; SQS allows 256 KiB, an event is a few hundred bytes.
+const MaxInboundBody = 16 << 10
 
 // Receiver takes one inbound message.
 type Receiver interface {
 	Receive(ctx context.Context, m conversation.Message) (conversation.Receipt, error)
 }
 
-// Handler returns the per-message handler of the inbound function. A body
+// Inbound returns the per-message handler of the inbound function: it decodes
+// the channel gateways' events and hands them to the conversation service. A body
 // that is not a valid event fails (and reaches the dead-letter queue after
 // the queue's retries), as does a store error (retried).
-func Handler(r Receiver) sqsworker.HandleFunc {
+func Inbound(r Receiver) HandleFunc {
 	return func(ctx context.Context, m events.SQSMessage) (string, error) {
-		if len(m.Body) > MaxBody {
-			return "", errs.E(errs.TooLarge, "body_too_large").With("max", fmt.Sprint(MaxBody))
+		if len(m.Body) > MaxInboundBody {
+			return "", errs.E(errs.TooLarge, "body_too_large").With("max", fmt.Sprint(MaxInboundBody))
 		}
 		var msg conversation.Message
 		if err := json.Unmarshal([]byte(m.Body), &msg); err != nil {

@@ -1,4 +1,4 @@
-package inbound_test
+package lambdaevents_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/omnichannel/contacts/internal/conversation"
-	"github.com/omnichannel/contacts/internal/inbound"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
 )
 
 // receiverFunc is a Receiver that checks the message it is given.
@@ -28,7 +28,7 @@ func FuzzInboundEvent(f *testing.F) {
 	f.Add(`{"type":1}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		handle := inbound.Handler(receiverFunc(func(m conversation.Message) (conversation.Receipt, error) {
+		handle := lambdaevents.Inbound(receiverFunc(func(m conversation.Message) (conversation.Receipt, error) {
 			if err := m.Validate(); err != nil {
 				return conversation.Receipt{}, err
 			}

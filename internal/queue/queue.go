@@ -1,7 +1,7 @@
-// Package sqsevents publishes events to SQS queues that the rest of the
+// Package queue publishes events to SQS queues that the rest of the
 // platform consumes: contact events (workflows) and the first messages of
 // conversations (the channel layer).
-package sqsevents
+package queue
 
 import (
 	"context"
