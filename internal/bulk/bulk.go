@@ -243,7 +243,6 @@ type Worker struct {
 	Clock   clock.Clock // the system clock when nil
 }
 
-
 // Handle runs one message. deadline bounds an expansion, which queues its
 // own continuation. Errors: store and queue errors (the message is retried).
 func (w *Worker) Handle(ctx context.Context, m Message, runID string, deadline time.Time) (string, error) {

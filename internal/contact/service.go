@@ -91,7 +91,6 @@ func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
 	return nil
 }
 
-
 // CreateRequest is a request to create a contact.
 type CreateRequest struct {
 	Document       map[string]any // the JSON body

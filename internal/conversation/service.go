@@ -20,7 +20,6 @@ type Service struct {
 	Clock    clock.Clock // the system clock when nil
 }
 
-
 // Channels returns every channel of the workspace with the contact's state
 // on it. Errors: NotFound.
 func (s *Service) Channels(ctx context.Context, caller tenant.Caller, contactID string) ([]ChannelState, error) {

@@ -47,7 +47,6 @@ type responseItem struct {
 	ExpiresAt   int64             `dynamodbav:"expiresAt"`
 }
 
-
 // Begin implements idem.Store.
 func (s *Idempotency) Begin(ctx context.Context, ws, k, fp string) (*idem.Response, error) {
 	now := s.Clock.Now()

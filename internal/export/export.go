@@ -186,7 +186,6 @@ type Worker struct {
 	Clock     clock.Clock // the system clock when nil
 }
 
-
 // Key is where the file of an export job is written.
 func Key(ws, jobID, format string) string { return "exports/" + ws + "/" + jobID + "." + format }
 

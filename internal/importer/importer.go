@@ -237,7 +237,6 @@ type Worker struct {
 	Clock    clock.Clock // the system clock when nil
 }
 
-
 // outcome of one row.
 type outcome struct {
 	status  string // created, updated, skipped, failed

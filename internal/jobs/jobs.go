@@ -145,7 +145,6 @@ type Service struct {
 	Clock clock.Clock // the system clock when nil
 }
 
-
 // Start records a queued job of type typ and hands it to queue.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, queue Queue) (*Job, error) {
 	j := s.New(caller, typ, nil)

@@ -95,7 +95,6 @@ type Service struct {
 	Clock  clock.Clock // the system clock when nil
 }
 
-
 // Request is a merge request: {sourceIds, fieldChoices?}.
 type Request struct {
 	SourceIDs []string

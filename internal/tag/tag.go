@@ -71,7 +71,6 @@ type Service struct {
 	Clock    clock.Clock      // the system clock when nil
 }
 
-
 // List returns the catalogue.
 func (s *Service) List(ctx context.Context, caller tenant.Caller) ([]Tag, error) {
 	return s.Tags.List(ctx, caller.Workspace)
