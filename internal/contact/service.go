@@ -3,9 +3,9 @@ package contact
 import (
 	"context"
 	"errors"
-	"github.com/omnichannel/contacts/internal/clock"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/idem"
 	"github.com/omnichannel/contacts/internal/ids"

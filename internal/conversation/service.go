@@ -2,9 +2,9 @@ package conversation
 
 import (
 	"context"
-	"github.com/omnichannel/contacts/internal/clock"
 	"strings"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"

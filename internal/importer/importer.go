@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/omnichannel/contacts/internal/clock"
 	"io"
 	"path"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"

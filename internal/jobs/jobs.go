@@ -5,9 +5,9 @@ package jobs
 
 import (
 	"context"
-	"github.com/omnichannel/contacts/internal/clock"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/tenant"

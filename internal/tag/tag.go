@@ -5,12 +5,12 @@ package tag
 
 import (
 	"context"
-	"github.com/omnichannel/contacts/internal/clock"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
