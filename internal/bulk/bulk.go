@@ -292,6 +292,7 @@ func (w *Worker) deleteBatch(ctx context.Context, j *jobs.Job, caller tenant.Cal
 			go func(i int, id string) {
 				defer wg.Done()
 				defer func() { <-sem }()
+				defer errs.Recover(&results[i])
 				results[i] = w.People.Delete(ctx, caller, id, 0)
 			}(i, id)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/searchkey"
 )
@@ -99,7 +100,7 @@ type reader struct {
 // empty and that is not done.
 func (s *Search) refill(ctx context.Context, streams []*reader) error {
 	var wg sync.WaitGroup
-	errs := make([]error, len(streams))
+	failed := make([]error, len(streams))
 	for i, r := range streams {
 		if len(r.buf) > 0 || r.done {
 			continue
@@ -107,11 +108,12 @@ func (s *Search) refill(ctx context.Context, streams []*reader) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.fetch(ctx, r)
+			defer errs.Recover(&failed[i])
+			failed[i] = s.fetch(ctx, r)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	for _, err := range failed {
 		if err != nil {
 			return err
 		}

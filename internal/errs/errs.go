@@ -6,6 +6,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -122,4 +123,14 @@ func (e *Error) Is(target error) bool {
 		return false
 	}
 	return e.Kind == t.Kind && (t.Code == "" || e.Code == t.Code)
+}
+
+// Recover, deferred at the top of a goroutine's function (defer
+// errs.Recover(&err)), turns a panic there into an internal error in *err,
+// with the panic and its stack kept for the logs, so a panic on a request
+// path becomes a 500 or a failed message instead of a crashed process.
+func Recover(err *error) {
+	if p := recover(); p != nil {
+		*err = E(Internal, "internal").Wrap(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+	}
 }

@@ -3,6 +3,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,21 @@ func TestErrorIs(t *testing.T) {
 		if got := errors.Is(tt.err, tt.target); got != tt.want {
 			t.Errorf("%s: errors.Is = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestRecover(t *testing.T) {
+	run := func() (err error) {
+		defer Recover(&err)
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to a nil map
+		return nil
+	}
+	err := run()
+	if got, want := KindOf(err), Internal; got != want {
+		t.Fatalf("KindOf(recovered) = %q, want %q (err %v)", got, want, err)
+	}
+	if !strings.Contains(err.Error(), "panic: assignment to entry in nil map") {
+		t.Errorf("err = %v, want the panic kept for the logs", err)
 	}
 }

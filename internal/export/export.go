@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,33 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if !jobs.MayStart(caller, jobs.TypeExport) {
 		return nil, contact.ErrForbidden
 	}
+	params, problems := startParams(doc, caller)
+	if len(problems) > 0 {
+		return nil, errs.Validation(problems)
+	}
+	var filter map[string]string
+	if err := json.Unmarshal([]byte(params["filter"]), &filter); params["filter"] != "" && err != nil {
+		return nil, fmt.Errorf("export: decode the filter just encoded: %w", err)
+	}
+	if _, err := s.Search.NewFilter(ctx, caller, filter); err != nil {
+		return nil, err
+	}
+	if err := s.resolveColumns(ctx, caller, params); err != nil {
+		return nil, err
+	}
+	j := s.Jobs.New(caller, jobs.TypeExport, params)
+	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := s.Jobs.Enqueue(ctx, j, s.Queue); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// startParams reads the body of Start into the job's parameters, with
+// every broken rule.
+func startParams(doc map[string]any, caller tenant.Caller) (map[string]string, []errs.FieldError) {
 	var problems []errs.FieldError
 	params := map[string]string{"role": string(caller.Role)}
 	for k, v := range doc {
@@ -112,53 +140,38 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 			problems = append(problems, errs.Field(k, "unknown_field"))
 		}
 	}
-	if params["format"] == "" && !hasField(problems, "format") {
+	if params["format"] == "" && !slices.ContainsFunc(problems, func(p errs.FieldError) bool { return p.Field == "format" }) {
 		problems = append(problems, errs.Field("format", "required"))
 	}
-	if len(problems) > 0 {
-		return nil, errs.Validation(problems)
-	}
-	var filter map[string]string
-	_ = json.Unmarshal([]byte(params["filter"]), &filter)
-	if _, err := s.Search.NewFilter(ctx, caller, filter); err != nil {
-		return nil, err
-	}
-	if cols := params["columns"]; cols != "" {
-		ws, err := s.People.Workspaces.Workspace(ctx, caller.Workspace)
-		if err != nil {
-			return nil, err
-		}
-		list := strings.Split(cols, ",")
-		for i, c := range list {
-			if _, isField := ws.Field(c); isField && !known(c, ws) {
-				list[i] = "customFields." + c // a custom field named by its key alone
-			}
-			if !known(list[i], ws) {
-				problems = append(problems, errs.Field("columns["+strconv.Itoa(i)+"]", "column_unknown"))
-			}
-		}
-		if len(problems) > 0 {
-			return nil, errs.Validation(problems)
-		}
-		params["columns"] = strings.Join(list, ",")
-	}
-	j := s.Jobs.New(caller, jobs.TypeExport, params)
-	if err := s.Jobs.Store.Create(ctx, j); err != nil {
-		return nil, err
-	}
-	if err := s.Jobs.Enqueue(ctx, j, s.Queue); err != nil {
-		return nil, err
-	}
-	return j, nil
+	return params, problems
 }
 
-func hasField(problems []errs.FieldError, field string) bool {
-	for _, p := range problems {
-		if p.Field == field {
-			return true
+// resolveColumns checks the chosen columns against the workspace's fields
+// (a custom field may be named by its key alone). Errors: Invalid.
+func (s *Service) resolveColumns(ctx context.Context, caller tenant.Caller, params map[string]string) error {
+	cols := params["columns"]
+	if cols == "" {
+		return nil
+	}
+	ws, err := s.People.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return err
+	}
+	var problems []errs.FieldError
+	list := strings.Split(cols, ",")
+	for i, c := range list {
+		if _, isField := ws.Field(c); isField && !known(c, ws) {
+			list[i] = "customFields." + c // a custom field named by its key alone
+		}
+		if !known(list[i], ws) {
+			problems = append(problems, errs.Field("columns["+strconv.Itoa(i)+"]", "column_unknown"))
 		}
 	}
-	return false
+	if len(problems) > 0 {
+		return errs.Validation(problems)
+	}
+	params["columns"] = strings.Join(list, ",")
+	return nil
 }
 
 func known(column string, ws contact.Workspace) bool {
@@ -206,7 +219,11 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 	}
 	caller := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
 	var filter map[string]string
-	_ = json.Unmarshal([]byte(j.Params["filter"]), &filter)
+	if raw := j.Params["filter"]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &filter); err != nil {
+			return "failed", w.fail(ctx, j, "the filter is no longer valid")
+		}
+	}
 	f, err := w.Search.NewFilter(ctx, caller, filter)
 	if err != nil {
 		return "failed", w.fail(ctx, j, "the filter is no longer valid")
@@ -215,22 +232,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 	if err != nil {
 		return "", err
 	}
-	columns := strings.Split(j.Params["columns"], ",")
-	if j.Params["columns"] == "" {
-		columns = append([]string{}, standardColumns...)
-		for _, fd := range wsSettings.Fields {
-			columns = append(columns, "customFields."+fd.Key)
-		}
-	}
-	header := make([]string, len(columns))
-	for i, c := range columns {
-		header[i] = c
-		if key, ok := strings.CutPrefix(c, "customFields."); ok {
-			if fd, ok := wsSettings.Field(key); ok && fd.Label != "" {
-				header[i] = fd.Label
-			}
-		}
-	}
+	columns, header := columnsOf(j.Params["columns"], wsSettings)
 	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
 		j.Status, j.Processed, j.Counts, j.UpdatedAt = jobs.Running, 0, map[string]int{}, w.Clock.Now()
 		return nil
@@ -242,11 +244,15 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 	pr, pw := io.Pipe()
 	uploaded := make(chan error, 1)
 	go func() {
-		_, err := w.Files.Upload(ctx, key, contentType(format), pr)
-		_ = pr.CloseWithError(err) // unblock the writer if the upload failed
-		uploaded <- err
+		var err error
+		defer func() {
+			_ = pr.CloseWithError(err) // unblock the writer if the upload failed
+			uploaded <- err
+		}()
+		defer errs.Recover(&err)
+		_, err = w.Files.Upload(ctx, key, contentType(format), pr)
 	}()
-	rows, cancelled, err := w.write(ctx, j, caller, f, pw, format, columns, header)
+	rows, cancelled, err := w.writeSafely(ctx, j, caller, f, pw, format, columns, header)
 	if err != nil || cancelled {
 		_ = pw.CloseWithError(fmt.Errorf("export stopped: %w", errOrCancelled(err)))
 		<-uploaded
@@ -276,6 +282,35 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 }
 
 var errCancelled = errs.E(errs.Conflict, "job_cancelled")
+
+// columnsOf returns the export's columns (the chosen ones, or every
+// standard field and custom field) and their header cells (a custom field's
+// label where it has one).
+func columnsOf(chosen string, ws contact.Workspace) (columns, header []string) {
+	columns = strings.Split(chosen, ",")
+	if chosen == "" {
+		columns = slices.Clone(standardColumns)
+		for _, fd := range ws.Fields {
+			columns = append(columns, "customFields."+fd.Key)
+		}
+	}
+	header = slices.Clone(columns)
+	for i, c := range columns {
+		if key, ok := strings.CutPrefix(c, "customFields."); ok {
+			if fd, ok := ws.Field(key); ok && fd.Label != "" {
+				header[i] = fd.Label
+			}
+		}
+	}
+	return columns, header
+}
+
+// writeSafely is write with a panic turned into an internal error, so the
+// upload is stopped (not left waiting for rows) and the message retried.
+func (w *Worker) writeSafely(ctx context.Context, j *jobs.Job, caller tenant.Caller, f search.Filter, out io.Writer, format string, columns, header []string) (rows int, cancelled bool, err error) {
+	defer errs.Recover(&err)
+	return w.write(ctx, j, caller, f, out, format, columns, header)
+}
 
 func errOrCancelled(err error) error {
 	if err == nil {

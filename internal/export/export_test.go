@@ -700,3 +700,35 @@ func TestExportColumns(t *testing.T) {
 		t.Errorf("unknown column: %v", err)
 	}
 }
+
+// panickyWriter is an export.RowWriter whose Write panics, as a writer bug would.
+type panickyWriter struct{}
+
+func (panickyWriter) Write([]string) error { panic("writer bug") }
+func (panickyWriter) Close() error         { return nil }
+
+// TestExportWriterPanic: a writer that panics fails the run with an
+// internal error (the message is retried) and stops the upload, which would
+// otherwise wait for rows forever; no file is left.
+func TestExportWriterPanic(t *testing.T) {
+	w := newWorld(t)
+	w.seed(t)
+	w.worker.NewWriter = func(io.Writer, string, []string) (export.RowWriter, error) { return panickyWriter{}, nil }
+	j := w.start(t, `{"format":"csv"}`)
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.worker.Run(context.Background(), ws, j.ID, "m-"+j.ID, time.Now().Add(time.Minute))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if got, want := errs.KindOf(err), errs.Internal; got != want {
+			t.Errorf("Run error kind = %q (%v), want %q", got, err, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return: the upload goroutine is blocked")
+	}
+	if _, _, ok := w.files.get(export.Key(ws, j.ID, "csv")); ok || w.files.failed != 1 {
+		t.Errorf("file left %v, aborted uploads %d; want none and 1", ok, w.files.failed)
+	}
+}

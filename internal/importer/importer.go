@@ -512,7 +512,7 @@ func (run *importRun) applyAll(ctx context.Context, rows []sheets.Row, profiles 
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out, err := run.apply(ctx, rows[i], profiles[i])
+			out, err := run.applySafely(ctx, rows[i], profiles[i])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -523,6 +523,13 @@ func (run *importRun) applyAll(ctx context.Context, rows []sheets.Row, profiles 
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// applySafely is apply with a panic turned into an internal error (the
+// run stops and is retried, as for a store error).
+func (run *importRun) applySafely(ctx context.Context, row sheets.Row, in *rowInput) (out outcome, err error) {
+	defer errs.Recover(&err)
+	return run.apply(ctx, row, in)
 }
 
 // dedupe skips a row that shares a phone or an email with an earlier row
@@ -819,9 +826,12 @@ func (w *Worker) writeReport(ctx context.Context, j *jobs.Job, key string, heade
 	pr, pw := io.Pipe()
 	written := make(chan struct{})
 	go func() {
+		var err error
 		defer close(written)
+		defer func() { _ = pw.CloseWithError(err) }()
+		defer errs.Recover(&err)
 		each := func(fn func(Failure) error) error { return w.Failures.Each(ctx, j.Workspace, j.ID, fn) }
-		_ = pw.CloseWithError(report(pw, header, each, errs.Language(j.Params["lang"])))
+		err = report(pw, header, each, errs.Language(j.Params["lang"]))
 	}()
 	_, err := w.Files.Upload(ctx, key, "text/csv; charset=utf-8", pr)
 	_ = pr.CloseWithError(io.ErrClosedPipe) // stops the writer when the upload failed first
