@@ -14,7 +14,6 @@ import (
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/merge"
-	"github.com/omnichannel/contacts/internal/phone"
 )
 
 // Duplicate keys. Every phone identity and email key held by a contact that
@@ -34,20 +33,6 @@ import (
 func dupPK(ws, key string) string { return workspacePrefix(ws) + "DUP#" + shardOf(key) }
 func dupSK(key string) string     { return "K#" + key }
 
-// DupKeys returns the duplicate keys of c: none for a blocked (or no) contact.
-func dupKeys(c *contact.Contact) []string {
-	if c == nil || c.Blocked {
-		return nil
-	}
-	var out []string
-	if c.Phone != "" {
-		out = append(out, "p:"+phone.Identity(c.Phone))
-	}
-	if c.Email != "" {
-		out = append(out, "e:"+contact.EmailKey(c.Email))
-	}
-	return out
-}
 
 // change is a contact as it was (nil: new) and as it will be (nil: gone).
 type change struct{ old, new *contact.Contact }
@@ -68,7 +53,7 @@ type counterItem struct {
 func counterWrites(ctx context.Context, client *dynamodb.Client, table, ws string, changes ...change) ([]types.TransactWriteItem, error) {
 	delta := map[string]int{}
 	for _, ch := range changes {
-		oldKeys, newKeys := dupKeys(ch.old), dupKeys(ch.new)
+		oldKeys, newKeys := contact.DuplicateKeys(ch.old), contact.DuplicateKeys(ch.new)
 		for _, k := range oldKeys {
 			delta[k]--
 		}

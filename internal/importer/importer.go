@@ -608,12 +608,7 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 			in.profile.CountryManual = false
 		}
 	}
-	if p.Phone != "" {
-		in.keys = append(in.keys, "p:"+phone.Identity(p.Phone))
-	}
-	if p.Email != "" {
-		in.keys = append(in.keys, "e:"+contact.EmailKey(p.Email))
-	}
+	in.keys = contact.IdentityKeys(p.Phone, p.Email)
 	return in
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
-	"github.com/omnichannel/contacts/internal/phone"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
@@ -115,7 +114,7 @@ func (s *Service) ContactSuggestions(ctx context.Context, caller tenant.Caller, 
 		return nil, err
 	}
 	out := []Suggestion{}
-	for _, k := range Keys(c) {
+	for _, k := range contact.DuplicateKeys(c) {
 		g, listed, err := index.DuplicateGroupOf(ctx, caller.Workspace, k)
 		if err != nil {
 			return nil, err
@@ -134,20 +133,6 @@ func (s *Service) ContactSuggestions(ctx context.Context, caller tenant.Caller, 
 	return out, nil
 }
 
-// Keys returns the duplicate keys of a contact: none when it is blocked.
-func Keys(c *contact.Contact) []string {
-	if c.Blocked {
-		return nil
-	}
-	var out []string
-	if c.Phone != "" {
-		out = append(out, "p:"+phone.Identity(c.Phone))
-	}
-	if c.Email != "" {
-		out = append(out, "e:"+contact.EmailKey(c.Email))
-	}
-	return out
-}
 
 func (s *Service) suggestion(ctx context.Context, caller tenant.Caller, index DuplicateIndex, g Group) (Suggestion, bool, error) {
 	ids, err := index.DuplicateMembers(ctx, caller.Workspace, g.Key)
