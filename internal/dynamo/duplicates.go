@@ -33,7 +33,6 @@ import (
 func dupPK(ws, key string) string { return workspacePrefix(ws) + "DUP#" + shardOf(key) }
 func dupSK(key string) string     { return "K#" + key }
 
-
 // change is a contact as it was (nil: new) and as it will be (nil: gone).
 type change struct{ old, new *contact.Contact }
 

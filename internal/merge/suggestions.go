@@ -133,7 +133,6 @@ func (s *Service) ContactSuggestions(ctx context.Context, caller tenant.Caller, 
 	return out, nil
 }
 
-
 func (s *Service) suggestion(ctx context.Context, caller tenant.Caller, index DuplicateIndex, g Group) (Suggestion, bool, error) {
 	ids, err := index.DuplicateMembers(ctx, caller.Workspace, g.Key)
 	if err != nil {
