@@ -70,6 +70,9 @@ type Contact struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 	Version   int
+	// ImportJob is the import job writing the contact, when one is: its
+	// creation is then "imported" on the timeline. Not stored.
+	ImportJob string
 }
 
 // MaxTagsPerContact bounds the tags on one contact (each is an index entry

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,11 +69,7 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		}
 		writes = append(writes, put)
 	}
-	event := "created"
-	if strings.HasPrefix(c.CreatedBy, "import:") {
-		event = "imported" // created by an import job (the actor names it)
-	}
-	entry, err := s.put(newTimelineEntry(c, event, nil, c.CreatedAt, c.CreatedBy))
+	entry, err := s.put(newTimelineEntry(c, contact.Diff(nil, c).Event, nil, c.CreatedAt, c.CreatedBy))
 	if err != nil {
 		return err
 	}
@@ -164,8 +157,8 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		case ferr != nil:
 			return nil, ferr
 		}
-		changed := changedFields(old, c)
-		if len(changed) == 0 {
+		changed := contact.Diff(old, c)
+		if len(changed.Fields) == 0 {
 			return old, nil // nothing to write: no new version, no timeline entry
 		}
 		c.Version = old.Version + 1
@@ -206,7 +199,7 @@ func isConflictOnly(err error) bool {
 
 // write stores c over old, moving its lookups and adding an "updated"
 // timeline entry, on condition that old is still the stored version.
-func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed []string) error {
+func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed contact.Change) error {
 	item, err := marshalContact(c)
 	if err != nil {
 		return err
@@ -239,7 +232,7 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 			writes = append(writes, put)
 		}
 	}
-	entry, err := s.put(newTimelineEntry(c, eventOf(c, changed), changed, c.UpdatedAt, c.UpdatedBy))
+	entry, err := s.put(newTimelineEntry(c, changed.Event, changed.Fields, c.UpdatedAt, c.UpdatedBy))
 	if err != nil {
 		return err
 	}
@@ -261,19 +254,6 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed [
 	return nil
 }
 
-// eventOf names a change for the timeline: tagged, blocked or unblocked
-// when that is all that changed, else updated.
-func eventOf(c *contact.Contact, changed []string) string {
-	switch {
-	case len(changed) == 1 && changed[0] == "tags":
-		return "tagged"
-	case len(changed) == 1 && changed[0] == "blocked" && c.Blocked:
-		return "blocked"
-	case len(changed) == 1 && changed[0] == "blocked":
-		return "unblocked"
-	}
-	return "updated"
-}
 
 // raceOutcome tells why a conditional write of a contact failed.
 func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error {
@@ -502,45 +482,7 @@ func (s *Contacts) put(v any) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}}, nil
 }
 
-// changedFields names the profile fields that differ between a and b.
-func changedFields(a, b *contact.Contact) []string {
-	da, db := a.Profile.Document(), b.Profile.Document()
-	var out []string
-	for k, v := range da {
-		if !reflect.DeepEqual(v, db[k]) {
-			out = append(out, k)
-		}
-	}
-	for k := range db {
-		if _, ok := da[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	if a.Country != b.Country && !contains(out, "country") {
-		out = append(out, "country")
-	}
-	for field, differs := range map[string]bool{
-		"tags":               !reflect.DeepEqual(a.TagIDs, b.TagIDs),
-		"blocked":            a.Blocked != b.Blocked || a.BlockedBy != b.BlockedBy || !a.BlockedAt.Equal(b.BlockedAt),
-		"mainContactId":      a.MainContactID != b.MainContactID,
-		"conversationStatus": a.ConversationStatus != b.ConversationStatus,
-	} {
-		if differs {
-			out = append(out, field)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // sameLookupKey reports whether list has an item with l's key.
 func sameLookupKey(list []lookupItem, l lookupItem) bool {

@@ -672,7 +672,8 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	case existing == "":
 		c := &contact.Contact{
 			Workspace: ws, ID: id, Profile: in.profile,
-			TagIDs: tagIDs, CreatedAt: w.Clock.Now(), CreatedBy: "import:" + run.job.ID, UpdatedAt: w.Clock.Now(), UpdatedBy: "import:" + run.job.ID, Version: 1,
+			TagIDs: tagIDs, CreatedAt: w.Clock.Now(), CreatedBy: contact.ImportActor(run.job.ID), UpdatedAt: w.Clock.Now(), UpdatedBy: contact.ImportActor(run.job.ID), Version: 1,
+			ImportJob: run.job.ID,
 		}
 		err := w.Contacts.Create(ctx, c, nil)
 		switch {
@@ -686,7 +687,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	changed, again := false, false
 	_, err = w.Contacts.Update(ctx, ws, existing, 0, func(c *contact.Contact) error {
 		before := c.Clone()
-		again = run.replay && c.UpdatedBy == "import:"+run.job.ID
+		again = run.replay && c.UpdatedBy == contact.ImportActor(run.job.ID)
 		mergeProfile(&c.Profile, in.profile, in.present)
 		for _, t := range tagIDs {
 			if !c.HasTag(t) && len(c.TagIDs) < contact.MaxTagsPerContact {
@@ -695,7 +696,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 		}
 		changed = !sameContact(before, c)
 		if changed {
-			c.UpdatedAt, c.UpdatedBy = w.Clock.Now(), "import:"+run.job.ID
+			c.UpdatedAt, c.UpdatedBy = w.Clock.Now(), contact.ImportActor(run.job.ID)
 		}
 		return nil
 	})
