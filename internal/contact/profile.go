@@ -39,7 +39,8 @@ var editableFields = []string{
 
 // readOnlyFields are the contract's fields that no create or update may set.
 var readOnlyFields = map[string]bool{
-	"id": true, "tags": true, "mainContactId": true, "blocked": true, // mainContactId: PATCH only (Service.Update) "blockedAt": true,
+	// mainContactId is set by PATCH only (Service.Update), never by a profile.
+	"id": true, "tags": true, "mainContactId": true, "blocked": true, "blockedAt": true,
 	"blockedBy": true, "pendingActions": true, "conversationStatus": true,
 	"createdAt": true, "updatedAt": true, "version": true,
 }

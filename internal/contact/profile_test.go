@@ -114,6 +114,7 @@ func TestBuildProfileRejects(t *testing.T) {
 		{"name too long", `{"email":"a@b.co","name":"` + strings.Repeat("á", MaxNameRunes+1) + `"}`, []string{"name:too_long"}},
 		{"control characters", `{"email":"a@b.co","company":"a\u0000b"}`, []string{"company:invalid_type"}},
 		{"read-only and unknown fields", `{"email":"a@b.co","id":"x","version":3,"nickname":"z"}`, []string{"id:read_only", "nickname:unknown_field", "version:read_only"}},
+		{"block fields are read-only", `{"email":"a@b.co","blockedAt":"2026-01-01T00:00:00Z","blockedBy":"u"}`, []string{"blockedAt:read_only", "blockedBy:read_only"}},
 		{"custom field not defined", `{"email":"a@b.co","customFields":{"color":"red"}}`, []string{"customFields.color:unknown_field"}},
 		{"custom field wrong option", `{"email":"a@b.co","customFields":{"plan":"gold","seats":"3"}}`, []string{"customFields.plan:choice_invalid", "customFields.seats:invalid_type"}},
 		{"custom fields not an object", `{"email":"a@b.co","customFields":[1]}`, []string{"customFields:invalid_type"}},

@@ -254,7 +254,6 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 	return nil
 }
 
-
 // raceOutcome tells why a conditional write of a contact failed.
 func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error {
 	cur, err := s.Get(ctx, workspace, id)
@@ -482,8 +481,6 @@ func (s *Contacts) put(v any) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}}, nil
 }
 
-
-
 // sameLookupKey reports whether list has an item with l's key.
 func sameLookupKey(list []lookupItem, l lookupItem) bool {
 	for _, x := range list {
@@ -552,8 +549,11 @@ func (s *Contacts) GetMany(ctx context.Context, ws string, idList []string) ([]*
 			}
 			for _, av := range out.Responses[s.Table] {
 				c, err := unmarshalContact(av)
-				if err != nil {
+				if errors.Is(err, contact.ErrMerged) {
 					continue // merged meanwhile
+				}
+				if err != nil {
+					return nil, err
 				}
 				byID[c.ID] = c
 			}

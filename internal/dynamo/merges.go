@@ -778,8 +778,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-var _ = time.Now
-
 // Steps of an undo in steps.
 const (
 	undoLocked   = "locked"
@@ -807,8 +805,8 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	case merge.Undoing:
 		return s.finishUndo(ctx, ws, rec, actor, at)
 	}
-	if rec.before == nil {
-		return merge.Record{}, merge.ErrTargetDeleted // purged with its target
+	if len(rec.before) == 0 {
+		return merge.Record{}, merge.ErrTargetDeleted // snapshots purged with its target
 	}
 	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {

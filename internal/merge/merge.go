@@ -79,13 +79,12 @@ type Store interface {
 
 // Errors of merging.
 var (
-	ErrNotFound       = errs.E(errs.NotFound, "merge_not_found")
-	ErrMerging        = errs.E(errs.Conflict, "contact_merging")
-	ErrUndoConflict   = errs.E(errs.Conflict, "merge_undo_conflict")
-	ErrAlreadyUndone  = errs.E(errs.Conflict, "merge_already_undone")
-	ErrTargetDeleted  = errs.E(errs.Conflict, "merge_target_deleted")
-	ErrTooLarge       = errs.E(errs.Invalid, "merge_too_large")
-	ErrTooManyTagsFor = errs.E(errs.Invalid, "merge_too_many_tags")
+	ErrNotFound      = errs.E(errs.NotFound, "merge_not_found")
+	ErrMerging       = errs.E(errs.Conflict, "contact_merging")
+	ErrUndoConflict  = errs.E(errs.Conflict, "merge_undo_conflict")
+	ErrAlreadyUndone = errs.E(errs.Conflict, "merge_already_undone")
+	ErrTargetDeleted = errs.E(errs.Conflict, "merge_target_deleted")
+	ErrTooLarge      = errs.E(errs.Invalid, "merge_too_large")
 )
 
 // Service merges contacts, undoes merges and lists them.
