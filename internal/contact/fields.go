@@ -19,13 +19,6 @@ const (
 	MaxLabelRunes       = 100
 )
 
-// StandardFields are the contract's contact fields a front end lays out, in
-// their default display order.
-var StandardFields = []string{
-	"name", "firstName", "lastName", "phone", "email", "taxId", "birthDate", "company",
-	"country", "language", "ownerId", "telegramId", "tags",
-}
-
 var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // FieldSettings is the custom field definitions of a workspace and the

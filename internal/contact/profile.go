@@ -31,12 +31,6 @@ const (
 	MaxURLRunes        = 2048
 )
 
-// editableFields are the profile's JSON fields, in the order errors are listed.
-var editableFields = []string{
-	"name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate",
-	"company", "country", "language", "ownerId", "telegramId", "avatarUrl", "customFields",
-}
-
 // readOnlyFields are the contract's fields that no create or update may set.
 var readOnlyFields = map[string]bool{
 	// mainContactId is set by PATCH only (Service.Update), never by a profile.

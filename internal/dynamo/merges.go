@@ -926,8 +926,10 @@ func (r mergeRecord) restoredTarget(cur *contact.Contact, curRaw map[string]type
 		return nil, nil, merge.ErrUndoConflict.With("fields", strings.Join(conflicts, ", "))
 	}
 	restored := cur.Clone()
-	for _, f := range r.Fields {
-		copyField(&restored.Profile, &before.Profile, f)
+	for _, name := range r.Fields {
+		if f, ok := contact.FieldNamed(name); ok && f.Copy != nil {
+			f.Copy(&restored.Profile, &before.Profile)
+		}
 	}
 	var tags []string
 	for _, t := range cur.TagIDs {
@@ -949,36 +951,6 @@ func (r mergeRecord) restoredTarget(cur *contact.Contact, curRaw map[string]type
 }
 
 func sameValue(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
-
-// copyField sets a profile field of dst to its value in src.
-func copyField(dst, src *contact.Profile, f string) {
-	switch f {
-	case "name", "firstName", "lastName":
-		dst.Name, dst.FirstName, dst.LastName = src.Name, src.FirstName, src.LastName
-	case "phone":
-		dst.Phone = src.Phone
-	case "email":
-		dst.Email = src.Email
-	case "taxId":
-		dst.TaxID = src.TaxID
-	case "birthDate":
-		dst.BirthDate = src.BirthDate
-	case "company":
-		dst.Company = src.Company
-	case "country":
-		dst.Country, dst.CountryManual = src.Country, src.CountryManual
-	case "language":
-		dst.Language = src.Language
-	case "ownerId":
-		dst.OwnerID = src.OwnerID
-	case "telegramId":
-		dst.TelegramID = src.TelegramID
-	case "avatarUrl":
-		dst.AvatarURL = src.AvatarURL
-	case "customFields":
-		dst.CustomFields = src.CustomFields
-	}
-}
 
 // copies returns the items the merge put on the target (its copies and the
 // items it kept aside).

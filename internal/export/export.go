@@ -19,7 +19,6 @@ import (
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/search"
-	"github.com/omnichannel/contacts/internal/taxid"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
@@ -34,10 +33,7 @@ const (
 const MaxXLSXRows = 1_048_575
 
 // standardColumns are the contact's columns, in order, by default.
-var standardColumns = []string{
-	"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
-	"country", "language", "ownerId", "telegramId", "tags", "blocked", "createdAt", "updatedAt",
-}
+var standardColumns = contact.FieldNames(func(f contact.Field) bool { return f.Exported })
 
 // RowWriter writes a file's rows (sheets.Writer).
 type RowWriter interface {
@@ -179,12 +175,7 @@ func known(column string, ws contact.Workspace) bool {
 		_, defined := ws.Field(key)
 		return defined
 	}
-	for _, c := range standardColumns {
-		if c == column {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(standardColumns, column)
 }
 
 // Worker runs export jobs.
@@ -388,38 +379,11 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 func cells(c *contact.Contact, columns []string, catalog map[string]contact.TagRef) []string {
 	out := make([]string, len(columns))
 	for i, col := range columns {
-		switch col {
-		case "id":
-			out[i] = c.ID
-		case "name":
-			out[i] = c.Name
-		case "firstName":
-			out[i] = c.FirstName
-		case "lastName":
-			out[i] = c.LastName
-		case "kind":
-			out[i] = string(c.Kind)
-		case "phone":
-			out[i] = c.Phone
-		case "email":
-			out[i] = c.Email
-		case "taxId":
-			if id, err := taxid.Parse(c.TaxID); err == nil && c.TaxID != "" {
-				out[i] = id.Formatted()
-			}
-		case "birthDate":
-			out[i] = c.BirthDate
-		case "company":
-			out[i] = c.Company
-		case "country":
-			out[i] = c.Country
-		case "language":
-			out[i] = c.Language
-		case "ownerId":
-			out[i] = c.OwnerID
-		case "telegramId":
-			out[i] = c.TelegramID
-		case "tags":
+		if key, ok := strings.CutPrefix(col, "customFields."); ok {
+			out[i] = customCell(c.CustomFields[key])
+			continue
+		}
+		if col == "tags" {
 			var names []string
 			for _, id := range c.TagIDs {
 				if t, ok := catalog[id]; ok {
@@ -427,16 +391,10 @@ func cells(c *contact.Contact, columns []string, catalog map[string]contact.TagR
 				}
 			}
 			out[i] = strings.Join(names, ", ")
-		case "blocked":
-			out[i] = strconv.FormatBool(c.Blocked)
-		case "createdAt":
-			out[i] = c.CreatedAt.UTC().Format(time.RFC3339)
-		case "updatedAt":
-			out[i] = c.UpdatedAt.UTC().Format(time.RFC3339)
-		default:
-			if key, ok := strings.CutPrefix(col, "customFields."); ok {
-				out[i] = customCell(c.CustomFields[key])
-			}
+			continue
+		}
+		if f, ok := contact.FieldNamed(col); ok && f.Cell != nil {
+			out[i] = f.Cell(c)
 		}
 	}
 	return out

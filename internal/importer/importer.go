@@ -19,6 +19,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -557,10 +558,8 @@ type rowInput struct {
 	failed  *outcome
 }
 
-var standardFields = map[string]bool{
-	"name": true, "firstName": true, "lastName": true, "phone": true, "email": true, "taxId": true,
-	"birthDate": true, "company": true, "country": true, "language": true, "ownerId": true, "telegramId": true,
-}
+// imported are the standard fields an import column may set.
+var imported = contact.FieldNames(func(f contact.Field) bool { return f.Imported })
 
 // prepare validates a row with the API's rules.
 func (run *importRun) prepare(row sheets.Row) *rowInput {
@@ -575,7 +574,7 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 			key := strings.TrimPrefix(field, "customFields.")
 			custom[key] = customValue(run.ws, key, v)
 			present[field] = true
-		case standardFields[field]:
+		case slices.Contains(imported, field):
 			// A line break typed in a cell (Alt+Enter in Excel, e.g. an
 			// address in the company column) becomes a space: the
 			// contact's fields are single lines.
@@ -737,22 +736,11 @@ func first(list []string) string {
 
 // mergeProfile sets on p the fields the row gives.
 func mergeProfile(p *contact.Profile, row contact.Profile, present map[string]bool) {
-	set := func(field string, dst *string, v string) {
-		if present[field] {
-			*dst = v
+	for _, f := range contact.Fields {
+		if f.Imported && f.Name != "country" && present[f.Name] {
+			f.Copy(p, &row) // a name part brings the whole name
 		}
 	}
-	if present["name"] || present["firstName"] || present["lastName"] {
-		p.Name, p.FirstName, p.LastName = row.Name, row.FirstName, row.LastName
-	}
-	set("phone", &p.Phone, row.Phone)
-	set("email", &p.Email, row.Email)
-	set("taxId", &p.TaxID, row.TaxID)
-	set("birthDate", &p.BirthDate, row.BirthDate)
-	set("company", &p.Company, row.Company)
-	set("language", &p.Language, row.Language)
-	set("ownerId", &p.OwnerID, row.OwnerID)
-	set("telegramId", &p.TelegramID, row.TelegramID)
 	if present["country"] || (present["phone"] && !p.CountryManual) {
 		p.Country, p.CountryManual = row.Country, row.CountryManual
 	}

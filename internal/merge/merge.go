@@ -4,8 +4,9 @@
 package merge
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,49 +159,12 @@ func ParseRequest(targetID string, doc map[string]any) (Request, []errs.FieldErr
 	return req, problems
 }
 
-// textFields are the profile fields a merge fills or chooses, each one
-// value; "name" carries firstName and lastName with it.
-var textFields = []string{"name", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl"}
-
 func choosable(field string) bool {
 	if key, ok := strings.CutPrefix(field, "customFields."); ok {
 		return key != ""
 	}
-	for _, f := range textFields {
-		if f == field {
-			return true
-		}
-	}
-	return false
-}
-
-// field returns a pointer to the value of a text field.
-func field(p *contact.Profile, name string) *string {
-	switch name {
-	case "name":
-		return &p.Name
-	case "phone":
-		return &p.Phone
-	case "email":
-		return &p.Email
-	case "taxId":
-		return &p.TaxID
-	case "birthDate":
-		return &p.BirthDate
-	case "company":
-		return &p.Company
-	case "country":
-		return &p.Country
-	case "language":
-		return &p.Language
-	case "ownerId":
-		return &p.OwnerID
-	case "telegramId":
-		return &p.TelegramID
-	case "avatarUrl":
-		return &p.AvatarURL
-	}
-	panic("merge: unknown field " + name)
+	f, ok := contact.FieldNamed(field)
+	return ok && f.Merged
 }
 
 // Resolve computes the target after merging sources into it: a field
@@ -210,70 +174,22 @@ func field(p *contact.Profile, name string) *string {
 // Errors: Invalid "merge_too_many_tags".
 func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[string]string) (*contact.Contact, []string, error) {
 	byID := map[string]*contact.Contact{target.ID: target}
-	ordered := append([]*contact.Contact(nil), sources...)
-	sort.Slice(ordered, func(i, j int) bool { return ordered[i].ID < ordered[j].ID }) // ids are time-ordered: oldest first
 	for _, c := range sources {
 		byID[c.ID] = c
 	}
+	// ids are time-ordered: oldest first
+	ordered := slices.SortedFunc(slices.Values(sources), func(a, b *contact.Contact) int { return cmp.Compare(a.ID, b.ID) })
 	merged := target.Clone()
-	var changed []string
-	for _, f := range textFields {
-		from := ""
-		if who, ok := choices[f]; ok {
-			from = who
-		} else if *field(&merged.Profile, f) == "" {
-			for _, c := range ordered {
-				if *field(&c.Profile, f) != "" {
-					from = c.ID
-					break
-				}
-			}
-		}
-		if from == "" || from == target.ID {
+	for _, f := range contact.Fields {
+		if !f.Merged {
 			continue
 		}
-		src := byID[from]
-		switch f {
-		case "name":
-			merged.Name, merged.FirstName, merged.LastName = src.Name, src.FirstName, src.LastName
-		case "country":
-			merged.Country, merged.CountryManual = src.Country, src.CountryManual
-		default:
-			*field(&merged.Profile, f) = *field(&src.Profile, f)
+		from := pick(choices, f.Name, merged, ordered, func(c *contact.Contact) bool { return *f.Text(&c.Profile) != "" })
+		if from != "" && from != target.ID {
+			f.Copy(&merged.Profile, &byID[from].Profile)
 		}
 	}
-	// Custom fields, key by key.
-	keys := map[string]bool{}
-	for _, c := range append([]*contact.Contact{target}, ordered...) {
-		for k := range c.CustomFields {
-			keys[k] = true
-		}
-	}
-	for k := range keys {
-		from := ""
-		if who, ok := choices["customFields."+k]; ok {
-			from = who
-		} else if _, has := merged.CustomFields[k]; !has {
-			for _, c := range ordered {
-				if _, ok := c.CustomFields[k]; ok {
-					from = c.ID
-					break
-				}
-			}
-		}
-		if from == "" || from == target.ID {
-			continue
-		}
-		v, ok := byID[from].CustomFields[k]
-		if merged.CustomFields == nil {
-			merged.CustomFields = map[string]any{}
-		}
-		if ok {
-			merged.CustomFields[k] = v
-		} else {
-			delete(merged.CustomFields, k)
-		}
-	}
+	resolveCustomFields(merged, target, ordered, byID, choices)
 	for _, c := range ordered {
 		for _, t := range c.TagIDs {
 			if !merged.HasTag(t) {
@@ -287,51 +203,54 @@ func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[st
 	if len(merged.TagIDs) > contact.MaxTagsPerContact {
 		return nil, nil, errs.Validation([]errs.FieldError{errs.Field("sourceIds", "merge_too_many_tags", "max", strconv.Itoa(contact.MaxTagsPerContact))})
 	}
-	before, after := target.Profile.Document(), merged.Profile.Document()
-	for _, f := range append(append([]string{}, textFields...), "firstName", "lastName", "customFields") {
-		if !equal(before[f], after[f]) {
-			changed = append(changed, f)
-		}
-	}
-	if len(merged.TagIDs) != len(target.TagIDs) {
-		changed = append(changed, "tags")
-	}
-	sort.Strings(changed)
+	// What the merge changed of the profile and tags; the conversation
+	// status follows the contacts' conversations, not the merge.
+	changed := slices.DeleteFunc(contact.Diff(target, merged).Fields, func(f string) bool { return f == "conversationStatus" })
 	return merged, changed, nil
 }
 
-func equal(a, b any) bool {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if aok || bok {
-		if len(am) != len(bm) {
-			return false
-		}
-		for k, v := range am {
-			if w, ok := bm[k]; !ok || !equalValue(v, w) {
-				return false
-			}
-		}
-		return true
+// pick returns whose value of field the merged contact takes: the choice's,
+// else none when merged (still the target's values) has one, else the first
+// source's that has one; "" for none.
+func pick(choices map[string]string, field string, merged *contact.Contact, ordered []*contact.Contact, has func(c *contact.Contact) bool) string {
+	if who, ok := choices[field]; ok {
+		return who
 	}
-	return equalValue(a, b)
+	if has(merged) {
+		return ""
+	}
+	for _, c := range ordered {
+		if has(c) {
+			return c.ID
+		}
+	}
+	return ""
 }
 
-func equalValue(a, b any) bool {
-	as, aok := a.([]any)
-	bs, bok := b.([]any)
-	if aok || bok {
-		if len(as) != len(bs) {
-			return false
+// resolveCustomFields resolves merged's custom fields key by key as
+// Resolve does the others; a choice of a contact without the key removes it.
+func resolveCustomFields(merged, target *contact.Contact, ordered []*contact.Contact, byID map[string]*contact.Contact, choices map[string]string) {
+	keys := map[string]bool{}
+	for _, c := range append([]*contact.Contact{target}, ordered...) {
+		for k := range c.CustomFields {
+			keys[k] = true
 		}
-		for i := range as {
-			if as[i] != bs[i] {
-				return false
-			}
-		}
-		return true
 	}
-	return a == b
+	for k := range keys {
+		from := pick(choices, "customFields."+k, merged, ordered, func(c *contact.Contact) bool { _, ok := c.CustomFields[k]; return ok })
+		if from == "" || from == target.ID {
+			continue
+		}
+		v, ok := byID[from].CustomFields[k]
+		if merged.CustomFields == nil {
+			merged.CustomFields = map[string]any{}
+		}
+		if ok {
+			merged.CustomFields[k] = v
+		} else {
+			delete(merged.CustomFields, k)
+		}
+	}
 }
 
 // Merge merges the request's sources into the contact targetID and returns
