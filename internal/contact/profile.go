@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,17 +91,13 @@ func (c *checker) text(doc map[string]any, field string, max int) string {
 // is one FieldError. requireReach demands a phone or an email.
 func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach bool) (Profile, []errs.FieldError) {
 	c := &checker{now: now}
-	known := map[string]bool{}
-	for _, f := range editableFields {
-		known[f] = true
-	}
 	var extra []string
 	for k := range doc {
-		if !known[k] {
+		if !slices.Contains(editableFields, k) {
 			extra = append(extra, k)
 		}
 	}
-	sort.Strings(extra)
+	slices.Sort(extra)
 
 	var p Profile
 	p.Name = c.text(doc, "name", MaxNameRunes)
@@ -117,6 +114,37 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 		c.add(errs.Field("kind", "choice_invalid", "choices", "person, group"))
 	}
 
+	c.personal(doc, ws, &p)
+	p.Company = c.text(doc, "company", MaxCompanyRunes)
+	c.locale(doc, &p)
+	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
+	c.errors = append(c.errors, CheckOwnerID("ownerId", p.OwnerID)...)
+	p.TelegramID = c.text(doc, "telegramId", MaxTelegramIDRunes)
+	if raw := c.text(doc, "avatarUrl", MaxURLRunes); raw != "" {
+		if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
+			c.add(errs.Field("avatarUrl", "url_invalid"))
+		} else {
+			p.AvatarURL = raw
+		}
+	}
+	p.CustomFields = buildCustomFields(doc["customFields"], ws, c)
+
+	if requireReach && p.Phone == "" && p.Email == "" && !hasField(c.errors, "phone", "email") {
+		c.add(errs.Field("phone", "phone_or_email_required"))
+	}
+	for _, k := range extra {
+		if readOnlyFields[k] {
+			c.add(errs.Field(k, "read_only"))
+		} else {
+			c.add(errs.Field(k, "unknown_field"))
+		}
+	}
+	return p, c.errors
+}
+
+// personal reads the fields that tell who a person is: phone (E.164, with
+// the country it tells), email, tax id and birth date.
+func (c *checker) personal(doc map[string]any, ws Workspace, p *Profile) {
 	if raw := c.text(doc, "phone", 64); raw != "" {
 		n, err := phone.Parse(raw, ws.Region())
 		if err != nil {
@@ -145,13 +173,16 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 		}
 	}
 	if raw := c.text(doc, "birthDate", 32); raw != "" {
-		d, code := parseDate(raw, now, true)
+		d, code := parseDate(raw, c.now, true)
 		if code != "" {
 			c.add(errs.Field("birthDate", code))
 		}
 		p.BirthDate = d
 	}
-	p.Company = c.text(doc, "company", MaxCompanyRunes)
+}
+
+// locale reads the country set by hand and the language.
+func (c *checker) locale(doc map[string]any, p *Profile) {
 	if raw := c.text(doc, "country", 8); raw != "" {
 		r, err := language.ParseRegion(raw)
 		if err != nil || !r.IsCountry() || len(raw) != 2 {
@@ -168,29 +199,6 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 			p.Language = tag.String()
 		}
 	}
-	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
-	c.errors = append(c.errors, CheckOwnerID("ownerId", p.OwnerID)...)
-	p.TelegramID = c.text(doc, "telegramId", MaxTelegramIDRunes)
-	if raw := c.text(doc, "avatarUrl", MaxURLRunes); raw != "" {
-		if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
-			c.add(errs.Field("avatarUrl", "url_invalid"))
-		} else {
-			p.AvatarURL = raw
-		}
-	}
-	p.CustomFields = buildCustomFields(doc["customFields"], ws, c)
-
-	if requireReach && p.Phone == "" && p.Email == "" && !hasField(c.errors, "phone", "email") {
-		c.add(errs.Field("phone", "phone_or_email_required"))
-	}
-	for _, k := range extra {
-		if readOnlyFields[k] {
-			c.add(errs.Field(k, "read_only"))
-		} else {
-			c.add(errs.Field(k, "unknown_field"))
-		}
-	}
-	return p, c.errors
 }
 
 func buildCustomFields(v any, ws Workspace, c *checker) map[string]any {

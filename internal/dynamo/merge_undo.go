@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
-	"github.com/omnichannel/contacts/internal/errs"
+
 	"github.com/omnichannel/contacts/internal/merge"
 )
 
@@ -45,28 +46,15 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	if len(rec.before) == 0 {
 		return merge.Record{}, merge.ErrTargetDeleted // snapshots purged with its target
 	}
-	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return merge.Record{}, fmt.Errorf("read target of merge %s: %w", id, err)
-	}
-	if got.Item == nil {
-		return merge.Record{}, merge.ErrTargetDeleted
-	}
-	cur, err := unmarshalContact(got.Item)
-	if e := errs.As(err); err != nil && e.Code == contact.ErrMerged.Code {
-		return merge.Record{}, merge.ErrUndoConflict.With("fields", "the contact was merged into another since")
-	}
+	cur, curRaw, err := s.undoTarget(ctx, ws, rec)
 	if err != nil {
 		return merge.Record{}, err
-	}
-	if cur.MergeLock != "" {
-		return merge.Record{}, merge.ErrMerging
 	}
 	restored, raw, err := rec.restoredTarget(cur)
 	if err != nil {
 		return merge.Record{}, err
 	}
-	rec.undo, rec.undoFrom = raw, got.Item
+	rec.undo, rec.undoFrom = raw, curRaw
 	rec.UndoneBy, rec.UndoneAt = actor, formatTime(at)
 	copies, err := s.copies(ctx, ws, rec)
 	if err != nil {
@@ -82,26 +70,59 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	}
 	back := s.restoreWrites(ws, copies)
 	if len(final)+len(back)+1 <= maxTransactItems {
-		rec.Status, rec.UndoStep = merge.Undone, ""
-		meta, err := rec.summary()
-		if err != nil {
-			return merge.Record{}, err
-		}
-		writes := append(final, back...)
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.Table, Item: meta, ConditionExpression: aws.String("#s = :applied"),
-			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":applied": &types.AttributeValueMemberS{Value: merge.Applied}},
-		}})
-		if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
-			if isRace(err) {
-				return merge.Record{}, contact.ErrBusy.Wrap(err)
-			}
-			return merge.Record{}, fmt.Errorf("undo merge %s: %w", id, err)
-		}
-		return rec.record(ws), nil
+		return s.undoAtOnce(ctx, ws, rec, append(final, back...))
 	}
-	// In steps: lock the target first (its moved items are hidden from then on).
+	return s.undoInSteps(ctx, ws, rec, cur)
+}
+
+// undoTarget reads the target of an applied merge as it is now, with its
+// item. Errors: Conflict (deleted, merged into another since, or in a merge).
+func (s *Merges) undoTarget(ctx context.Context, ws string, rec mergeRecord) (*contact.Contact, map[string]types.AttributeValue, error) {
+	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read target of merge %s: %w", rec.ID, err)
+	}
+	if got.Item == nil {
+		return nil, nil, merge.ErrTargetDeleted
+	}
+	cur, err := unmarshalContact(got.Item)
+	if errors.Is(err, contact.ErrMerged) {
+		return nil, nil, merge.ErrUndoConflict.With("fields", "the contact was merged into another since")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur.MergeLock != "" {
+		return nil, nil, merge.ErrMerging
+	}
+	return cur, got.Item, nil
+}
+
+// undoAtOnce writes an undo in one transaction with its record.
+func (s *Merges) undoAtOnce(ctx context.Context, ws string, rec mergeRecord, writes []types.TransactWriteItem) (merge.Record, error) {
+	rec.Status, rec.UndoStep = merge.Undone, ""
+	meta, err := rec.summary()
+	if err != nil {
+		return merge.Record{}, err
+	}
+	writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.Table, Item: meta, ConditionExpression: aws.String("#s = :applied"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":applied": &types.AttributeValueMemberS{Value: merge.Applied}},
+	}})
+	if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		if isRace(err) {
+			return merge.Record{}, contact.ErrBusy.Wrap(err)
+		}
+		return merge.Record{}, fmt.Errorf("undo merge %s: %w", rec.ID, err)
+	}
+	return rec.record(ws), nil
+}
+
+// undoInSteps locks the target (its moved items are hidden from then on)
+// with the record at its first step, then runs the steps.
+func (s *Merges) undoInSteps(ctx context.Context, ws string, rec mergeRecord, cur *contact.Contact) (merge.Record, error) {
+	id := rec.ID
 	rec.Status, rec.UndoStep = merge.Undoing, undoLocked
 	meta, err := rec.marshal()
 	if err != nil {
