@@ -78,7 +78,16 @@ func (s *Merges) Merge(ctx context.Context, p merge.Plan) (merge.Record, error) 
 		return rec.record(ws), nil
 	}
 
-	// In steps, under a lock.
+	return s.mergeInSteps(ctx, p, rec, merged)
+}
+
+// mergeInSteps locks the merge's contacts (one version up each) with the
+// record at its first step, then runs the steps. Errors: Invalid
+// "merge_too_large" when even the last step would not fit a transaction.
+func (s *Merges) mergeInSteps(ctx context.Context, p merge.Plan, rec mergeRecord, merged *contact.Contact) (merge.Record, error) {
+	ws := p.Target.Workspace
+	all := append([]*contact.Contact{p.Target}, p.Sources...)
+	var err error
 	rec.Steps = true
 	// The target as written after the lock (which adds a version).
 	merged.Version = p.Target.Version + 2
