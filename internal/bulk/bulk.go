@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -348,79 +349,36 @@ func (w *Worker) finishIfDone(ctx context.Context, ws, id string) error {
 // them as batches, saving where it is after each page, until the deadline
 // (then it queues its continuation).
 func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, runID string, deadline time.Time) (string, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, j.Workspace, j.ID, runID, deadline.Add(time.Minute), w.Clock.Now())
-	if err != nil || !ok {
-		return "held by another run", err
+	run := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: deadline}
+	j, outcome, err := run.Acquire(ctx, j.Workspace, j.ID, time.Minute)
+	if err != nil || outcome != "" {
+		return outcome, err
 	}
 	passes := []map[string]string{{}, {"blocked": "true"}} // all: the active and the blocked lists
 	if j.Params["mode"] == "filter" {
 		var f map[string]string
-		if err := json.Unmarshal([]byte(j.Params["filter"]), &f); err != nil {
+		if err := j.DecodeParam("filter", &f); err != nil {
 			return "", err
 		}
 		passes = []map[string]string{f}
 	}
-	pass, after := 0, ""
-	if j.Cursor != "" {
-		var pos struct {
-			Pass  int
-			After string
-		}
-		_ = json.Unmarshal([]byte(j.Cursor), &pos)
-		pass, after = pos.Pass, pos.After
+	var pos expandCursor
+	if err := j.DecodeCursor(&pos); err != nil {
+		return "", err
 	}
-	for ; pass < len(passes); pass, after = pass+1, "" {
-		f, err := w.Search.NewFilter(ctx, caller, passes[pass])
+	for ; pos.Pass < len(passes); pos.Pass, pos.After = pos.Pass+1, "" {
+		f, err := w.Search.NewFilter(ctx, caller, passes[pos.Pass])
 		if err != nil {
 			return "", w.fail(ctx, j, "the filter is no longer valid")
 		}
-		for {
-			if w.Clock.Now().After(deadline) {
-				// Give up the lease, which outlasts the deadline: the
-				// continuation queued now must not find the job still held
-				// (it would take that for a run under way and do nothing).
-				if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-					if j.Lease == runID {
-						j.Lease, j.LeaseEnds = "", time.Time{}
-					}
-					return nil
-				}); err != nil {
-					return "", err
-				}
-				return "continued", w.Queue.Send(ctx, []Message{{Workspace: j.Workspace, JobID: j.ID, Kind: "expand"}})
+		for more := true; more; {
+			if run.Expired() {
+				return run.Continue(ctx, j, func(ctx context.Context) error {
+					return w.Queue.Send(ctx, []Message{{Workspace: j.Workspace, JobID: j.ID, Kind: "expand"}})
+				})
 			}
-			page, err := w.Search.Page(ctx, f, after, pageSize)
-			if err != nil {
+			if more, err = w.expandPage(ctx, j, f, &pos); err != nil {
 				return "", err
-			}
-			var idList []string
-			for _, it := range page.Items {
-				idList = append(idList, it.ID)
-			}
-			if err := queueBatches(ctx, w.Batches, w.Queue, j.Workspace, j.ID, idList); err != nil {
-				return "", err
-			}
-			after = page.Last
-			cursor, _ := json.Marshal(struct {
-				Pass  int
-				After string
-			}{pass, after})
-			n := len(page.Items)
-			more := page.More
-			if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-				j.Cursor, j.UpdatedAt = string(cursor), w.Clock.Now()
-				if j.Status == jobs.Queued {
-					j.Status = jobs.Running
-				}
-				if j.Params["mode"] == "filter" || j.Processed+n > j.Total {
-					j.Total += n
-				}
-				return nil
-			}); err != nil {
-				return "", err
-			}
-			if !more {
-				break
 			}
 		}
 	}
@@ -432,6 +390,48 @@ func (w *Worker) expand(ctx context.Context, j *jobs.Job, caller tenant.Caller, 
 		return "", err
 	}
 	return "expanded", w.finishIfDone(ctx, j.Workspace, j.ID)
+}
+
+// expandCursor is where an expansion goes on from: the pass (the lists of
+// a delete-all, or the one filter) and the last contact queued in it.
+type expandCursor struct {
+	Pass  int
+	After string
+}
+
+// expandPage queues the batches of the next page of f after pos, records
+// the new position and the total, and reports whether more pages follow.
+func (w *Worker) expandPage(ctx context.Context, j *jobs.Job, f search.Filter, pos *expandCursor) (bool, error) {
+	page, err := w.Search.Page(ctx, f, pos.After, pageSize)
+	if err != nil {
+		return false, err
+	}
+	var idList []string
+	for _, it := range page.Items {
+		idList = append(idList, it.ID)
+	}
+	if err := queueBatches(ctx, w.Batches, w.Queue, j.Workspace, j.ID, idList); err != nil {
+		return false, err
+	}
+	pos.After = page.Last
+	cursor, err := json.Marshal(pos)
+	if err != nil {
+		return false, fmt.Errorf("bulk delete %s: encode checkpoint: %w", j.ID, err)
+	}
+	n := len(page.Items)
+	if _, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
+		j.Cursor, j.UpdatedAt = string(cursor), w.Clock.Now()
+		if j.Status == jobs.Queued {
+			j.Status = jobs.Running
+		}
+		if j.Params["mode"] == "filter" || j.Processed+n > j.Total {
+			j.Total += n
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	return page.More, nil
 }
 
 func (w *Worker) fail(ctx context.Context, j *jobs.Job, reason string) error {

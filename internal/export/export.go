@@ -198,22 +198,19 @@ func Key(ws, jobID, format string) string { return "exports/" + ws + "/" + jobID
 // message while another run holds it does nothing. A cancelled job stops at
 // the next page and writes no file. Errors: store and file errors (retried).
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Time) (string, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, lease, w.Clock.Now())
-	if errs.Is(err, errs.NotFound) {
-		return "no such job", nil
-	}
-	if err != nil {
+	j, outcome, err := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: lease}.Acquire(ctx, ws, jobID, 0)
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if !ok {
+	case outcome == jobs.OutcomeNoJob:
+		return outcome, nil
+	case outcome != "":
 		return "held by another run, or ended", nil
 	}
 	caller := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
 	var filter map[string]string
-	if raw := j.Params["filter"]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &filter); err != nil {
-			return "failed", w.fail(ctx, j, "the filter is no longer valid")
-		}
+	if err := j.DecodeParam("filter", &filter); err != nil {
+		return "failed", w.fail(ctx, j, "the filter is no longer valid")
 	}
 	f, err := w.Search.NewFilter(ctx, caller, filter)
 	if err != nil {

@@ -12,6 +12,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -250,17 +251,14 @@ type outcome struct {
 // another run of the same job meanwhile returns at once (true: nothing to
 // do). Errors: store and file errors (retried).
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (bool, error) {
-	j, ok, err := w.Jobs.Acquire(ctx, ws, jobID, runID, deadline.Add(2*time.Minute), w.Clock.Now())
-	if errs.Is(err, errs.NotFound) {
-		return true, nil
-	}
-	if err != nil {
+	lease := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: deadline}
+	j, outcome, err := lease.Acquire(ctx, ws, jobID, 2*time.Minute)
+	switch {
+	case err != nil:
 		return false, err
-	}
-	if !ok {
-		if j != nil && j.Done() {
-			return true, w.cleanUp(ctx, j) // again: an earlier clean-up may have failed
-		}
+	case outcome == jobs.OutcomeEnded:
+		return true, w.cleanUp(ctx, j) // again: an earlier clean-up may have failed
+	case outcome != "":
 		return true, nil
 	}
 	if j.Cancel {
@@ -284,7 +282,9 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	}
 	defer r.Close()
 	var explicit map[string]string
-	_ = json.Unmarshal([]byte(j.Params["mapping"]), &explicit)
+	if err := j.DecodeParam("mapping", &explicit); err != nil {
+		return false, err
+	}
 	mapping, problems := sheets.MapHeader(r.Header().Cells, settings.Fields, explicit)
 	if len(problems) > 0 {
 		return true, w.failFile(ctx, j, errs.Validation(problems))
@@ -301,7 +301,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	}
 	run := &importRun{w: w, job: j, ws: settings, mapping: mapping, names: names, header: r.Header().Cells,
 		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}, replay: replay}
-	return run.rows(ctx, r, runID, deadline)
+	return run.rows(ctx, r, lease)
 }
 
 // checkFirst reads the whole file once before the first run imports
@@ -348,9 +348,12 @@ func (w *Worker) begin(ctx context.Context, j *jobs.Job, mapping sheets.Mapping)
 // rows imports the rows after the job's checkpoint a chunk at a time, until
 // the file ends (true: the job ended) or the deadline passes after a chunk
 // (false: the caller queues a continuation).
-func (run *importRun) rows(ctx context.Context, r *sheets.Reader, runID string, deadline time.Time) (bool, error) {
+func (run *importRun) rows(ctx context.Context, r *sheets.Reader, lease jobs.Run) (bool, error) {
 	w, j := run.w, run.job
-	checkpoint, _ := strconv.Atoi(j.Cursor)
+	checkpoint, err := strconv.Atoi(cmp.Or(j.Cursor, "0"))
+	if err != nil {
+		return false, fmt.Errorf("import %s: checkpoint %q: %w", j.ID, j.Cursor, err)
+	}
 	chunkSize := w.Chunk
 	if chunkSize == 0 {
 		chunkSize = 500
@@ -384,8 +387,8 @@ func (run *importRun) rows(ctx context.Context, r *sheets.Reader, runID string, 
 			if cur.Cancel {
 				return true, w.finish(ctx, cur, jobs.Cancelled, run)
 			}
-			if !isEOF(err) && w.Clock.Now().After(deadline) {
-				return false, w.release(ctx, j, runID)
+			if !isEOF(err) && lease.Expired() {
+				return false, lease.Release(ctx, j)
 			}
 		}
 		if isEOF(err) {
@@ -396,19 +399,6 @@ func (run *importRun) rows(ctx context.Context, r *sheets.Reader, runID string, 
 			return true, w.finish(ctx, cur, jobs.Succeeded, run)
 		}
 	}
-}
-
-// release gives up the run's lease, which outlasts the deadline: the run
-// the caller queues now must not find the job still held (it would take
-// that for a run under way and drop its message).
-func (w *Worker) release(ctx context.Context, j *jobs.Job, runID string) error {
-	_, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		if j.Lease == runID {
-			j.Lease, j.LeaseEnds = "", time.Time{}
-		}
-		return nil
-	})
-	return err
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -57,7 +58,7 @@ func (s *Service) RemoveDuplicates(ctx context.Context, index DuplicateIndex, st
 			return false, err
 		}
 		for _, g := range groups {
-			if time.Now().After(deadline) {
+			if s.Clock.Now().After(deadline) {
 				return false, nil
 			}
 			merges, contacts, refused, err := s.mergeGroup(ctx, caller, index, g)
@@ -158,22 +159,17 @@ type Worker struct {
 	Index  DuplicateIndex
 	Jobs   jobs.Store
 	Queue  jobs.Queue
+	Clock  clock.Clock // the system clock when nil
 }
 
 // Run runs a job's message (run is its id): the job until it ends or the
 // deadline, then the rest goes back on the queue. One run at a time holds
 // the job: a message delivered twice finds it held and does nothing.
-func (w *Worker) Run(ctx context.Context, ws, jobID, run string, deadline time.Time) (string, error) {
-	j, held, err := w.Jobs.Acquire(ctx, ws, jobID, run, deadline.Add(time.Minute), time.Now())
-	switch {
-	case errs.Is(err, errs.NotFound):
-		return "no such job", nil
-	case err != nil:
-		return "", err
-	case j != nil && j.Done():
-		return "done", nil
-	case !held:
-		return "held by another run", nil
+func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error) {
+	run := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: deadline}
+	j, outcome, err := run.Acquire(ctx, ws, jobID, time.Minute)
+	if err != nil || outcome != "" {
+		return outcome, err
 	}
 	done, err := w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, ws, jobID, deadline)
 	if err != nil {
@@ -182,17 +178,5 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, run string, deadline time.T
 	if done {
 		return "done", nil
 	}
-	// Give the lease up, so the continuation queued now can take it.
-	if _, err := w.Jobs.Update(ctx, ws, jobID, func(j *jobs.Job) error {
-		if j.Lease == run {
-			j.Lease, j.LeaseEnds = "", time.Time{}
-		}
-		return nil
-	}); err != nil {
-		return "", err
-	}
-	if err := w.Queue.Enqueue(ctx, ws, jobID); err != nil {
-		return "", err
-	}
-	return "continued", nil
+	return run.Continue(ctx, j, func(ctx context.Context) error { return w.Queue.Enqueue(ctx, ws, jobID) })
 }
