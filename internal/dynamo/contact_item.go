@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -171,4 +172,40 @@ type timelineItem struct {
 
 	MergeID string   `dynamodbav:"mergeId,omitempty"` // for merged: the merge record
 	Sources []string `dynamodbav:"sources,omitempty"` // for merged: the contacts merged in
+}
+
+// derivedWrites moves what a contact's fields derive, its lookups and its
+// index entries, from old to c.
+func derivedWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
+	lw, err := lookupWrites(table, old, c)
+	if err != nil {
+		return nil, err
+	}
+	index, err := indexWrites(table, old, c)
+	if err != nil {
+		return nil, err
+	}
+	return append(lw, index...), nil
+}
+
+// lookupWrites moves a contact's lookups from old to c.
+func lookupWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	oldL, newL := lookups(old), lookups(c)
+	for _, l := range oldL {
+		// A new value under the same key is a put, not a delete and a put.
+		if !slices.ContainsFunc(newL, func(x lookupItem) bool { return x.PK == l.PK && x.SK == l.SK }) {
+			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(l.PK, l.SK)}})
+		}
+	}
+	for _, l := range newL {
+		if !slices.ContainsFunc(oldL, func(x lookupItem) bool { return x.PK == l.PK && x.SK == l.SK && x.Value == l.Value }) {
+			av, err := attributevalue.MarshalMap(l)
+			if err != nil {
+				return nil, fmt.Errorf("marshal lookup: %w", err)
+			}
+			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av}})
+		}
+	}
+	return out, nil
 }

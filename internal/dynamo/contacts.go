@@ -217,21 +217,11 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 			ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(mainContactId)"),
 		}})
 	}
-	oldLookups, newLookups := lookups(old), lookups(c)
-	for _, l := range oldLookups {
-		if !sameLookupKey(newLookups, l) { // a new value under the same key is a put, not a delete and a put
-			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(l.PK, l.SK)}})
-		}
+	lw, err := lookupWrites(s.Table, old, c)
+	if err != nil {
+		return err
 	}
-	for _, l := range newLookups {
-		if !containsLookup(oldLookups, l) {
-			put, err := s.put(l)
-			if err != nil {
-				return err
-			}
-			writes = append(writes, put)
-		}
-	}
+	writes = append(writes, lw...)
 	entry, err := s.put(newTimelineEntry(c, changed.Event, changed.Fields, c.UpdatedAt, c.UpdatedBy))
 	if err != nil {
 		return err
@@ -479,25 +469,6 @@ func (s *Contacts) put(v any) (types.TransactWriteItem, error) {
 		return types.TransactWriteItem{}, fmt.Errorf("marshal %T: %w", v, err)
 	}
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}}, nil
-}
-
-// sameLookupKey reports whether list has an item with l's key.
-func sameLookupKey(list []lookupItem, l lookupItem) bool {
-	for _, x := range list {
-		if x.PK == l.PK && x.SK == l.SK {
-			return true
-		}
-	}
-	return false
-}
-
-func containsLookup(list []lookupItem, l lookupItem) bool {
-	for _, x := range list {
-		if x.PK == l.PK && x.SK == l.SK && x.Value == l.Value {
-			return true
-		}
-	}
-	return false
 }
 
 // conditionFailures returns the indexes of the transaction's items whose

@@ -664,38 +664,16 @@ func (s *Conversations) OutboundSent(ctx context.Context, ws, contactID, convers
 
 // Conversations implements conversation.Store: one Query, newest first.
 func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before string, limit int, hide string) (conversation.Page, error) {
-	upper, want := "CONV#\U0010FFFF", limit+1
+	q := newestQuery{PK: contactPK(ws, contactID), Prefix: "CONV#", Hide: hide}
 	if before != "" {
-		upper, want = conversationSK(before), limit+2
+		q.BeforeSK = conversationSK(before)
 	}
-	items, err := queryNewest(ctx, s.Client, &dynamodb.QueryInput{
-		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(want)),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: contactPK(ws, contactID)},
-			":lo": &types.AttributeValueMemberS{Value: "CONV#"},
-			":hi": &types.AttributeValueMemberS{Value: upper},
-		},
-	}, want, hide)
-	if err != nil {
-		return conversation.Page{}, fmt.Errorf("read conversations of %s: %w", contactID, err)
-	}
-	var page conversation.Page
-	for _, av := range items {
+	list, more, err := newestPage(ctx, s.Client, s.Table, q, limit, "conversations of "+contactID, func(av map[string]types.AttributeValue) (conversation.Conversation, error) {
 		var it conversationItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return page, fmt.Errorf("unmarshal conversation: %w", err)
-		}
-		if it.ID == before {
-			continue
-		}
-		if len(page.Conversations) == limit {
-			page.More = true
-			break
-		}
-		page.Conversations = append(page.Conversations, it.conversation())
-	}
-	return page, nil
+		err := attributevalue.UnmarshalMap(av, &it)
+		return it.conversation(), err
+	})
+	return conversation.Page{Conversations: list, More: more}, err
 }
 
 // FindContacts implements conversation.Store: a GetItem of the channel

@@ -102,53 +102,28 @@ func (s *Jobs) Create(ctx context.Context, j *jobs.Job) error {
 
 // Get implements jobs.Store.
 func (s *Jobs) Get(ctx context.Context, ws, id string) (*jobs.Job, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(jobsPK(ws), jobSK(id)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("get job: %w", err)
-	}
-	if out.Item == nil {
-		return nil, jobs.ErrNotFound
-	}
 	var it jobItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal job: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, jobsPK(ws), jobSK(id), true, "job", &it)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, jobs.ErrNotFound
 	}
 	return it.job(ws), nil
 }
 
 // List implements jobs.Store: one Query, newest first.
 func (s *Jobs) List(ctx context.Context, ws, before string, limit int) ([]*jobs.Job, bool, error) {
-	upper := "J#\U0010FFFF"
+	q := newestQuery{PK: jobsPK(ws), Prefix: "J#"}
 	if before != "" {
-		upper = jobSK(before)
+		q.BeforeSK = jobSK(before)
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit + 2)),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: jobsPK(ws)},
-			":lo": &types.AttributeValueMemberS{Value: "J#"},
-			":hi": &types.AttributeValueMemberS{Value: upper},
-		},
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list jobs: %w", err)
-	}
-	var list []*jobs.Job
-	for _, av := range out.Items {
+	return newestPage(ctx, s.Client, s.Table, q, limit, "jobs", func(av map[string]types.AttributeValue) (*jobs.Job, error) {
 		var it jobItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, false, fmt.Errorf("unmarshal job: %w", err)
-		}
-		if it.ID == before {
-			continue
-		}
-		if len(list) == limit {
-			return list, true, nil
-		}
-		list = append(list, it.job(ws))
-	}
-	return list, false, nil
+		err := attributevalue.UnmarshalMap(av, &it)
+		return it.job(ws), err
+	})
 }
 
 // Update implements jobs.Store: read, change, conditional put on version.

@@ -339,41 +339,6 @@ type tombstone struct {
 	Version    int    `dynamodbav:"version"`
 }
 
-// derivedWrites moves what a contact's fields derive, its lookups and its
-// index entries, from old to c.
-func derivedWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
-	lw, err := lookupWrites(table, old, c)
-	if err != nil {
-		return nil, err
-	}
-	index, err := indexWrites(table, old, c)
-	if err != nil {
-		return nil, err
-	}
-	return append(lw, index...), nil
-}
-
-// lookupWrites moves a contact's lookups from old to c.
-func lookupWrites(table string, old, c *contact.Contact) ([]types.TransactWriteItem, error) {
-	var out []types.TransactWriteItem
-	oldL, newL := lookups(old), lookups(c)
-	for _, l := range oldL {
-		if !sameLookupKey(newL, l) {
-			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(l.PK, l.SK)}})
-		}
-	}
-	for _, l := range newL {
-		if !containsLookup(oldL, l) {
-			av, err := attributevalue.MarshalMap(l)
-			if err != nil {
-				return nil, fmt.Errorf("marshal lookup: %w", err)
-			}
-			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av}})
-		}
-	}
-	return out, nil
-}
-
 // Resume implements merge.Store: it runs the steps of a merge from the one
 // its record reached.
 func (s *Merges) Resume(ctx context.Context, ws, id string) (merge.Record, error) {

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -188,14 +187,14 @@ func (r mergeRecord) contacts() (*contact.Contact, []*contact.Contact, error) {
 
 // read returns a merge record. Errors: NotFound.
 func (s *Merges) read(ctx context.Context, ws, id string) (mergeRecord, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(mergesPK(ws), mergeSK(id)), ConsistentRead: aws.Bool(true)})
+	item, err := getRaw(ctx, s.Client, s.Table, mergesPK(ws), mergeSK(id), true, "merge "+id)
 	if err != nil {
-		return mergeRecord{}, fmt.Errorf("get merge %s: %w", id, err)
+		return mergeRecord{}, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return mergeRecord{}, merge.ErrNotFound
 	}
-	return unmarshalMergeRecord(out.Item)
+	return unmarshalMergeRecord(item)
 }
 
 // Record implements merge.Store.
@@ -210,39 +209,15 @@ func (s *Merges) Record(ctx context.Context, ws, id string) (merge.Record, error
 // Records implements merge.Store: one Query of the workspace's merges,
 // newest first, reading only the summary attributes.
 func (s *Merges) Records(ctx context.Context, ws, before string, limit int) ([]merge.Record, bool, error) {
-	upper := "M#\U0010FFFF"
+	q := newestQuery{PK: mergesPK(ws), Prefix: "M#", Attrs: summaryAttrs}
 	if before != "" {
-		upper = mergeSK(before)
+		q.BeforeSK = mergeSK(before)
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit + 2)),
-		KeyConditionExpression:   aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ProjectionExpression:     aws.String(projection(summaryAttrs)),
-		ExpressionAttributeNames: names(summaryAttrs),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: mergesPK(ws)},
-			":lo": &types.AttributeValueMemberS{Value: "M#"},
-			":hi": &types.AttributeValueMemberS{Value: upper},
-		},
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("read merges: %w", err)
-	}
-	var list []merge.Record
-	for _, av := range out.Items {
+	return newestPage(ctx, s.Client, s.Table, q, limit, "merges", func(av map[string]types.AttributeValue) (merge.Record, error) {
 		var it mergeRecordItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, false, fmt.Errorf("unmarshal merge record: %w", err)
-		}
-		if it.ID == before {
-			continue
-		}
-		if len(list) == limit {
-			return list, true, nil
-		}
-		list = append(list, mergeRecord{mergeRecordItem: it}.record(ws))
-	}
-	return list, false, nil
+		err := attributevalue.UnmarshalMap(av, &it)
+		return mergeRecord{mergeRecordItem: it}.record(ws), err
+	})
 }
 
 // query reads every item of pk whose SK starts with prefix, strongly consistent.

@@ -18,43 +18,20 @@ var _ contact.TimelineStore = (*Contacts)(nil)
 // Timeline implements contact.TimelineStore: one Query of the contact's
 // partition, newest first.
 func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit int, hide string) (contact.TimelinePage, error) {
-	upper, want := "TL#\U0010FFFF", limit+1 // one more tells whether there is a next page
+	q := newestQuery{PK: contactPK(ws, id), Prefix: "TL#", Hide: hide}
 	if before != "" {
-		upper, want = timelineSK(before), limit+2 // BETWEEN includes before itself
+		q.BeforeSK = timelineSK(before)
 	}
-	items, err := queryNewest(ctx, s.Client, &dynamodb.QueryInput{
-		TableName: &s.Table, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(want)),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: contactPK(ws, id)},
-			":lo": &types.AttributeValueMemberS{Value: "TL#"},
-			":hi": &types.AttributeValueMemberS{Value: upper},
-		},
-	}, want, hide)
-	if err != nil {
-		return contact.TimelinePage{}, fmt.Errorf("read timeline of %s: %w", id, err)
-	}
-	var page contact.TimelinePage
-	for _, av := range items {
+	entries, more, err := newestPage(ctx, s.Client, s.Table, q, limit, "timeline of "+id, func(av map[string]types.AttributeValue) (contact.Entry, error) {
 		var it timelineItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return page, fmt.Errorf("unmarshal timeline entry: %w", err)
-		}
-		entryID := strings.TrimPrefix(it.SK, "TL#")
-		if entryID == before {
-			continue // BETWEEN is inclusive
-		}
-		if len(page.Entries) == limit {
-			page.More = true
-			break
-		}
-		page.Entries = append(page.Entries, contact.Entry{
-			ID: entryID, Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
+		err := attributevalue.UnmarshalMap(av, &it)
+		return contact.Entry{
+			ID: strings.TrimPrefix(it.SK, "TL#"), Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
 			Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
 			MergeID: it.MergeID, Sources: it.Sources,
-		})
-	}
-	return page, nil
+		}, err
+	})
+	return contact.TimelinePage{Entries: entries, More: more}, err
 }
 
 // AddEntry implements contact.TimelineStore: the entry and a check that the
