@@ -124,16 +124,14 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 
 // Get implements contact.Repository.
 func (s *Contacts) Get(ctx context.Context, workspace, id string) (*contact.Contact, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table, Key: key(contactPK(workspace, id), contactSK), ConsistentRead: aws.Bool(true),
-	})
+	item, err := getRaw(ctx, s.Client, s.Table, contactPK(workspace, id), contactSK, true, "contact "+id)
 	if err != nil {
-		return nil, fmt.Errorf("get contact %s: %w", id, err)
+		return nil, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil, contact.ErrNotFound
 	}
-	return unmarshalContact(out.Item)
+	return unmarshalContact(item)
 }
 
 // Update implements contact.Repository.
@@ -416,18 +414,10 @@ func (s *Contacts) collection(ctx context.Context, workspace, id string) (*conta
 
 // Idempotency implements contact.Repository.
 func (s *Contacts) Idempotency(ctx context.Context, workspace, k string) (*contact.IdempotencyRecord, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table, Key: key(idempotencyPK(workspace, k), idempotencySK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get idempotency record: %w", err)
-	}
-	if out.Item == nil {
-		return nil, nil
-	}
 	var it idempotencyItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, idempotencyPK(workspace, k), idempotencySK, true, "idempotency record", &it)
+	if err != nil || !found {
+		return nil, err
 	}
 	if it.ExpiresAt < time.Now().Unix() {
 		return nil, nil // expired; TTL deletes it within days
@@ -513,28 +503,19 @@ func (s *Contacts) GetMany(ctx context.Context, ws string, idList []string) ([]*
 		for _, id := range idList[start:min(start+100, len(idList))] {
 			keys = append(keys, key(contactPK(ws, id), contactSK))
 		}
-		for attempt := 1; len(keys) > 0; attempt++ {
-			out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.Table: {Keys: keys}}})
+		err := batchGet(ctx, s.Client, s.Table, keys, false, "contacts", func(av map[string]types.AttributeValue) error {
+			c, err := unmarshalContact(av)
+			if errors.Is(err, contact.ErrMerged) {
+				return nil // merged meanwhile
+			}
 			if err != nil {
-				return nil, fmt.Errorf("read contacts: %w", err)
+				return err
 			}
-			for _, av := range out.Responses[s.Table] {
-				c, err := unmarshalContact(av)
-				if errors.Is(err, contact.ErrMerged) {
-					continue // merged meanwhile
-				}
-				if err != nil {
-					return nil, err
-				}
-				byID[c.ID] = c
-			}
-			keys = out.UnprocessedKeys[s.Table].Keys
-			if len(keys) > 0 {
-				if attempt == maxBatchAttempts {
-					return nil, fmt.Errorf("read contacts: keys left unprocessed")
-				}
-				backoff(ctx, attempt)
-			}
+			byID[c.ID] = c
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	out := make([]*contact.Contact, 0, len(byID))

@@ -133,14 +133,14 @@ func (it conversationItem) conversation() conversation.Conversation {
 
 // Channels implements conversation.Store: one GetItem.
 func (s *Conversations) Channels(ctx context.Context, ws string) (conversation.Channels, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(workspacePK(ws), channelsSK)})
+	item, err := getRaw(ctx, s.Client, s.Table, workspacePK(ws), channelsSK, false, "channels")
 	if err != nil {
-		return conversation.Channels{}, fmt.Errorf("get channels: %w", err)
+		return conversation.Channels{}, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return conversation.DefaultChannels(), nil
 	}
-	return unmarshalChannels(out.Item)
+	return unmarshalChannels(item)
 }
 
 type channelsItem struct {
@@ -235,18 +235,13 @@ func (it connectionItem) connection() conversation.Connection {
 // Disconnect implements conversation.Store: one transaction removes the
 // connection, the channel user lookup it owns, and adds the timeline entry.
 func (s *Conversations) Disconnect(ctx context.Context, ws, contactID, channel, actor string, at time.Time) error {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table, Key: key(contactPK(ws, contactID), connectionSK(channel)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return fmt.Errorf("get connection: %w", err)
-	}
-	if out.Item == nil {
-		return conversation.ErrNotConnected
-	}
 	var conn connectionItem
-	if err := attributevalue.UnmarshalMap(out.Item, &conn); err != nil {
-		return fmt.Errorf("unmarshal connection: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, contactPK(ws, contactID), connectionSK(channel), true, "connection", &conn)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return conversation.ErrNotConnected
 	}
 	entry, err := s.put(entryItem(ws, contactID, contact.Entry{ID: ids.New(at), Event: "channel", At: at, Actor: actor, Channel: channel, Action: "removed"}))
 	if err != nil {
@@ -716,13 +711,8 @@ func (s *Conversations) FindContacts(ctx context.Context, ws, channel string, se
 
 // Seen implements conversation.Store.
 func (s *Conversations) Seen(ctx context.Context, ws, channel, messageID string) (bool, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table, Key: key(messagePK(ws, channel, messageID), messageSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return false, fmt.Errorf("get message id: %w", err)
-	}
-	return out.Item != nil, nil
+	item, err := getRaw(ctx, s.Client, s.Table, messagePK(ws, channel, messageID), messageSK, true, "message id")
+	return item != nil, err
 }
 
 // Drop implements conversation.Store: the message id and the month's count,
@@ -803,16 +793,13 @@ func (s *Conversations) Templates(ctx context.Context, ws string) ([]conversatio
 
 // Template implements conversation.Store.
 func (s *Conversations) Template(ctx context.Context, ws, name string) (conversation.Template, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(workspacePK(ws), templateSK(name)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return conversation.Template{}, fmt.Errorf("get template: %w", err)
-	}
-	if out.Item == nil {
-		return conversation.Template{}, conversation.ErrTemplateNotFound
-	}
 	var it templateItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return conversation.Template{}, fmt.Errorf("unmarshal template: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, workspacePK(ws), templateSK(name), true, "template", &it)
+	if err != nil {
+		return conversation.Template{}, err
+	}
+	if !found {
+		return conversation.Template{}, conversation.ErrTemplateNotFound
 	}
 	return it.template(), nil
 }

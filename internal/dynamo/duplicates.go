@@ -118,32 +118,15 @@ func readCounters(ctx context.Context, client *dynamodb.Client, table, ws string
 		req = append(req, key(dupPK(ws, k), dupSK(k)))
 	}
 	out := map[string]counterItem{}
-	for start := 0; start < len(req); start += 100 {
-		pending := req[start:min(start+100, len(req))]
-		for attempt := 1; len(pending) > 0; attempt++ {
-			got, err := client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				table: {Keys: pending, ConsistentRead: aws.Bool(true)},
-			}})
-			if err != nil {
-				return nil, fmt.Errorf("read duplicate counters: %w", err)
-			}
-			for _, av := range got.Responses[table] {
-				var it counterItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return nil, fmt.Errorf("unmarshal duplicate counter: %w", err)
-				}
-				out[it.Key] = it
-			}
-			pending = got.UnprocessedKeys[table].Keys
-			if len(pending) > 0 {
-				if attempt == maxBatchAttempts {
-					return nil, fmt.Errorf("read duplicate counters: keys left unprocessed")
-				}
-				backoff(ctx, attempt)
-			}
+	err := batchGet(ctx, client, table, req, true, "duplicate counters", func(av map[string]types.AttributeValue) error {
+		var it counterItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return fmt.Errorf("unmarshal duplicate counter: %w", err)
 		}
-	}
-	return out, nil
+		out[it.Key] = it
+		return nil
+	})
+	return out, err
 }
 
 // Duplicates lists the groups to suggest (n >= 2, not dismissed at this
@@ -187,18 +170,15 @@ func (s *Contacts) Duplicates(ctx context.Context, ws, after string, limit int) 
 // DuplicateGroupOf returns the group of a key, and whether it is suggested
 // (n >= 2, not dismissed at this generation).
 func (s *Contacts) DuplicateGroupOf(ctx context.Context, ws, k string) (merge.Group, bool, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(dupPK(ws, k), dupSK(k)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return merge.Group{}, false, fmt.Errorf("get duplicate group: %w", err)
-	}
-	if out.Item == nil {
-		return merge.Group{}, false, nil
+	item, err := getRaw(ctx, s.Client, s.Table, dupPK(ws, k), dupSK(k), true, "duplicate group")
+	if err != nil || item == nil {
+		return merge.Group{}, false, err
 	}
 	var it counterItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return merge.Group{}, false, fmt.Errorf("unmarshal duplicate group: %w", err)
 	}
-	_, listed := out.Item["LSI1SK"]
+	_, listed := item["LSI1SK"]
 	return merge.Group{Key: it.Key, Generation: it.Gen, Members: it.N}, listed, nil
 }
 

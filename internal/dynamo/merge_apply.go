@@ -137,14 +137,14 @@ func (s *Merges) after(step string) error {
 func (s *Merges) readContacts(ctx context.Context, ws string, cs []*contact.Contact) (map[string]map[string]types.AttributeValue, error) {
 	out := map[string]map[string]types.AttributeValue{}
 	for _, c := range cs {
-		got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, c.ID), contactSK), ConsistentRead: aws.Bool(true)})
+		item, err := getRaw(ctx, s.Client, s.Table, contactPK(ws, c.ID), contactSK, true, "contact "+c.ID+" to merge")
 		if err != nil {
-			return nil, fmt.Errorf("read contact %s to merge: %w", c.ID, err)
+			return nil, err
 		}
-		if got.Item == nil {
+		if item == nil {
 			return nil, contact.ErrNotFound
 		}
-		cur, err := unmarshalContact(got.Item)
+		cur, err := unmarshalContact(item)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +154,7 @@ func (s *Merges) readContacts(ctx context.Context, ws string, cs []*contact.Cont
 		case cur.Version != c.Version:
 			return nil, contact.ErrBusy
 		}
-		out[c.ID] = got.Item
+		out[c.ID] = item
 	}
 	return out, nil
 }

@@ -78,14 +78,14 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 // undoTarget reads the target of an applied merge as it is now, with its
 // item. Errors: Conflict (deleted, merged into another since, or in a merge).
 func (s *Merges) undoTarget(ctx context.Context, ws string, rec mergeRecord) (*contact.Contact, map[string]types.AttributeValue, error) {
-	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), contactSK), ConsistentRead: aws.Bool(true)})
+	item, err := getRaw(ctx, s.Client, s.Table, contactPK(ws, rec.TargetID), contactSK, true, "target of merge "+rec.ID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read target of merge %s: %w", rec.ID, err)
+		return nil, nil, err
 	}
-	if got.Item == nil {
+	if item == nil {
 		return nil, nil, merge.ErrTargetDeleted
 	}
-	cur, err := unmarshalContact(got.Item)
+	cur, err := unmarshalContact(item)
 	if errors.Is(err, contact.ErrMerged) {
 		return nil, nil, merge.ErrUndoConflict.With("fields", "the contact was merged into another since")
 	}
@@ -95,7 +95,7 @@ func (s *Merges) undoTarget(ctx context.Context, ws string, rec mergeRecord) (*c
 	if cur.MergeLock != "" {
 		return nil, nil, merge.ErrMerging
 	}
-	return cur, got.Item, nil
+	return cur, item, nil
 }
 
 // undoAtOnce writes an undo in one transaction with its record.

@@ -120,16 +120,13 @@ func (s *Tags) Create(ctx context.Context, t *tag.Tag) error {
 }
 
 func (s *Tags) get(ctx context.Context, ws, id string) (*tag.Tag, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(tagsPK(ws), tagSK(id)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("get tag: %w", err)
-	}
-	if out.Item == nil {
-		return nil, tag.ErrNotFound
-	}
 	var it tagItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal tag: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, tagsPK(ws), tagSK(id), true, "tag", &it)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, tag.ErrNotFound
 	}
 	return &tag.Tag{Workspace: ws, ID: it.ID, Name: it.Name, Color: it.Color, CreatedAt: parseTime(it.CreatedAt), Version: it.Version}, nil
 }

@@ -44,17 +44,11 @@ type fieldItem struct {
 // Workspace implements contact.WorkspaceSource: one eventually consistent
 // GetItem; defaults when the workspace saved nothing.
 func (s *Workspaces) Workspace(ctx context.Context, ws string) (contact.Workspace, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(workspacePK(ws), workspaceSK)})
-	if err != nil {
-		return contact.Workspace{}, fmt.Errorf("get workspace settings: %w", err)
-	}
 	w := contact.Workspace{ID: ws, Version: 1}
-	if out.Item == nil {
-		return w, nil
-	}
 	var it workspaceItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return w, fmt.Errorf("unmarshal workspace settings: %w", err)
+	found, err := getItem(ctx, s.Client, s.Table, workspacePK(ws), workspaceSK, false, "workspace settings", &it)
+	if err != nil || !found {
+		return w, err
 	}
 	w.DefaultCountry, w.FieldOrder, w.Version, w.AgentWalletOnly = it.DefaultCountry, it.FieldOrder, it.Version, it.AgentWallet
 	for _, f := range it.Fields {
