@@ -124,14 +124,14 @@ func TestDeleteLargeContact(t *testing.T) {
 // item sizes, so they are asserted exactly.
 func TestCapacity(t *testing.T) {
 	ctx := context.Background()
-	meter := &dynamo.Meter{}
+	meter := &dynamotest.Meter{}
 	client, table := dynamotest.NewTable(t)
-	metered := dynamodb.New(client.Options(), dynamo.WithMeter(meter))
+	metered := dynamodb.New(client.Options(), dynamotest.WithMeter(meter))
 	repo := &dynamo.Contacts{Client: metered, Table: table}
 	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
 	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
 
-	measure := func(op string, want dynamo.Usage, fn func() error) {
+	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
 		meter.Reset()
 		if err := fn(); err != nil {
@@ -149,42 +149,42 @@ func TestCapacity(t *testing.T) {
 	}
 	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25"}
 	var c *contact.Contact
-	measure("create (phone+email)", dynamo.Usage{Calls: 3, Read: 0.5, Write: 36}, func() (err error) {
+	measure("create (phone+email)", dynamotest.Usage{Calls: 3, Read: 0.5, Write: 36}, func() (err error) {
 		c, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc})
 		return err
 	})
 	// 2 WCU more than a create for the record, 2 for its reference in the
 	// contact's partition (so deleting the contact deletes the record).
 	var keyed *contact.Contact
-	measure("create with Idempotency-Key", dynamo.Usage{Calls: 4, Read: 3.5, Write: 40}, func() (err error) {
+	measure("create with Idempotency-Key", dynamotest.Usage{Calls: 4, Read: 3.5, Write: 40}, func() (err error) {
 		keyed, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc, IdempotencyKey: "k1", Fingerprint: "f"})
 		return err
 	})
-	measure("read", dynamo.Usage{Calls: 1, Read: 1}, func() error {
+	measure("read", dynamotest.Usage{Calls: 1, Read: 1}, func() error {
 		_, err := svc.Get(ctx, caller, c.ID)
 		return err
 	})
-	measure("update (company)", dynamo.Usage{Calls: 3, Read: 1.5, Write: 4}, func() error {
+	measure("update (company)", dynamotest.Usage{Calls: 3, Read: 1.5, Write: 4}, func() error {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"company": "ACME"})
 		return err
 	})
-	measure("update (phone moves)", dynamo.Usage{Calls: 4, Read: 2.5, Write: 50}, func() error {
+	measure("update (phone moves)", dynamotest.Usage{Calls: 4, Read: 2.5, Write: 50}, func() error {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"phone": "+55 21 99999-8888"})
 		return err
 	})
-	measure("save field settings", dynamo.Usage{Calls: 1, Write: 1}, func() error {
+	measure("save field settings", dynamotest.Usage{Calls: 1, Write: 1}, func() error {
 		_, err := svc.SetFields(ctx, caller, 0, map[string]any{"fields": []any{map[string]any{"key": "plan", "type": "text"}}})
 		return err
 	})
-	measure("read field settings", dynamo.Usage{Calls: 1, Read: 0.5}, func() error {
+	measure("read field settings", dynamotest.Usage{Calls: 1, Read: 0.5}, func() error {
 		_, err := svc.Fields(ctx, caller)
 		return err
 	})
-	measure("add a note", dynamo.Usage{Calls: 2, Read: 1, Write: 4}, func() error {
+	measure("add a note", dynamotest.Usage{Calls: 2, Read: 1, Write: 4}, func() error {
 		_, err := svc.AddNote(ctx, caller, repo, c.ID, map[string]any{"text": "Ligou pedindo segunda via."})
 		return err
 	})
-	measure("read a timeline page", dynamo.Usage{Calls: 2, Read: 1.5, Write: 0}, func() error {
+	measure("read a timeline page", dynamotest.Usage{Calls: 2, Read: 1.5, Write: 0}, func() error {
 		_, err := svc.Timeline(ctx, caller, repo, c.ID, "", 50)
 		return err
 	})
@@ -192,25 +192,25 @@ func TestCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	measure("link to a main contact", dynamo.Usage{Calls: 6, Read: 2.5, Write: 8}, func() error {
+	measure("link to a main contact", dynamotest.Usage{Calls: 6, Read: 2.5, Write: 8}, func() error {
 		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"mainContactId": mainContact.ID})
 		return err
 	})
-	measure("contacts linked to a main contact", dynamo.Usage{Calls: 3, Read: 3, Write: 0}, func() error {
+	measure("contacts linked to a main contact", dynamotest.Usage{Calls: 3, Read: 3, Write: 0}, func() error {
 		_, err := svc.Linked(ctx, caller, mainContact.ID)
 		return err
 	})
-	measure("block", dynamo.Usage{Calls: 3, Read: 3, Write: 34}, func() error {
+	measure("block", dynamotest.Usage{Calls: 3, Read: 3, Write: 34}, func() error {
 		_, err := svc.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}}, c.ID)
 		return err
 	})
-	measure("delete (6 timeline entries and a link)", dynamo.Usage{Calls: 3, Read: 1, Write: 44}, func() error {
+	measure("delete (6 timeline entries and a link)", dynamotest.Usage{Calls: 3, Read: 1, Write: 44}, func() error {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 	// Within a day of its creation its idempotency record and the reference
 	// to it go too: 2 items, 4 of the 40 WCU (a contact of row 2, with its
 	// 2 duplicate counters read and updated).
-	measure("delete (created with Idempotency-Key)", dynamo.Usage{Calls: 4, Read: 3, Write: 40}, func() error {
+	measure("delete (created with Idempotency-Key)", dynamotest.Usage{Calls: 4, Read: 3, Write: 40}, func() error {
 		return svc.Delete(ctx, caller, keyed.ID, 0)
 	})
 }

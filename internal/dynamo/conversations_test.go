@@ -22,15 +22,15 @@ func (nopOutbound) PublishOutbound(context.Context, conversation.Outbound) error
 // of the conversation operations; docs/data-model.md quotes them.
 func TestConversationCapacity(t *testing.T) {
 	ctx := context.Background()
-	meter := &dynamo.Meter{}
+	meter := &dynamotest.Meter{}
 	client, table := dynamotest.NewTable(t)
-	metered := dynamodb.New(client.Options(), dynamo.WithMeter(meter))
+	metered := dynamodb.New(client.Options(), dynamotest.WithMeter(meter))
 	people := &contact.Service{Contacts: &dynamo.Contacts{Client: metered, Table: table}, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
 	store := &dynamo.Conversations{Client: metered, Table: table}
 	svc := &conversation.Service{People: people, Store: store, Outbound: nopOutbound{}}
 	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
 
-	measure := func(op string, want dynamo.Usage, fn func() error) {
+	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
 		meter.Reset()
 		if err := fn(); err != nil {
@@ -51,35 +51,35 @@ func TestConversationCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := map[string]any{"contactId": c.ID, "channel": "sms", "teamId": "vendas"}
-	measure("start a conversation", dynamo.Usage{Calls: 7, Read: 2.5, Write: 14}, func() error {
+	measure("start a conversation", dynamotest.Usage{Calls: 7, Read: 2.5, Write: 14}, func() error {
 		_, err := svc.Start(ctx, caller, start)
 		return err
 	})
-	measure("start again (the open one returned)", dynamo.Usage{Calls: 5, Read: 6.5}, func() error {
+	measure("start again (the open one returned)", dynamotest.Usage{Calls: 5, Read: 6.5}, func() error {
 		_, err := svc.Start(ctx, caller, start)
 		return err
 	})
-	measure("channels of a contact", dynamo.Usage{Calls: 3, Read: 2.5}, func() error {
+	measure("channels of a contact", dynamotest.Usage{Calls: 3, Read: 2.5}, func() error {
 		_, err := svc.Channels(ctx, caller, c.ID)
 		return err
 	})
 	msg := conversation.Message{Type: "message.received", Workspace: "ws-a", Channel: "whatsapp", MessageID: "m1",
 		From: conversation.From{Phone: "5511977776666", Name: "João"}, At: time.Now()}
 	// The sender record's reference in the contact's partition: 2 WCU.
-	measure("inbound: first message of a new sender", dynamo.Usage{Calls: 8, Read: 3, Write: 44}, func() error {
+	measure("inbound: first message of a new sender", dynamotest.Usage{Calls: 8, Read: 3, Write: 44}, func() error {
 		_, err := svc.Receive(ctx, msg)
 		return err
 	})
 	msg.MessageID = "m2"
-	measure("inbound: next message", dynamo.Usage{Calls: 7, Read: 7, Write: 10}, func() error {
+	measure("inbound: next message", dynamotest.Usage{Calls: 7, Read: 7, Write: 10}, func() error {
 		_, err := svc.Receive(ctx, msg)
 		return err
 	})
-	measure("inbound: redelivered message", dynamo.Usage{Calls: 1, Read: 1}, func() error {
+	measure("inbound: redelivered message", dynamotest.Usage{Calls: 1, Read: 1}, func() error {
 		_, err := svc.Receive(ctx, msg)
 		return err
 	})
-	measure("block with an open conversation", dynamo.Usage{Calls: 7, Read: 4, Write: 33}, func() error {
+	measure("block with an open conversation", dynamotest.Usage{Calls: 7, Read: 4, Write: 33}, func() error {
 		_, err := people.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}, Conversations: store}, c.ID)
 		return err
 	})
@@ -87,7 +87,7 @@ func TestConversationCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Row 21 + the settings (the number's region), the phone lookups and the holder read.
-	measure("start a conversation by phone", dynamo.Usage{Calls: 9, Read: 4, Write: 14}, func() error {
+	measure("start a conversation by phone", dynamotest.Usage{Calls: 9, Read: 4, Write: 14}, func() error {
 		_, err := svc.Start(ctx, caller, map[string]any{"phone": "11 98888-1111", "channel": "sms", "teamId": "vendas"})
 		return err
 	})

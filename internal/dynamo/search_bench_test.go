@@ -33,7 +33,7 @@ var (
 type benchFixture struct {
 	client *dynamodb.Client
 	table  string
-	meter  *Meter
+	meter  *dynamotest.Meter
 	search *Search
 	sample *contact.Contact
 	tags   []string
@@ -55,7 +55,7 @@ func loadBench(b *testing.B) *benchFixture {
 			n = v
 		}
 		client, table := dynamotest.NewTable(b)
-		f := &benchFixture{client: client, table: table, meter: &Meter{}}
+		f := &benchFixture{client: client, table: table, meter: &dynamotest.Meter{}}
 		f.tags = []string{ids.New(time.Now()), ids.New(time.Now().Add(time.Millisecond)), ids.New(time.Now().Add(2 * time.Millisecond))}
 		for i := 0; i < 10; i++ {
 			f.owners = append(f.owners, fmt.Sprintf("agent-%d", i))
@@ -135,7 +135,7 @@ func loadBench(b *testing.B) *benchFixture {
 			b.Fatal(loadErr)
 		}
 		fmt.Fprintf(os.Stderr, "loaded %d contacts in %v\n", n, time.Since(start).Round(time.Second))
-		metered := dynamodb.New(client.Options(), WithMeter(f.meter))
+		metered := dynamodb.New(client.Options(), dynamotest.WithMeter(f.meter))
 		f.search = &Search{Client: metered, Table: table}
 		f.client = metered
 		bench = f
