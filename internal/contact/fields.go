@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"golang.org/x/text/language"
@@ -139,7 +140,7 @@ func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
 			if !ok {
 				continue
 			}
-			if seen[def.Key] || contains(StandardFields, def.Key) {
+			if seen[def.Key] || slices.Contains(StandardFields, def.Key) {
 				c.add(errs.Field(fmt.Sprintf("fields[%d].key", i), "duplicate", "value", def.Key))
 				continue
 			}
@@ -161,7 +162,7 @@ func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
 				c.add(errs.Field(path, "invalid_type", "type", "string"))
 			case seen[k]:
 				c.add(errs.Field(path, "duplicate", "value", k))
-			case !contains(StandardFields, k) && !definesKey(fs.Fields, k):
+			case !slices.Contains(StandardFields, k) && !definesKey(fs.Fields, k):
 				c.add(errs.Field(path, "unknown_field"))
 			default:
 				seen[k] = true
@@ -218,7 +219,7 @@ func parseFieldDefinition(path string, item any, c *checker) (FieldDefinition, b
 				c.add(errs.Field(op, "invalid_type", "type", "non-empty string"))
 			case runeCount(s) > MaxLabelRunes:
 				c.add(errs.Field(op, "too_long", "max", strconv.Itoa(MaxLabelRunes)))
-			case contains(def.Options, s):
+			case slices.Contains(def.Options, s):
 				c.add(errs.Field(op, "duplicate", "value", s))
 			default:
 				def.Options = append(def.Options, s)
@@ -235,12 +236,12 @@ func parseFieldDefinition(path string, item any, c *checker) (FieldDefinition, b
 func completeOrder(order []string, fields []FieldDefinition) []string {
 	out := append([]string(nil), order...)
 	for _, k := range StandardFields {
-		if !contains(out, k) {
+		if !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}
 	for _, f := range fields {
-		if !contains(out, f.Key) {
+		if !slices.Contains(out, f.Key) {
 			out = append(out, f.Key)
 		}
 	}

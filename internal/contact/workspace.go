@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -126,7 +127,7 @@ func validateCustomValue(path string, def FieldDefinition, v any, check *checker
 			check.add(errs.Field(path, "invalid_type", "type", "string"))
 			return nil, false
 		}
-		if !contains(def.Options, s) {
+		if !slices.Contains(def.Options, s) {
 			check.add(errs.Field(path, "choice_invalid", "choices", strings.Join(def.Options, ", ")))
 			return nil, false
 		}
@@ -141,7 +142,7 @@ func validateCustomValue(path string, def FieldDefinition, v any, check *checker
 		seen := map[string]bool{}
 		for _, item := range list {
 			s, ok := item.(string)
-			if !ok || !contains(def.Options, s) {
+			if !ok || !slices.Contains(def.Options, s) {
 				check.add(errs.Field(path, "choice_invalid", "choices", strings.Join(def.Options, ", ")))
 				return nil, false
 			}
@@ -154,13 +155,4 @@ func validateCustomValue(path string, def FieldDefinition, v any, check *checker
 	}
 	check.add(errs.Field(path, "unknown_field"))
 	return nil, false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

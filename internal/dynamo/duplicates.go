@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -68,7 +70,7 @@ func counterWrites(ctx context.Context, client *dynamodb.Client, table, ws strin
 	if len(delta) == 0 {
 		return nil, nil
 	}
-	keys := sortedKeys(delta)
+	keys := slices.Sorted(maps.Keys(delta))
 	current, err := readCounters(ctx, client, table, ws, keys)
 	if err != nil {
 		return nil, err

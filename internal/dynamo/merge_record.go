@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -245,16 +244,6 @@ func clone(item map[string]types.AttributeValue) map[string]types.AttributeValue
 	for k, v := range item {
 		out[k] = v
 	}
-	return out
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -131,10 +131,10 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 			problems = append(problems, errs.Field(k, "unknown_field"))
 		}
 	}
-	if params["fileName"] == "" && !has(problems, "fileName") {
+	if params["fileName"] == "" && !slices.ContainsFunc(problems, func(p errs.FieldError) bool { return p.Field == "fileName" }) {
 		problems = append(problems, errs.Field("fileName", "required"))
 	}
-	if params["mode"] == "" && !has(problems, "mode") {
+	if params["mode"] == "" && !slices.ContainsFunc(problems, func(p errs.FieldError) bool { return p.Field == "mode" }) {
 		problems = append(problems, errs.Field("mode", "required"))
 	}
 	if len(problems) > 0 {
@@ -152,15 +152,6 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 		return nil, Upload{}, err
 	}
 	return j, Upload{URL: url, Method: "POST", Headers: map[string]string{}, Fields: fields}, nil
-}
-
-func has(problems []errs.FieldError, field string) bool {
-	for _, p := range problems {
-		if p.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 func contentTypeOf(name string) string {

@@ -7,6 +7,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,7 +203,7 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 	q.Text = searchkey.ParseQuery(p["q"])
 	if t := strings.TrimSpace(p["tag"]); t != "" {
 		for _, ref := range strings.Split(t, ",") {
-			if ref = strings.TrimSpace(ref); ref != "" && !containsString(q.TagIDs, ref) {
+			if ref = strings.TrimSpace(ref); ref != "" && !slices.Contains(q.TagIDs, ref) {
 				q.TagIDs = append(q.TagIDs, ref)
 			}
 		}
@@ -275,15 +276,6 @@ func resolveTags(catalog map[string]contact.TagRef, ids []string) []contact.TagR
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve validates list parameters into a Query for the caller: tag names

@@ -8,6 +8,7 @@
 package searchkey
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -144,20 +145,11 @@ func addWords(words []string, f string) []string {
 			break
 		}
 		w = truncate(w, MaxWordLen)
-		if !contains(words, w) {
+		if !slices.Contains(words, w) {
 			words = append(words, w)
 		}
 	}
 	return words
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
@@ -211,7 +203,7 @@ func PhoneTokens(e164 string) []string {
 	nsn := phonenumbers.GetNationalSignificantNumber(pn)
 	tokens := []string{intl}
 	add := func(t string) {
-		if t != "" && !contains(tokens, t) {
+		if t != "" && !slices.Contains(tokens, t) {
 			tokens = append(tokens, t)
 		}
 	}

@@ -1,6 +1,8 @@
 package sheets
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/contact"
@@ -150,7 +152,7 @@ func MapHeader(header []string, custom []contact.FieldDefinition, explicit map[s
 		}
 		m.Columns[i] = col
 	}
-	for _, h := range sortedKeys(explicit) {
+	for _, h := range slices.Sorted(maps.Keys(explicit)) {
 		if !used[h] {
 			problems = append(problems, errs.Field("mapping."+h, "column_not_found"))
 		}

@@ -1,7 +1,8 @@
 package sheets
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/errs"
@@ -110,17 +111,8 @@ func (m *Mapping) dropDuplicates() []errs.FieldError {
 		m.Columns[i].Field = ""
 	}
 	var problems []errs.FieldError
-	for _, f := range sortedKeys(dups) {
+	for _, f := range slices.Sorted(maps.Keys(dups)) {
 		problems = append(problems, errs.Field(f, "duplicate_column", "columns", strings.Join(dups[f], ", ")))
 	}
 	return problems
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package tag
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -113,12 +114,12 @@ func (s *Service) change(ctx context.Context, caller tenant.Caller, catalog map[
 		}
 		var kept []string
 		for _, id := range c.TagIDs {
-			if _, ok := catalog[id]; ok && !contains(remove, id) {
+			if _, ok := catalog[id]; ok && !slices.Contains(remove, id) {
 				kept = append(kept, id) // ids of deleted tags are dropped here
 			}
 		}
 		for _, id := range add {
-			if !contains(kept, id) {
+			if !slices.Contains(kept, id) {
 				kept = append(kept, id)
 			}
 		}
@@ -212,15 +213,6 @@ func (s *Service) resolve(ctx context.Context, ws string, catalog map[string]Tag
 		return nil, errs.Validation(problems)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Names resolves tag names to ids for one workspace, creating the unknown
