@@ -162,6 +162,18 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 	}, nil
 }
 
+// Workspace returns the settings of workspace ws (for work with no caller,
+// such as inbound messages).
+func (s *Service) Workspace(ctx context.Context, ws string) (Workspace, error) {
+	return s.Workspaces.Workspace(ctx, ws)
+}
+
+// HasLinked reports whether any contact names id as its main contact.
+func (s *Service) HasLinked(ctx context.Context, ws, id string) (bool, error) {
+	linked, err := s.Contacts.Linked(ctx, ws, id, 1)
+	return len(linked) > 0, err
+}
+
 // Get returns a contact of the caller's workspace. Errors: NotFound.
 func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Contact, error) {
 	if !ids.Valid(id) {

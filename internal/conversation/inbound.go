@@ -113,7 +113,7 @@ func (s *Service) Receive(ctx context.Context, m Message) (Receipt, error) {
 	if !ok {
 		return Receipt{}, errs.Validation([]errs.FieldError{errs.Field("channel", "channel_unknown")})
 	}
-	ws, err := s.People.Workspaces.Workspace(ctx, m.Workspace)
+	ws, err := s.People.Workspace(ctx, m.Workspace)
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -12,9 +12,23 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
+// People is what conversations need of the contacts (contact.Service).
+type People interface {
+	// Get returns a contact the caller may see. Errors: NotFound.
+	Get(ctx context.Context, caller tenant.Caller, id string) (*contact.Contact, error)
+	// Create creates a contact for the caller. Errors: Invalid, Conflict, Forbidden.
+	Create(ctx context.Context, caller tenant.Caller, req contact.CreateRequest) (*contact.Contact, bool, error)
+	// FirstVisible returns the first of ids the caller may see, nil for none.
+	FirstVisible(ctx context.Context, caller tenant.Caller, ids []string) (*contact.Contact, error)
+	// CreateFromChannel creates the contact of a channel's sender once.
+	CreateFromChannel(ctx context.Context, ws contact.Workspace, p contact.Profile, senderKey, actor string) (*contact.Contact, bool, error)
+	// Workspace returns a workspace's settings.
+	Workspace(ctx context.Context, ws string) (contact.Workspace, error)
+}
+
 // Service lists channels, starts conversations and manages templates.
 type Service struct {
-	People   *contact.Service // reads contacts under the caller's access rules
+	People   People // reads contacts under the caller's access rules
 	Store    Store
 	Outbound OutboundPublisher
 	Clock    clock.Clock // the system clock when nil
@@ -286,7 +300,7 @@ func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartReq
 	if req.ContactID != "" {
 		return s.People.Get(ctx, caller, req.ContactID)
 	}
-	ws, err := s.People.Workspaces.Workspace(ctx, caller.Workspace)
+	ws, err := s.People.Workspace(ctx, caller.Workspace)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func TestSampleEvent(t *testing.T) {
 		t.Fatalf("no contact for the sender: %q %v", found, err)
 	}
 	id := found[0]
-	c, err := svc.People.Contacts.Get(context.Background(), "acme", id)
+	c, err := svc.People.(*contact.Service).Contacts.Get(context.Background(), "acme", id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,9 +88,21 @@ var (
 	ErrTooLarge      = errs.E(errs.Invalid, "merge_too_large")
 )
 
+// People is what merges need of the contacts (contact.Service).
+type People interface {
+	// Get returns a contact the caller may see. Errors: NotFound.
+	Get(ctx context.Context, caller tenant.Caller, id string) (*contact.Contact, error)
+	// SeesAll reports whether the caller may see every one of ids.
+	SeesAll(ctx context.Context, caller tenant.Caller, ids []string) (bool, error)
+	// Scope returns which contacts the caller may see.
+	Scope(ctx context.Context, caller tenant.Caller) (contact.Scope, error)
+	// HasLinked reports whether any contact names id as its main contact.
+	HasLinked(ctx context.Context, ws, id string) (bool, error)
+}
+
 // Service merges contacts, undoes merges and lists them.
 type Service struct {
-	People *contact.Service
+	People People
 	Store  Store
 	Clock  clock.Clock // the system clock when nil
 }
@@ -273,11 +285,11 @@ func (s *Service) Merge(ctx context.Context, caller tenant.Caller, targetID stri
 		if err != nil {
 			return Record{}, alreadyMerged(err)
 		}
-		linked, err := s.People.Contacts.Linked(ctx, caller.Workspace, id, 1)
+		linked, err := s.People.HasLinked(ctx, caller.Workspace, id)
 		if err != nil {
 			return Record{}, err
 		}
-		if len(linked) > 0 {
+		if linked {
 			return Record{}, errs.Validation([]errs.FieldError{errs.Field("sourceIds["+strconv.Itoa(i)+"]", "merge_source_is_main")})
 		}
 		sources = append(sources, c)

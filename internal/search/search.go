@@ -86,10 +86,17 @@ type Index interface {
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
 }
 
+// ContactReader reads one contact under the caller's access rules
+// (contact.Service).
+type ContactReader interface {
+	// Get returns the contact. Errors: NotFound (also outside the caller's wallet).
+	Get(ctx context.Context, caller tenant.Caller, id string) (*contact.Contact, error)
+}
+
 // Service serves lists, searches and lookups.
 type Service struct {
 	Index      Index
-	Contacts   *contact.Service
+	Contacts   ContactReader
 	Workspaces contact.WorkspaceSource
 	Tags       contact.TagSource
 	Cursors    *cursor.Codec

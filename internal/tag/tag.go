@@ -67,8 +67,14 @@ type Repository interface {
 type Service struct {
 	Tags     Repository
 	Contacts contact.Repository
-	People   *contact.Service // wallet checks and tag names on the contacts returned
-	Clock    clock.Clock      // the system clock when nil
+	People   AccessChecker // wallet checks on the contacts tagged
+	Clock    clock.Clock   // the system clock when nil
+}
+
+// AccessChecker tells whether a caller may see a contact (contact.Service).
+type AccessChecker interface {
+	// CheckAccess returns nil when caller may see c. Errors: NotFound.
+	CheckAccess(ctx context.Context, caller tenant.Caller, c *contact.Contact) error
 }
 
 // List returns the catalogue.
