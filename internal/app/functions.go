@@ -204,7 +204,7 @@ func Jobs(ctx context.Context, d *Deps) (any, error) {
 		Queue:   &queue.BulkQueue{Client: d.SQS, QueueURL: env["BULK_DELETE_QUEUE_URL"]},
 	}
 	exporter := &export.Service{Jobs: js, Search: d.finder(nil), People: d.People, Queue: d.jobQueue(env["EXPORT_QUEUE_URL"])}
-	importing := &importer.Service{Jobs: js, People: d.People, Uploads: files.imports}
+	importing := &importer.Service{Jobs: js, Uploads: files.imports}
 	return d.api(httpapi.JobRoutes(js, cursors, files.links), httpapi.BulkDeleteRoutes(deleter),
 		httpapi.ImportRoutes(importing), httpapi.ExportRoutes(exporter)), nil
 }

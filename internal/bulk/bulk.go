@@ -74,10 +74,39 @@ type Batches interface {
 	Remaining(ctx context.Context, workspace, jobID string) (int, error)
 }
 
+// JobStarter records new jobs (jobs.Service).
+type JobStarter interface {
+	// New returns a queued job, not stored yet.
+	New(caller tenant.Caller, typ string, params map[string]string) *jobs.Job
+	// Create stores a new job.
+	Create(ctx context.Context, j *jobs.Job) error
+	// Fail ends a job that has not run as failed.
+	Fail(ctx context.Context, j *jobs.Job, reason string) error
+}
+
+// Filters checks list filters for a caller (search.Service).
+type Filters interface {
+	// NewFilter validates a filter. Errors: Invalid.
+	NewFilter(ctx context.Context, caller tenant.Caller, filter map[string]string) (search.Filter, error)
+}
+
+// Finder walks the contacts of a filter (search.Service).
+type Finder interface {
+	Filters
+	// Page returns the page of f after after.
+	Page(ctx context.Context, f search.Filter, after string, limit int) (search.Page, error)
+}
+
+// Deleter deletes a contact for a caller (contact.Service).
+type Deleter interface {
+	// Delete deletes the contact. Errors: NotFound, Forbidden, Conflict.
+	Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error
+}
+
 // Service starts bulk deletes.
 type Service struct {
-	Jobs    *jobs.Service
-	Search  *search.Service
+	Jobs    JobStarter
+	Search  Filters
 	Counter Counter
 	Batches Batches
 	Queue   Queue
@@ -187,7 +216,7 @@ func (s *Service) startIDs(ctx context.Context, caller tenant.Caller, v any) (*j
 	}
 	j := s.Jobs.New(caller, jobs.TypeBulkDelete, map[string]string{"mode": "ids", "role": string(caller.Role), "expanded": "true"})
 	j.Total = len(idList)
-	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+	if err := s.Jobs.Create(ctx, j); err != nil {
 		return nil, err
 	}
 	if err := queueBatches(ctx, s.Batches, s.Queue, caller.Workspace, j.ID, idList); err != nil {
@@ -200,7 +229,7 @@ func (s *Service) startExpand(ctx context.Context, caller tenant.Caller, params 
 	params["role"] = string(caller.Role)
 	j := s.Jobs.New(caller, jobs.TypeBulkDelete, params)
 	j.Total = total
-	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+	if err := s.Jobs.Create(ctx, j); err != nil {
 		return nil, err
 	}
 	if err := s.Queue.Send(ctx, []Message{{Workspace: caller.Workspace, JobID: j.ID, Kind: "expand"}}); err != nil {
@@ -210,10 +239,7 @@ func (s *Service) startExpand(ctx context.Context, caller tenant.Caller, params 
 }
 
 func (s *Service) failQueue(ctx context.Context, j *jobs.Job, err error) error {
-	_, _ = s.Jobs.Store.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
-		j.Status, j.Error = jobs.Failed, "could not be queued"
-		return nil
-	})
+	_ = s.Jobs.Fail(ctx, j, "could not be queued") // the queue's error is the one to report
 	return err
 }
 
@@ -236,8 +262,8 @@ func queueBatches(ctx context.Context, batches Batches, queue Queue, ws, jobID s
 
 // Worker runs bulk delete messages.
 type Worker struct {
-	People  *contact.Service
-	Search  *search.Service
+	People  Deleter
+	Search  Finder
 	Jobs    jobs.Store
 	Batches Batches
 	Queue   Queue

@@ -168,6 +168,14 @@ func (s *Service) Workspace(ctx context.Context, ws string) (Workspace, error) {
 	return s.Workspaces.Workspace(ctx, ws)
 }
 
+// TagCatalog returns the workspace's tags by id (empty without a tag source).
+func (s *Service) TagCatalog(ctx context.Context, ws string) (map[string]TagRef, error) {
+	if s.Tags == nil {
+		return map[string]TagRef{}, nil
+	}
+	return s.Tags.Catalog(ctx, ws)
+}
+
 // HasLinked reports whether any contact names id as its main contact.
 func (s *Service) HasLinked(ctx context.Context, ws, id string) (bool, error) {
 	linked, err := s.Contacts.Linked(ctx, ws, id, 1)

@@ -55,11 +55,37 @@ type Contacts interface {
 	GetMany(ctx context.Context, workspace string, ids []string) ([]*contact.Contact, error)
 }
 
+// JobStarter records and queues new jobs (jobs.Service).
+type JobStarter interface {
+	// New returns a queued job, not stored yet.
+	New(caller tenant.Caller, typ string, params map[string]string) *jobs.Job
+	// Create stores a new job.
+	Create(ctx context.Context, j *jobs.Job) error
+	// Enqueue hands a stored job to queue (failing it when that fails).
+	Enqueue(ctx context.Context, j *jobs.Job, queue jobs.Queue) error
+}
+
+// Finder checks filters and walks their contacts (search.Service).
+type Finder interface {
+	// NewFilter validates a filter for a caller. Errors: Invalid.
+	NewFilter(ctx context.Context, caller tenant.Caller, filter map[string]string) (search.Filter, error)
+	// Page returns the page of f after after.
+	Page(ctx context.Context, f search.Filter, after string, limit int) (search.Page, error)
+}
+
+// Workspaces reads a workspace's fields and tags (contact.Service).
+type Workspaces interface {
+	// Workspace returns the workspace's settings and custom fields.
+	Workspace(ctx context.Context, ws string) (contact.Workspace, error)
+	// TagCatalog returns the workspace's tags by id.
+	TagCatalog(ctx context.Context, ws string) (map[string]contact.TagRef, error)
+}
+
 // Service starts exports.
 type Service struct {
-	Jobs   *jobs.Service
-	Search *search.Service
-	People *contact.Service
+	Jobs   JobStarter
+	Search Finder
+	People Workspaces
 	Queue  jobs.Queue
 }
 
@@ -84,7 +110,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 		return nil, err
 	}
 	j := s.Jobs.New(caller, jobs.TypeExport, params)
-	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+	if err := s.Jobs.Create(ctx, j); err != nil {
 		return nil, err
 	}
 	if err := s.Jobs.Enqueue(ctx, j, s.Queue); err != nil {
@@ -149,7 +175,7 @@ func (s *Service) resolveColumns(ctx context.Context, caller tenant.Caller, para
 	if cols == "" {
 		return nil
 	}
-	ws, err := s.People.Workspaces.Workspace(ctx, caller.Workspace)
+	ws, err := s.People.Workspace(ctx, caller.Workspace)
 	if err != nil {
 		return err
 	}
@@ -180,8 +206,8 @@ func known(column string, ws contact.Workspace) bool {
 
 // Worker runs export jobs.
 type Worker struct {
-	Search    *search.Service
-	People    *contact.Service
+	Search    Finder
+	People    Workspaces
 	Contacts  Contacts
 	Jobs      jobs.Store
 	Files     Files
@@ -216,7 +242,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 	if err != nil {
 		return "failed", w.fail(ctx, j, "the filter is no longer valid")
 	}
-	wsSettings, err := w.People.Workspaces.Workspace(ctx, ws)
+	wsSettings, err := w.People.Workspace(ctx, ws)
 	if err != nil {
 		return "", err
 	}
@@ -320,11 +346,9 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 	if err != nil {
 		return 0, false, err
 	}
-	catalog := map[string]contact.TagRef{}
-	if w.People.Tags != nil {
-		if catalog, err = w.People.Tags.Catalog(ctx, caller.Workspace); err != nil {
-			return 0, false, err
-		}
+	catalog, err := w.People.TagCatalog(ctx, caller.Workspace)
+	if err != nil {
+		return 0, false, err
 	}
 	size := w.PageSize
 	if size == 0 {

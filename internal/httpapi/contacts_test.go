@@ -189,7 +189,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	queued := &jobQueue{}
 	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
 	routes = append(routes, httpapi.JobRoutes(js, codec, fileLinks)...)
-	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, People: svc, Uploads: fakeUploads{}})...)
+	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, Uploads: fakeUploads{}})...)
 	finderAll := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags}
 	bulkQueue := &bulkQueue{}
 	deleter := &bulk.Service{Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}

@@ -73,10 +73,17 @@ type Upload struct {
 	Fields  map[string]string
 }
 
+// JobStarter records new jobs (jobs.Service).
+type JobStarter interface {
+	// New returns a queued job, not stored yet.
+	New(caller tenant.Caller, typ string, params map[string]string) *jobs.Job
+	// Create stores a new job.
+	Create(ctx context.Context, j *jobs.Job) error
+}
+
 // Service starts imports.
 type Service struct {
-	Jobs    *jobs.Service
-	People  *contact.Service
+	Jobs    JobStarter
 	Uploads Uploads
 }
 
@@ -148,7 +155,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 	if err != nil {
 		return nil, Upload{}, err
 	}
-	if err := s.Jobs.Store.Create(ctx, j); err != nil {
+	if err := s.Jobs.Create(ctx, j); err != nil {
 		return nil, Upload{}, err
 	}
 	return j, Upload{URL: url, Method: "POST", Headers: map[string]string{}, Fields: fields}, nil
@@ -215,12 +222,23 @@ type Finder interface {
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
 }
 
+// Settings reads a workspace's settings and custom fields (contact.Service).
+type Settings interface {
+	Workspace(ctx context.Context, ws string) (contact.Workspace, error)
+}
+
+// TagNames reads the workspace's tag catalogue by name, creating the tags
+// an import names (tag.Service).
+type TagNames interface {
+	Names(ctx context.Context, ws string) (*tag.Names, error)
+}
+
 // Worker runs import jobs.
 type Worker struct {
-	People   *contact.Service
+	People   Settings
 	Contacts Contacts
 	Finder   Finder
-	Tags     *tag.Service
+	Tags     TagNames
 	Jobs     jobs.Store
 	Files    Files
 	Failures Failures
@@ -255,7 +273,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	if j.Cancel {
 		return true, w.finish(ctx, j, jobs.Cancelled, nil)
 	}
-	settings, err := w.People.Workspaces.Workspace(ctx, ws)
+	settings, err := w.People.Workspace(ctx, ws)
 	if err != nil {
 		return false, err
 	}

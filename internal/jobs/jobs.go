@@ -169,14 +169,23 @@ func (s *Service) New(caller tenant.Caller, typ string, params map[string]string
 		StartBy: now.Add(QueueRetention)}
 }
 
+// Create stores a new job.
+func (s *Service) Create(ctx context.Context, j *Job) error { return s.Store.Create(ctx, j) }
+
+// Fail ends a job that has not run as failed, with reason.
+func (s *Service) Fail(ctx context.Context, j *Job, reason string) error {
+	_, err := s.Store.Update(ctx, j.Workspace, j.ID, func(j *Job) error {
+		j.Status, j.Error, j.UpdatedAt = Failed, reason, s.Clock.Now()
+		return nil
+	})
+	return err
+}
+
 // Enqueue hands a stored job to queue; when that fails the job is marked
 // failed, so it does not wait forever.
 func (s *Service) Enqueue(ctx context.Context, j *Job, queue Queue) error {
 	if err := queue.Enqueue(ctx, j.Workspace, j.ID); err != nil {
-		_, _ = s.Store.Update(ctx, j.Workspace, j.ID, func(j *Job) error {
-			j.Status, j.Error, j.UpdatedAt = Failed, "could not be queued", s.Clock.Now()
-			return nil
-		})
+		_ = s.Fail(ctx, j, "could not be queued") // the queue's error is the one to report
 		return err
 	}
 	return nil

@@ -10,9 +10,15 @@ import (
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
+// JobStarter records and queues a new job (jobs.Service).
+type JobStarter interface {
+	// Start records a queued job of type typ and hands it to queue.
+	Start(ctx context.Context, caller tenant.Caller, typ string, queue jobs.Queue) (*jobs.Job, error)
+}
+
 // StartRemoveDuplicates records the job and queues it; owners and managers
 // only. Errors: Forbidden.
-func (s *Service) StartRemoveDuplicates(ctx context.Context, caller tenant.Caller, js *jobs.Service, queue jobs.Queue) (*jobs.Job, error) {
+func (s *Service) StartRemoveDuplicates(ctx context.Context, caller tenant.Caller, js JobStarter, queue jobs.Queue) (*jobs.Job, error) {
 	if !jobs.MayStart(caller, jobs.TypeRemoveDuplicates) {
 		return nil, errs.E(errs.Forbidden, "forbidden_role")
 	}
