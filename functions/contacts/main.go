@@ -3,6 +3,20 @@
 // workspace settings.
 package main
 
-import "github.com/omnichannel/contacts/internal/app"
+import (
+	"context"
 
-func main() { app.Start(app.Contacts) }
+	"github.com/omnichannel/contacts/internal/app"
+	"github.com/omnichannel/contacts/internal/app/cursorsecret"
+	"github.com/omnichannel/contacts/internal/httpapi"
+)
+
+func main() {
+	app.Start(func(ctx context.Context, d *app.Deps) (any, error) {
+		cursors, err := cursorsecret.Codec(ctx, d.AWS)
+		if err != nil {
+			return nil, err
+		}
+		return d.API(httpapi.ContactRoutes(d.People), httpapi.TimelineRoutes(d.People, d.Contacts, cursors, d.Keys)), nil
+	})
+}

@@ -3,6 +3,17 @@
 // connects the channel and opens or reuses the conversation.
 package main
 
-import "github.com/omnichannel/contacts/internal/app"
+import (
+	"context"
 
-func main() { app.Start(app.Inbound) }
+	"github.com/omnichannel/contacts/internal/app"
+	"github.com/omnichannel/contacts/internal/conversation"
+	"github.com/omnichannel/contacts/internal/lambdaevents"
+)
+
+func main() {
+	app.Start(func(_ context.Context, d *app.Deps) (any, error) {
+		svc := &conversation.Service{People: d.People, Store: d.Conversations}
+		return lambdaevents.Batch(d.Log, lambdaevents.Inbound(svc)), nil
+	})
+}

@@ -1,7 +1,9 @@
 // Package app builds what every function needs once per cold start (the
-// configuration from the environment, the AWS SDK configuration and clients,
-// the table's stores, the JSON logger) and wires each function's handler, so
-// that functions/<name>/main.go is one call of Start.
+// configuration from the environment, the AWS SDK configuration, the table's
+// stores, the JSON logger), so that functions/<name>/main.go only builds
+// its handler from them and calls Start. It imports nothing a function may
+// not need (no job packages, no S3, SQS or SSM clients): what a package
+// initialises is linked into every binary that imports it.
 package app
 
 import (
@@ -9,16 +11,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/httpapi"
+	"github.com/omnichannel/contacts/internal/search"
 )
 
 // Builder builds one function's Lambda handler from the shared dependencies.
@@ -49,8 +54,6 @@ type Deps struct {
 	Log      *slog.Logger
 	AWS      aws.Config // the SDK configuration of the function's role
 	DB       *dynamodb.Client
-	S3       *s3.Client
-	SQS      *sqs.Client
 	Table    string
 	Contacts *dynamo.Contacts
 	Tags     *dynamo.Tags
@@ -74,8 +77,6 @@ func NewDeps(ctx context.Context, log *slog.Logger) (*Deps, error) {
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	d := &Deps{Log: log, AWS: cfg, DB: db, Table: table,
-		S3:            s3.NewFromConfig(cfg, s3Options),
-		SQS:           sqs.NewFromConfig(cfg),
 		Contacts:      &dynamo.Contacts{Client: db, Table: table},
 		Tags:          &dynamo.Tags{Client: db, Table: table},
 		Keys:          &dynamo.Idempotency{Client: db, Table: table},
@@ -108,8 +109,36 @@ func Envs(names ...string) (map[string]string, error) {
 	return out, nil
 }
 
-// s3Options addresses buckets by path when AWS_S3_USE_PATH_STYLE is "true"
+// S3Options addresses buckets by path when AWS_S3_USE_PATH_STYLE is "true"
 // (the local platform's moto), by virtual host otherwise (AWS).
-func s3Options(o *s3.Options) {
+func S3Options(o *s3.Options) {
 	o.UsePathStyle = os.Getenv("AWS_S3_USE_PATH_STYLE") == "true"
 }
+
+// API returns the HTTP API handler of routes, with the claim names of the
+// template's parameters.
+func (d *Deps) API(routes ...[]httpapi.Route) any {
+	return httpapi.New(httpapi.Config{
+		WorkspaceClaim: os.Getenv("WORKSPACE_CLAIM"),
+		RoleClaim:      os.Getenv("ROLE_CLAIM"),
+		Logger:         d.Log,
+	}, slices.Concat(routes...)...).Handle
+}
+
+// Finder returns the list and search service; cursors may be nil for
+// workers that walk filters without cursors.
+func (d *Deps) Finder(cursors *cursor.Codec) *search.Service {
+	return &search.Service{
+		Index:      d.Search(),
+		Contacts:   d.People,
+		Workspaces: d.People.Workspaces,
+		Tags:       d.Tags,
+		Cursors:    cursors,
+	}
+}
+
+// Search returns the list and search index store.
+func (d *Deps) Search() *dynamo.Search { return &dynamo.Search{Client: d.DB, Table: d.Table} }
+
+// Jobs returns the job store.
+func (d *Deps) Jobs() *dynamo.Jobs { return &dynamo.Jobs{Client: d.DB, Table: d.Table} }

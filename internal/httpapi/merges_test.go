@@ -702,8 +702,8 @@ func TestRemoveDuplicatesContinues(t *testing.T) {
 	}
 
 	// The service itself, past its deadline: not done, nothing lost.
-	svc := w.Worker.Merges
-	done, err := svc.RemoveDuplicates(context.Background(), w.Worker.Index, w.Worker.Jobs, "acme", jobID, time.Now().Add(-time.Second))
+	mw := w.Worker.(*merge.Worker)
+	done, err := mw.Merges.RemoveDuplicates(context.Background(), mw.Index, mw.Jobs, "acme", jobID, time.Now().Add(-time.Second))
 	if err != nil || done {
 		t.Errorf("RemoveDuplicates past its deadline = %v, %v; want not done", done, err)
 	}

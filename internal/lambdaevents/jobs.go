@@ -17,9 +17,6 @@ import (
 
 	"github.com/omnichannel/contacts/internal/bulk"
 	"github.com/omnichannel/contacts/internal/errs"
-	"github.com/omnichannel/contacts/internal/export"
-	"github.com/omnichannel/contacts/internal/importer"
-	"github.com/omnichannel/contacts/internal/merge"
 )
 
 // JobMessage is the body of a job run message.
@@ -52,9 +49,24 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
+// JobRunner runs one message of a job (runID is the message's id) until
+// the job ends or the deadline (merge.Worker, export.Worker).
+type JobRunner interface {
+	Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error)
+}
+
+// ImportEvents takes an import's file notifications and job runs
+// (importer.Events).
+type ImportEvents interface {
+	// Landed takes a file that landed under key, of size bytes.
+	Landed(ctx context.Context, key string, size int64) (string, error)
+	// Run runs one message of an import job, and queues the rest.
+	Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error)
+}
+
 // Duplicates runs remove-duplicates job messages.
 type Duplicates struct {
-	Worker  *merge.Worker
+	Worker  JobRunner
 	Reserve time.Duration // kept before the function's deadline (20 s when zero)
 }
 
@@ -84,7 +96,7 @@ func (b Bulk) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
 
 // Import takes the import function's events.
 type Import struct {
-	Events  *importer.Events
+	Events  ImportEvents
 	Reserve time.Duration // kept before the function's deadline (30 s when zero)
 }
 
@@ -108,7 +120,7 @@ func (i Import) Continue(ctx context.Context, m events.SQSMessage) (string, erro
 
 // Export runs export job messages.
 type Export struct {
-	Worker *export.Worker
+	Worker JobRunner
 }
 
 // Handle is a HandleFunc: the run holds the job until a minute
