@@ -289,38 +289,27 @@ func (s *Conversations) read(ctx context.Context, ws, contactID, channel string)
 	pk := contactPK(ws, contactID)
 	keys := []map[string]types.AttributeValue{key(pk, contactSK), key(pk, connectionSK(channel)), key(pk, openSK(channel))}
 	var st openState
-	for attempt := 1; len(keys) > 0; attempt++ {
-		out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-			s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)},
-		}})
+	err := batchGet(ctx, s.Client, s.Table, keys, true, "contact "+contactID+" for a conversation", func(av map[string]types.AttributeValue) error {
+		var err error
+		sk := str(av, attrSK)
+		switch {
+		case sk == contactSK:
+			st.contact, err = unmarshalContact(av)
+			return err
+		case strings.HasPrefix(sk, "CH#"):
+			st.conn = &connectionItem{}
+			err = attributevalue.UnmarshalMap(av, st.conn)
+		case strings.HasPrefix(sk, "OPEN#"):
+			st.guard = &openItem{}
+			err = attributevalue.UnmarshalMap(av, st.guard)
+		}
 		if err != nil {
-			return st, fmt.Errorf("read contact %s for a conversation: %w", contactID, err)
+			return fmt.Errorf("unmarshal %s: %w", sk, err)
 		}
-		for _, av := range out.Responses[s.Table] {
-			sk := av[attrSK].(*types.AttributeValueMemberS).Value
-			switch {
-			case sk == contactSK:
-				if st.contact, err = unmarshalContact(av); err != nil {
-					return st, err
-				}
-			case strings.HasPrefix(sk, "CH#"):
-				st.conn = &connectionItem{}
-				err = attributevalue.UnmarshalMap(av, st.conn)
-			case strings.HasPrefix(sk, "OPEN#"):
-				st.guard = &openItem{}
-				err = attributevalue.UnmarshalMap(av, st.guard)
-			}
-			if err != nil {
-				return st, fmt.Errorf("unmarshal %s: %w", sk, err)
-			}
-		}
-		keys = out.UnprocessedKeys[s.Table].Keys
-		if len(keys) > 0 {
-			if attempt == maxBatchAttempts {
-				return st, fmt.Errorf("read contact %s for a conversation: keys left unprocessed", contactID)
-			}
-			backoff(ctx, attempt)
-		}
+		return nil
+	})
+	if err != nil {
+		return st, err
 	}
 	if st.contact == nil {
 		return st, contact.ErrNotFound
