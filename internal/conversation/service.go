@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/clock"
@@ -96,9 +97,19 @@ func (s *Service) SetWorkspaceChannels(ctx context.Context, caller tenant.Caller
 	return s.Store.SaveChannels(ctx, caller.Workspace, ifVersion, cs)
 }
 
-// Templates returns the workspace's message templates.
-func (s *Service) Templates(ctx context.Context, caller tenant.Caller) ([]Template, error) {
-	return s.Store.Templates(ctx, caller.Workspace)
+// Templates returns the workspace's message templates, all of them or those
+// of status (approved, pending, rejected). Errors: Invalid (another status).
+func (s *Service) Templates(ctx context.Context, caller tenant.Caller, status string) ([]Template, error) {
+	switch status {
+	case "", TemplateApproved, TemplatePending, TemplateRejected:
+	default:
+		return nil, errs.Validation([]errs.FieldError{errs.Field("status", "choice_invalid", "choices", "approved, pending, rejected")})
+	}
+	list, err := s.Store.Templates(ctx, caller.Workspace)
+	if err != nil || status == "" {
+		return list, err
+	}
+	return slices.DeleteFunc(list, func(t Template) bool { return t.Status != status }), nil
 }
 
 // PutTemplate creates or replaces the template name; owners and managers

@@ -200,7 +200,7 @@ func templateView(t conversation.Template) TemplateJSON {
 }
 
 func (h conversationHandlers) templates(ctx context.Context, r *Request) (Response, error) {
-	list, err := h.svc.Templates(ctx, r.Caller)
+	list, err := h.svc.Templates(ctx, r.Caller, r.Event.QueryStringParameters["status"])
 	if err != nil {
 		return Response{}, err
 	}

@@ -194,6 +194,17 @@ func TestTemplatePutAndList(t *testing.T) {
 	if len(list) != 1 || list[0]["name"] != "boas_vindas" || list[0]["parameterCount"] != float64(1) {
 		t.Errorf("templates = %v, want the one replaced", list)
 	}
+	f.putTemplate(t, "aviso", `{"language":"pt_BR","body":"Aviso {{1}}"}`, http.StatusCreated)
+	for status, want := range map[string]int{"approved": 1, "pending": 1, "rejected": 0, "": 2} {
+		got := items(f.do(t, call{route: "GET /v1/message-templates", query: map[string]string{"status": status}}).want(t, http.StatusOK))
+		if len(got) != want || (want == 1 && got[0]["status"] != status) {
+			t.Errorf("templates ?status=%s = %v, want %d of that status", status, got, want)
+		}
+	}
+	bad = f.do(t, call{route: "GET /v1/message-templates", query: map[string]string{"status": "live"}}).want(t, http.StatusUnprocessableEntity)
+	if got, want := bad.fieldErrors(), []string{"status:choice_invalid"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("?status=live errors = %v, want %v", got, want)
+	}
 	if got := items(f.do(t, call{route: "GET /v1/message-templates", workspace: "globex"}).want(t, http.StatusOK)); len(got) != 0 {
 		t.Errorf("another workspace lists %v", got)
 	}
