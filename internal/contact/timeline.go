@@ -30,7 +30,13 @@ type Entry struct {
 	// For merged entries: the merge and the contacts merged in.
 	MergeID string
 	Sources []string
+	// For an edited note: who edited it last, and when.
+	EditedAt time.Time
+	EditedBy string
 }
+
+// ErrNoteNotFound: the contact has no note with that id.
+var ErrNoteNotFound = errs.E(errs.NotFound, "note_not_found")
 
 // TimelinePage is one page of a timeline, newest first.
 type TimelinePage struct {
@@ -47,6 +53,13 @@ type TimelineStore interface {
 	// AddEntry appends e to the contact's timeline on condition that the
 	// contact exists. Errors: NotFound.
 	AddEntry(ctx context.Context, workspace, contactID string, e Entry) error
+	// Note returns the note noteID of the contact. Errors: NotFound
+	// (ErrNoteNotFound, also for an entry that is not a note).
+	Note(ctx context.Context, workspace, contactID, noteID string) (Entry, error)
+	// EditNote stores e's text and who edited it when. Errors: NotFound.
+	EditNote(ctx context.Context, workspace, contactID string, e Entry) error
+	// DeleteNote removes the note noteID. Errors: NotFound.
+	DeleteNote(ctx context.Context, workspace, contactID, noteID string) error
 }
 
 // Timeline returns a page of the contact's timeline, newest first. Errors:
@@ -62,6 +75,61 @@ func (s *Service) Timeline(ctx context.Context, caller tenant.Caller, store Time
 // AddNote appends a comment {text} to the contact's timeline. Errors:
 // NotFound, Invalid.
 func (s *Service) AddNote(ctx context.Context, caller tenant.Caller, store TimelineStore, id string, doc map[string]any) (Entry, error) {
+	text, err := noteText(doc)
+	if err != nil {
+		return Entry{}, err
+	}
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return Entry{}, err
+	}
+	now := s.Clock.Now()
+	e := Entry{ID: ids.New(now), Event: "note", At: now, Actor: caller.Subject, Text: text}
+	return e, store.AddEntry(ctx, caller.Workspace, id, e)
+}
+
+// EditNote replaces the text of a note {text}; its author, an owner or a
+// manager may. The note shows who edited it and when. Errors: NotFound,
+// Invalid, Forbidden.
+func (s *Service) EditNote(ctx context.Context, caller tenant.Caller, store TimelineStore, id, noteID string, doc map[string]any) (Entry, error) {
+	e, err := s.ownNote(ctx, caller, store, id, noteID)
+	if err != nil {
+		return Entry{}, err
+	}
+	text, err := noteText(doc)
+	if err != nil {
+		return Entry{}, err
+	}
+	e.Text, e.EditedAt, e.EditedBy = text, s.Clock.Now(), caller.Subject
+	return e, store.EditNote(ctx, caller.Workspace, id, e)
+}
+
+// DeleteNote removes a note from the timeline; its author, an owner or a
+// manager may. Errors: NotFound, Forbidden.
+func (s *Service) DeleteNote(ctx context.Context, caller tenant.Caller, store TimelineStore, id, noteID string) error {
+	if _, err := s.ownNote(ctx, caller, store, id, noteID); err != nil {
+		return err
+	}
+	return store.DeleteNote(ctx, caller.Workspace, id, noteID)
+}
+
+// ownNote returns a note of a contact the caller sees, when the caller may
+// change it: its author, an owner or a manager. Errors: NotFound, Forbidden.
+func (s *Service) ownNote(ctx context.Context, caller tenant.Caller, store TimelineStore, id, noteID string) (Entry, error) {
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return Entry{}, err
+	}
+	e, err := store.Note(ctx, caller.Workspace, id, noteID)
+	if err != nil {
+		return Entry{}, err
+	}
+	if e.Actor != caller.Subject && !caller.IsManager() {
+		return Entry{}, ErrForbidden
+	}
+	return e, nil
+}
+
+// noteText reads a note's body {text}. Errors: Invalid.
+func noteText(doc map[string]any) (string, error) {
 	var problems []errs.FieldError
 	for k := range doc {
 		if k != "text" {
@@ -79,12 +147,7 @@ func (s *Service) AddNote(ctx context.Context, caller tenant.Caller, store Timel
 		problems = append(problems, errs.Field("text", "too_long", "max", strconv.Itoa(MaxNoteRunes)))
 	}
 	if len(problems) > 0 {
-		return Entry{}, errs.Validation(problems)
+		return "", errs.Validation(problems)
 	}
-	if _, err := s.Get(ctx, caller, id); err != nil {
-		return Entry{}, err
-	}
-	now := s.Clock.Now()
-	e := Entry{ID: ids.New(now), Event: "note", At: now, Actor: caller.Subject, Text: text}
-	return e, store.AddEntry(ctx, caller.Workspace, id, e)
+	return text, nil
 }

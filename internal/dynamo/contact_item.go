@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -172,6 +173,18 @@ type timelineItem struct {
 
 	MergeID string   `dynamodbav:"mergeId,omitempty"` // for merged: the merge record
 	Sources []string `dynamodbav:"sources,omitempty"` // for merged: the contacts merged in
+
+	EditedAt string `dynamodbav:"editedAt,omitempty"` // for an edited note
+	EditedBy string `dynamodbav:"editedBy,omitempty"`
+}
+
+// entry is the timeline entry the item holds.
+func (it timelineItem) entry() contact.Entry {
+	return contact.Entry{
+		ID: strings.TrimPrefix(it.SK, "TL#"), Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
+		Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
+		MergeID: it.MergeID, Sources: it.Sources, EditedAt: parseTime(it.EditedAt), EditedBy: it.EditedBy,
+	}
 }
 
 // derivedWrites moves what a contact's fields derive, its lookups and its

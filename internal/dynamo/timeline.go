@@ -2,8 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -25,11 +25,7 @@ func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit in
 	entries, more, err := newestPage(ctx, s.Client, s.Table, q, limit, "timeline of "+id, func(av map[string]types.AttributeValue) (contact.Entry, error) {
 		var it timelineItem
 		err := attributevalue.UnmarshalMap(av, &it)
-		return contact.Entry{
-			ID: strings.TrimPrefix(it.SK, "TL#"), Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
-			Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
-			MergeID: it.MergeID, Sources: it.Sources,
-		}, err
+		return it.entry(), err
 	})
 	return contact.TimelinePage{Entries: entries, More: more}, err
 }
@@ -50,6 +46,60 @@ func (s *Contacts) AddEntry(ctx context.Context, ws, id string, e contact.Entry)
 	}
 	if err != nil {
 		return fmt.Errorf("add timeline entry to %s: %w", id, err)
+	}
+	return nil
+}
+
+// Note implements contact.TimelineStore: one strongly consistent GetItem.
+func (s *Contacts) Note(ctx context.Context, ws, contactID, noteID string) (contact.Entry, error) {
+	var it timelineItem
+	found, err := getItem(ctx, s.Client, s.Table, contactPK(ws, contactID), timelineSK(noteID), true, "note", &it)
+	if err != nil {
+		return contact.Entry{}, err
+	}
+	if !found || it.Event != "note" {
+		return contact.Entry{}, contact.ErrNoteNotFound
+	}
+	return it.entry(), nil
+}
+
+// isNote is the condition that the item is a note still there.
+const isNote = "attribute_exists(PK) AND #e = :note"
+
+// EditNote implements contact.TimelineStore: one conditional UpdateItem.
+func (s *Contacts) EditNote(ctx context.Context, ws, contactID string, e contact.Entry) error {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Table, Key: key(contactPK(ws, contactID), timelineSK(e.ID)),
+		UpdateExpression:         aws.String("SET #t = :text, editedAt = :at, editedBy = :by"),
+		ConditionExpression:      aws.String(isNote),
+		ExpressionAttributeNames: map[string]string{"#e": "event", "#t": "text"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":note": &types.AttributeValueMemberS{Value: "note"}, ":text": &types.AttributeValueMemberS{Value: e.Text},
+			":at": &types.AttributeValueMemberS{Value: formatTime(e.EditedAt)}, ":by": &types.AttributeValueMemberS{Value: e.EditedBy},
+		},
+	})
+	return noteWriteError(err, "edit note "+e.ID)
+}
+
+// DeleteNote implements contact.TimelineStore: one conditional DeleteItem.
+func (s *Contacts) DeleteNote(ctx context.Context, ws, contactID, noteID string) error {
+	_, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.Table, Key: key(contactPK(ws, contactID), timelineSK(noteID)),
+		ConditionExpression:       aws.String(isNote),
+		ExpressionAttributeNames:  map[string]string{"#e": "event"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":note": &types.AttributeValueMemberS{Value: "note"}},
+	})
+	return noteWriteError(err, "delete note "+noteID)
+}
+
+// noteWriteError is ErrNoteNotFound for a failed condition (gone meanwhile).
+func noteWriteError(err error, what string) error {
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return contact.ErrNoteNotFound
+	case err != nil:
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func TestRoleMatrix(t *testing.T) {
 // pathParams fills the path parameters of route other than {id} and {tagId}.
 func pathParams(route string) map[string]string {
 	out := map[string]string{}
-	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0"} {
+	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0", "noteId": "01jdx4t0v1w2x3y4z5a6b7c8d9"} {
 		if strings.Contains(route, "{"+k+"}") {
 			out[k] = v
 		}
@@ -95,8 +95,8 @@ type walletCall struct {
 func onContacts(body string) func(w *walletWorld) []walletCall {
 	return func(w *walletWorld) []walletCall {
 		return []walletCall{
-			{call{id: w.hidden, tagID: w.tagID, body: body, params: pathParams("{channel}")}, http.StatusNotFound},
-			{call{id: w.mine, tagID: w.tagID, body: body, params: pathParams("{channel}")}, 0},
+			{call{id: w.hidden, tagID: w.tagID, body: body, params: pathParams("{channel}{noteId}")}, http.StatusNotFound},
+			{call{id: w.mine, tagID: w.tagID, body: body, params: pathParams("{channel}{noteId}")}, 0},
 		}
 	}
 }
@@ -130,6 +130,8 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"GET /v1/contacts/{id}/linked":                onContacts(""),
 	"GET /v1/contacts/{id}/timeline":              onContacts(""),
 	"POST /v1/contacts/{id}/notes":                onContacts(`{"text":"nota"}`),
+	"PATCH /v1/contacts/{id}/notes/{noteId}":      onContacts(`{"text":"nota"}`),
+	"DELETE /v1/contacts/{id}/notes/{noteId}":     onContacts(""),
 	"POST /v1/contacts/{id}/tags":                 onContacts(`{"tags":["VIP"]}`),
 	"DELETE /v1/contacts/{id}/tags/{tagId}":       onContacts(""),
 	"POST /v1/contacts/{id}/block":                onContacts(""),

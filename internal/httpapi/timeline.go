@@ -15,6 +15,8 @@ func TimelineRoutes(svc *contact.Service, store contact.TimelineStore, cursors *
 	return []Route{
 		{Key: "GET /v1/contacts/{id}/timeline", Handle: h.list},
 		{Key: "POST /v1/contacts/{id}/notes", Handle: idempotent(keys, h.note)},
+		{Key: "PATCH /v1/contacts/{id}/notes/{noteId}", Handle: h.editNote},
+		{Key: "DELETE /v1/contacts/{id}/notes/{noteId}", Handle: h.deleteNote},
 	}
 }
 
@@ -39,14 +41,21 @@ type EntryJSON struct {
 
 	MergeID string   `json:"mergeId,omitempty"`
 	Sources []string `json:"sourceIds,omitempty"`
+
+	EditedAt string `json:"editedAt,omitempty"`
+	EditedBy string `json:"editedBy,omitempty"`
 }
 
 func entryView(e contact.Entry) EntryJSON {
-	return EntryJSON{
+	v := EntryJSON{
 		ID: e.ID, Type: e.Event, At: timestamp(e.At), Actor: opt(e.Actor), Fields: e.Fields, Text: e.Text,
 		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
-		MergeID: e.MergeID, Sources: e.Sources,
+		MergeID: e.MergeID, Sources: e.Sources, EditedBy: e.EditedBy,
 	}
+	if !e.EditedAt.IsZero() {
+		v.EditedAt = timestamp(e.EditedAt)
+	}
+	return v
 }
 
 func (h timelineHandlers) list(ctx context.Context, r *Request) (Response, error) {
@@ -81,4 +90,23 @@ func (h timelineHandlers) note(ctx context.Context, r *Request) (Response, error
 	}
 	r.Contact = r.Path("id")
 	return JSON(http.StatusCreated, entryView(e)), nil
+}
+
+func (h timelineHandlers) editNote(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	e, err := h.svc.EditNote(ctx, r.Caller, h.store, r.Path("id"), r.Path("noteId"), doc)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, entryView(e)), nil
+}
+
+func (h timelineHandlers) deleteNote(ctx context.Context, r *Request) (Response, error) {
+	if err := h.svc.DeleteNote(ctx, r.Caller, h.store, r.Path("id"), r.Path("noteId")); err != nil {
+		return Response{}, err
+	}
+	return NoContent(), nil
 }

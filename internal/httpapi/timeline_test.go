@@ -63,3 +63,55 @@ func TestTimelineAndNotes(t *testing.T) {
 		t.Errorf("%d items left after deleting the contact and its notes, want the tag's 2", n)
 	}
 }
+
+// TestNotesCanBeFixed: a note's author, an owner or a manager fixes or
+// deletes it; another agent may not; the timeline shows the edit; other
+// entries, other contacts' notes and other workspaces find nothing.
+func TestNotesCanBeFixed(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, mariaBody)
+	other := f.create(t, `{"name":"Outra","phone":"+5511912345678"}`)
+	note := func(sub, role, text string) string {
+		t.Helper()
+		r := f.do(t, call{route: "POST /v1/contacts/{id}/notes", id: id, sub: sub, role: role, body: `{"text":"` + text + `"}`}).want(t, http.StatusCreated)
+		return r.body["id"].(string)
+	}
+	edit := func(noteID, sub, role, body string, status int) result {
+		t.Helper()
+		return f.do(t, call{route: "PATCH /v1/contacts/{id}/notes/{noteId}", id: id, sub: sub, role: role, params: map[string]string{"noteId": noteID}, body: body}).want(t, status)
+	}
+	mine := note("agent-1", "agent", "Ligar às 14h")
+	r := edit(mine, "agent-1", "agent", `{"text":" Ligar às 15h "}`, http.StatusOK)
+	if r.body["text"] != "Ligar às 15h" || r.body["editedBy"] != "agent-1" || r.body["editedAt"] == nil || r.body["actor"] != "agent-1" || r.body["id"] != mine {
+		t.Errorf("edited note = %s", r.raw)
+	}
+	edit(mine, "agent-2", "agent", `{"text":"x"}`, http.StatusForbidden)
+	edit(mine, "manager-1", "manager", `{"text":"Ligar às 16h"}`, http.StatusOK)
+	if got := edit(mine, "agent-1", "agent", `{"text":"","x":1}`, http.StatusUnprocessableEntity).fieldErrors(); !reflect.DeepEqual(got, []string{"x:unknown_field", "text:required"}) {
+		t.Errorf("errors = %v", got)
+	}
+	timeline := f.do(t, call{route: "GET /v1/contacts/{id}/timeline", id: id}).want(t, http.StatusOK).body["items"].([]any)
+	first := timeline[0].(map[string]any)
+	if first["id"] != mine || first["text"] != "Ligar às 16h" || first["editedBy"] != "manager-1" {
+		t.Errorf("timeline shows %v, want the note as the manager left it", first)
+	}
+	created := timeline[len(timeline)-1].(map[string]any)["id"].(string)
+	edit(created, "owner-1", "owner", `{"text":"x"}`, http.StatusNotFound) // not a note
+	f.do(t, call{route: "PATCH /v1/contacts/{id}/notes/{noteId}", id: other, params: map[string]string{"noteId": mine}, body: `{"text":"x"}`}).want(t, http.StatusNotFound)
+	f.do(t, call{route: "PATCH /v1/contacts/{id}/notes/{noteId}", id: id, workspace: "globex", params: map[string]string{"noteId": mine}, body: `{"text":"x"}`}).want(t, http.StatusNotFound)
+
+	del := func(noteID, sub, role string, status int) {
+		t.Helper()
+		f.do(t, call{route: "DELETE /v1/contacts/{id}/notes/{noteId}", id: id, sub: sub, role: role, params: map[string]string{"noteId": noteID}}).want(t, status)
+	}
+	del(mine, "agent-2", "agent", http.StatusForbidden)
+	del(mine, "agent-1", "agent", http.StatusNoContent)
+	del(mine, "agent-1", "agent", http.StatusNotFound)
+	theirs := note("agent-2", "agent", "Cliente antiga")
+	del(theirs, "owner-1", "owner", http.StatusNoContent)
+	for _, it := range f.do(t, call{route: "GET /v1/contacts/{id}/timeline", id: id}).want(t, http.StatusOK).body["items"].([]any) {
+		if e := it.(map[string]any); e["type"] == "note" {
+			t.Errorf("a deleted note is still listed: %v", e)
+		}
+	}
+}
