@@ -266,6 +266,7 @@ func without(m map[string]any, key string) map[string]any {
 // must not block an edit of something else.
 func patchDocument(c *Contact, patch map[string]any) (doc, kept map[string]any) {
 	doc = mergepatch.Apply(c.Profile.Document(), patch)
+	keepNamesInStep(doc, patch)
 	touched, isObject := patch["customFields"].(map[string]any)
 	if _, present := patch["customFields"]; present && !isObject {
 		return doc, nil // replaced or removed as a whole
@@ -282,6 +283,22 @@ func patchDocument(c *Contact, patch map[string]any) (doc, kept map[string]any) 
 		delete(cf, k)
 	}
 	return doc, kept
+}
+
+// keepNamesInStep makes a patch of the name re-derive its parts, and a patch
+// of a part re-derive the name (BuildProfile derives what is missing),
+// unless the patch sets both.
+func keepNamesInStep(doc, patch map[string]any) {
+	_, name := patch["name"]
+	_, first := patch["firstName"]
+	_, last := patch["lastName"]
+	switch {
+	case name && !first && !last:
+		delete(doc, "firstName")
+		delete(doc, "lastName")
+	case !name && (first || last):
+		delete(doc, "name")
+	}
 }
 
 // Delete removes a contact with everything it owns; owners and managers

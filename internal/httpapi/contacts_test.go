@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -562,5 +563,35 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		if strings.Contains(strings.ToLower(r.raw), strings.ToLower(leak)) {
 			t.Errorf("response leaks %q: %s", leak, r.raw)
 		}
+	}
+}
+
+// TestNamesStayInStep: a PATCH of the name re-derives its parts and a PATCH
+// of a part re-derives the name, unless the patch sets both; the list shows
+// the new name at once.
+func TestNamesStayInStep(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, `{"name":"Maria Souza","phone":"+5511999990001"}`)
+	patch := func(body string) map[string]any {
+		t.Helper()
+		return f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: body}).want(t, http.StatusOK).body
+	}
+	names := func(c map[string]any) string {
+		return fmt.Sprintf("%v|%v|%v", c["name"], c["firstName"], c["lastName"])
+	}
+	for _, step := range []struct{ body, want string }{
+		{`{"name":"Maria da Silva"}`, "Maria da Silva|Maria|da Silva"},
+		{`{"lastName":"Pereira"}`, "Maria Pereira|Maria|Pereira"},
+		{`{"firstName":"Ana"}`, "Ana Pereira|Ana|Pereira"},
+		{`{"name":"Dra. Ana","firstName":"Ana","lastName":"Lima"}`, "Dra. Ana|Ana|Lima"},
+		{`{"company":"ACME"}`, "Dra. Ana|Ana|Lima"},
+	} {
+		if got := names(patch(step.body)); got != step.want {
+			t.Errorf("PATCH %s: names = %s, want %s", step.body, got, step.want)
+		}
+	}
+	list := items(f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"q": "dra"}}).want(t, http.StatusOK))
+	if len(list) != 1 || list[0]["name"] != "Dra. Ana" {
+		t.Errorf("search q=dra = %v, want the renamed contact", list)
 	}
 }
