@@ -24,6 +24,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/httpapi"
 	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/tag"
 )
 
 // Builder builds one function's Lambda handler from the shared dependencies.
@@ -83,6 +84,7 @@ func NewDeps(ctx context.Context, log *slog.Logger) (*Deps, error) {
 		Conversations: &dynamo.Conversations{Client: db, Table: table},
 	}
 	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
+	d.People.TagRefs = &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People}
 	return d, nil
 }
 

@@ -3,6 +3,7 @@ package contact
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/clock"
@@ -70,7 +71,15 @@ type Service struct {
 	Contacts   Repository
 	Workspaces WorkspaceStore
 	Tags       TagSource   // resolves tag names for display; nil shows none
+	TagRefs    TagResolver // resolves the tags a create names; nil refuses them (read_only)
 	Clock      clock.Clock // the system clock when nil
+}
+
+// TagResolver turns tag ids or names into the workspace's tags, creating
+// the names the catalogue lacks (tag.Service), with the limits and errors of
+// tagging a contact. Errors: Invalid naming field (e.g. "tags[2]").
+type TagResolver interface {
+	ResolveTags(ctx context.Context, ws, field string, refs []any) ([]TagRef, error)
 }
 
 // ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
@@ -142,12 +151,35 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 		return nil, err
 	}
 	now := s.Clock.Now()
+	rawTags, hasTags := doc["tags"]
+	if hasTags && s.TagRefs != nil {
+		doc = without(doc, "tags")
+	}
 	p, problems := BuildProfile(doc, ws, now, true)
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}
 	if wallet := ScopeOf(ws, caller).Wallet; p.OwnerID == "" && wallet != "" {
 		p.OwnerID = wallet // else the agent could not see what they created
+	}
+	tags := []TagRef{}
+	if hasTags && s.TagRefs != nil {
+		refs, ok := rawTags.([]any)
+		if !ok {
+			return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "invalid_type", "type", "array of tag ids or names")})
+		}
+		if tags, err = s.TagRefs.ResolveTags(ctx, caller.Workspace, "tags", refs); err != nil {
+			return nil, err
+		}
+	}
+	tagIDs := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !slices.Contains(tagIDs, t.ID) {
+			tagIDs = append(tagIDs, t.ID)
+		}
+	}
+	if len(tagIDs) == 0 {
+		tagIDs = nil
 	}
 	return &Contact{
 		Workspace: caller.Workspace,
@@ -158,7 +190,8 @@ func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[
 		UpdatedAt: now,
 		UpdatedBy: caller.Subject,
 		Version:   1,
-		Tags:      []TagRef{},
+		TagIDs:    tagIDs,
+		Tags:      tags,
 	}, nil
 }
 

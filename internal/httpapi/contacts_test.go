@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -173,6 +174,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	}
 	finder := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags, Cursors: codec}
 	tagger := &tag.Service{Tags: tags, Contacts: contacts, People: svc}
+	svc.TagRefs = tagger
 	var routes []httpapi.Route
 	routes = append(routes, httpapi.ContactRoutes(svc)...)
 	keys := &dynamo.Idempotency{Client: client, Table: table}
@@ -594,4 +596,43 @@ func TestNamesStayInStep(t *testing.T) {
 	if len(list) != 1 || list[0]["name"] != "Dra. Ana" {
 		t.Errorf("search q=dra = %v, want the renamed contact", list)
 	}
+}
+
+// TestCreateWithTags: a create may name tags (ids or names; unknown names
+// are created) with the limits and errors of tagging a contact; the contact
+// is listed under its tags at once.
+func TestCreateWithTags(t *testing.T) {
+	f := newFixture(t)
+	vip := f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated).body["id"].(string)
+	r := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Rita","phone":"+5511988880001","tags":["` + vip + `","Lead quente","vip"]}`}).want(t, http.StatusCreated)
+	var names []string
+	for _, x := range r.body["tags"].([]any) {
+		names = append(names, x.(map[string]any)["name"].(string))
+	}
+	if want := []string{"VIP", "Lead quente"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("tags = %v, want %v (the id and the name of VIP once, the new name created)", names, want)
+	}
+	list := items(f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"tag": "Lead quente"}}).want(t, http.StatusOK))
+	if len(list) != 1 || list[0]["id"] != r.body["id"] {
+		t.Errorf("GET /v1/contacts?tag=Lead quente = %v, want the new contact", list)
+	}
+	for _, tt := range []struct{ body, want string }{
+		{`{"name":"A","phone":"+5511988880002","tags":"VIP"}`, "tags:invalid_type"},
+		{`{"name":"A","phone":"+5511988880002","tags":[3]}`, "tags[0]:invalid_type"},
+		{`{"name":"A","phone":"+5511988880002","tags":["01jdx4t0v1w2x3y4z5a6b7c8d9"]}`, "tags[0]:tag_unknown"},
+	} {
+		bad := f.do(t, call{route: "POST /v1/contacts", body: tt.body}).want(t, http.StatusUnprocessableEntity)
+		if got := bad.fieldErrors(); !reflect.DeepEqual(got, []string{tt.want}) {
+			t.Errorf("POST %s: errors = %v, want [%s]", tt.body, got, tt.want)
+		}
+	}
+	many := make([]string, contact.MaxTagsPerContact+1)
+	for i := range many {
+		many[i] = fmt.Sprintf(`"t%d"`, i)
+	}
+	bad := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"A","phone":"+5511988880003","tags":[` + strings.Join(many, ",") + `]}`}).want(t, http.StatusUnprocessableEntity)
+	if got := bad.fieldErrors(); !reflect.DeepEqual(got, []string{"tags:too_many"}) {
+		t.Errorf("too many tags: errors = %v", got)
+	}
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: r.body["id"].(string), body: `{"tags":["VIP"]}`}).want(t, http.StatusUnprocessableEntity)
 }

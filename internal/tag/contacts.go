@@ -44,6 +44,32 @@ func (s *Service) Assign(ctx context.Context, caller tenant.Caller, contactID st
 	return s.change(ctx, caller, catalog, contactID, tagIDs, nil)
 }
 
+// ResolveTags implements contact.TagResolver: refs (ids or names, unknown
+// names created, at most MaxRefs) as the workspace's tags, each once.
+// Errors: Invalid naming field.
+func (s *Service) ResolveTags(ctx context.Context, ws, field string, refs []any) ([]contact.TagRef, error) {
+	catalog, err := s.catalog(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	tagIDs, err := s.resolve(ctx, ws, catalog, field, refs, true)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(tagIDs, func(id string) bool { _, ok := catalog[id]; return !ok }) {
+		if catalog, err = s.catalog(ctx, ws); err != nil { // with the tags just created
+			return nil, err
+		}
+	}
+	out := []contact.TagRef{}
+	for _, id := range tagIDs {
+		if t, ok := catalog[id]; ok && !slices.ContainsFunc(out, func(r contact.TagRef) bool { return r.ID == id }) {
+			out = append(out, contact.TagRef{ID: t.ID, Name: t.Name, Color: t.Color})
+		}
+	}
+	return out, nil
+}
+
 // Unassign takes a tag off a contact; the tag stays in the catalogue.
 // Errors: NotFound.
 func (s *Service) Unassign(ctx context.Context, caller tenant.Caller, contactID, tagID string) (*contact.Contact, error) {
