@@ -50,7 +50,8 @@ var Fields = []Field{
 		Editable: true, Imported: true, Exported: true, Shown: true},
 	{Name: "lastName", Text: func(p *Profile) *string { return &p.LastName }, Copy: copyName, Cell: func(c *Contact) string { return c.LastName },
 		Editable: true, Imported: true, Exported: true, Shown: true},
-	{Name: "kind", Cell: func(c *Contact) string { return string(c.Kind) }, Editable: true, Exported: true},
+	{Name: "kind", Cell: func(c *Contact) string { return string(c.Kind) }, Copy: func(dst, src *Profile) { dst.Kind = src.Kind },
+		Editable: true, Imported: true, Exported: true},
 	textField("phone", func(p *Profile) *string { return &p.Phone }),
 	textField("email", func(p *Profile) *string { return &p.Email }),
 	withCell(textField("taxId", func(p *Profile) *string { return &p.TaxID }), func(c *Contact) string {
@@ -69,7 +70,7 @@ var Fields = []Field{
 	textField("telegramId", func(p *Profile) *string { return &p.TelegramID }),
 	func() Field {
 		f := textField("avatarUrl", func(p *Profile) *string { return &p.AvatarURL })
-		f.Cell, f.Imported, f.Exported, f.Shown = nil, false, false, false
+		f.Cell, f.Exported, f.Shown = nil, false, false
 		return f
 	}(),
 	{Name: "tags", Exported: true, Shown: true},

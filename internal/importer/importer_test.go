@@ -1392,3 +1392,31 @@ func TestImportReportUploadFails(t *testing.T) {
 	checkEnded(t, j, excelPTBRCounts, excelPTBRRows)
 	sameRows(t, "error report", w.report(t, j), excelPTBRReport)
 }
+
+// TestImportKindAndAvatar: the kind and avatarUrl columns (as an export
+// writes them, or in Portuguese) are imported, not ignored; a bad value
+// fails its row naming the field.
+func TestImportKindAndAvatar(t *testing.T) {
+	w := newWorld(t)
+	body := []byte("name,phone,kind,avatarUrl\r\n" +
+		"Família Souza,+5511970000001,group,https://cdn.exemplo.com/souza.png\r\n" +
+		"Rita,+5511970000002,person,\r\n" +
+		"Grupo X,+5511970000003,team,\r\n")
+	j := w.runToEnd(t, w.start(t, "contatos.csv", importer.Create, errs.English, body))
+	checkEnded(t, j, counts{created: 2, failed: 1}, 3)
+	if j.Params["ignoredColumns"] != "" {
+		t.Errorf("ignoredColumns = %q, want none", j.Params["ignoredColumns"])
+	}
+	group := w.byPhone(t, "+5511970000001")
+	if group.Kind != contact.Group || group.AvatarURL != "https://cdn.exemplo.com/souza.png" {
+		t.Errorf("group = kind %q avatar %q", group.Kind, group.AvatarURL)
+	}
+	if p := w.byPhone(t, "+5511970000002"); p.Kind != contact.Person {
+		t.Errorf("person = kind %q", p.Kind)
+	}
+	pt := w.runToEnd(t, w.start(t, "grupos.csv", importer.Upsert, errs.Portuguese, []byte("Nome;Telefone;Tipo de contato;Foto\r\nFamília Souza;+5511970000001;person;\r\n")))
+	checkEnded(t, pt, counts{updated: 1}, 1)
+	if got := w.byPhone(t, "+5511970000001"); got.Kind != contact.Person {
+		t.Errorf("after the Portuguese upsert kind = %q, want person", got.Kind)
+	}
+}

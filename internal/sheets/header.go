@@ -35,6 +35,8 @@ var aliases = map[string][]string{
 	"language":   {"idioma", "lingua", "language"},
 	"ownerId":    {"carteira", "responsavel", "dono", "owner"},
 	"telegramId": {"telegram", "id telegram", "id do telegram", "telegram id"},
+	"kind":       {"tipo de contato", "contact type"},
+	"avatarUrl":  {"foto", "url da foto", "avatar", "photo", "photo url", "avatar url"},
 	TagsField:    {"etiquetas", "etiqueta", "tags", "tag", "marcadores", "labels"},
 }
 
