@@ -188,29 +188,7 @@ func wholeNumber(v any) (int, bool) {
 }
 
 func (s *Service) startIDs(ctx context.Context, caller tenant.Caller, v any) (*jobs.Job, error) {
-	list, ok := v.([]any)
-	switch {
-	case !ok:
-		return nil, errs.Validation([]errs.FieldError{errs.Field("ids", "invalid_type", "type", "array of ids")})
-	case len(list) == 0:
-		return nil, errs.Validation([]errs.FieldError{errs.Field("ids", "required")})
-	case len(list) > MaxIDs:
-		return nil, errs.Validation([]errs.FieldError{errs.Field("ids", "too_many", "max", strconv.Itoa(MaxIDs))})
-	}
-	seen := map[string]bool{}
-	var idList []string
-	var problems []errs.FieldError
-	for i, x := range list {
-		id, ok := x.(string)
-		if !ok || !ids.Valid(id) {
-			problems = append(problems, errs.Field("ids["+strconv.Itoa(i)+"]", "id_invalid"))
-			continue
-		}
-		if !seen[id] {
-			seen[id] = true
-			idList = append(idList, id)
-		}
-	}
+	idList, problems := ids.List("ids", v, MaxIDs)
 	if len(problems) > 0 {
 		return nil, errs.Validation(problems)
 	}

@@ -28,6 +28,7 @@ var catalog = map[string]message{
 	// Errors.
 	"internal":                 {"Something went wrong on our side. Try again later.", "Algo deu errado do nosso lado. Tente novamente mais tarde."},
 	"unauthenticated":          {"A valid bearer token is required.", "É necessário um token de acesso válido."},
+	"ids_or_filter":            {"Give ids or a filter, not both.", "Informe ids ou um filtro, não os dois."},
 	"note_not_found":           {"The contact has no note with this id.", "O contato não tem uma nota com este id."},
 	"forbidden_role":           {"Your role does not allow this action.", "Seu perfil não permite esta ação."},
 	"route_not_found":          {"No such route.", "Rota inexistente."},

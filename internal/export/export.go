@@ -17,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -34,6 +35,9 @@ const MaxXLSXRows = 1_048_575
 
 // standardColumns are the contact's columns, in order, by default.
 var standardColumns = contact.FieldNames(func(f contact.Field) bool { return f.Exported })
+
+// MaxIDs bounds the contacts an export of a selection names.
+const MaxIDs = 10000
 
 // RowWriter writes a file's rows (sheets.Writer).
 type RowWriter interface {
@@ -142,6 +146,10 @@ func startParams(doc map[string]any, caller tenant.Caller) (map[string]string, [
 			problems = append(problems, p...)
 			raw, _ := json.Marshal(fp)
 			params["filter"] = string(raw)
+		case "ids":
+			list, p := ids.List("ids", v, MaxIDs)
+			problems = append(problems, p...)
+			params["ids"] = strings.Join(list, ",")
 		case "columns":
 			list, ok := v.([]any)
 			if !ok || len(list) == 0 || len(list) > 200 {
@@ -164,6 +172,9 @@ func startParams(doc map[string]any, caller tenant.Caller) (map[string]string, [
 	}
 	if params["format"] == "" && !slices.ContainsFunc(problems, func(p errs.FieldError) bool { return p.Field == "format" }) {
 		problems = append(problems, errs.Field("format", "required"))
+	}
+	if _, both := doc["filter"]; both && doc["ids"] != nil {
+		problems = append(problems, errs.Field("ids", "ids_or_filter"))
 	}
 	return params, problems
 }
@@ -354,17 +365,14 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 	if size == 0 {
 		size = 100
 	}
-	rows, after := 0, ""
+	next := w.pages(j, f, size)
+	rows := 0
 	for page := 0; ; page++ {
-		p, err := w.Search.Page(ctx, f, after, size)
+		pageIDs, more, err := next(ctx)
 		if err != nil {
 			return rows, false, err
 		}
-		ids := make([]string, len(p.Items))
-		for i, it := range p.Items {
-			ids[i] = it.ID
-		}
-		cs, err := w.Contacts.GetMany(ctx, caller.Workspace, ids)
+		cs, err := w.Contacts.GetMany(ctx, caller.Workspace, pageIDs)
 		if err != nil {
 			return rows, false, err
 		}
@@ -377,7 +385,7 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 			}
 			rows++
 		}
-		if page%10 == 9 || !p.More {
+		if page%10 == 9 || !more {
 			cur, err := w.Jobs.Update(ctx, j.Workspace, j.ID, func(j *jobs.Job) error {
 				j.Processed, j.UpdatedAt = rows, w.Clock.Now()
 				return nil
@@ -389,10 +397,35 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 				return rows, true, nil
 			}
 		}
-		if !p.More {
+		if !more {
 			return rows, false, rw.Close()
 		}
+	}
+}
+
+// pages returns the export's pages of contact ids, size at a time: the
+// selection's ids in their order, or the filter's list.
+func (w *Worker) pages(j *jobs.Job, f search.Filter, size int) func(ctx context.Context) ([]string, bool, error) {
+	if sel := j.Params["ids"]; sel != "" {
+		rest := strings.Split(sel, ",")
+		return func(context.Context) ([]string, bool, error) {
+			page := rest[:min(size, len(rest))]
+			rest = rest[len(page):]
+			return page, len(rest) > 0, nil
+		}
+	}
+	after := ""
+	return func(ctx context.Context) ([]string, bool, error) {
+		p, err := w.Search.Page(ctx, f, after, size)
+		if err != nil {
+			return nil, false, err
+		}
+		list := make([]string, len(p.Items))
+		for i, it := range p.Items {
+			list[i] = it.ID
+		}
 		after = p.Last
+		return list, p.More, nil
 	}
 }
 

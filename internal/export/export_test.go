@@ -732,3 +732,30 @@ func TestExportWriterPanic(t *testing.T) {
 		t.Errorf("file left %v, aborted uploads %d; want none and 1", ok, w.files.failed)
 	}
 }
+
+// TestExportSelection: an export of ids writes those contacts, in the
+// order given, each once; ids with a filter, or too many, are a 422.
+func TestExportSelection(t *testing.T) {
+	w := newWorld(t)
+	w.seed(t)
+	all := w.listed(t, map[string]string{})
+	pick := []string{all[2], all[0], all[2]}
+	_, j := w.run(t, w.start(t, `{"format":"csv","columns":["id"],"ids":["`+strings.Join(pick, `","`)+`"]}`))
+	body, _, ok := w.files.get(export.Key(ws, j.ID, "csv"))
+	if !ok || j.Status != jobs.Succeeded {
+		t.Fatalf("export: %+v", j)
+	}
+	rows := readBack(t, body, "x.csv")
+	if len(rows) != 3 || rows[1][0] != all[2] || rows[2][0] != all[0] {
+		t.Errorf("rows = %v, want the header, %s and %s", rows, all[2], all[0])
+	}
+	for _, body := range []string{`{"format":"csv","ids":["` + all[0] + `"],"filter":{}}`, `{"format":"csv","ids":[]}`, `{"format":"csv","ids":["x"]}`} {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.exports.Start(context.Background(), w.caller, doc); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("Start %s = %v, want invalid", body, err)
+		}
+	}
+}

@@ -160,7 +160,9 @@ func ImportRoutes(svc *importer.Service) []Route {
 
 // ExportRoutes returns the export route of the jobs function.
 func ExportRoutes(svc *export.Service) []Route {
-	return []Route{{Key: "POST /v1/exports", Handle: func(ctx context.Context, r *Request) (Response, error) {
+	// A selection of export.MaxIDs ids of 26 characters, quoted, with commas.
+	maxBody := export.MaxIDs*30 + DefaultMaxBody
+	return []Route{{Key: "POST /v1/exports", MaxBody: maxBody, Handle: func(ctx context.Context, r *Request) (Response, error) {
 		doc, err := r.DecodeObject()
 		if err != nil {
 			return Response{}, err
