@@ -58,7 +58,16 @@ type Contact struct {
 	Blocked            bool
 	BlockedAt          time.Time
 	BlockedBy          string
-	ConversationStatus string
+	ConversationStatus string // open while any of its conversations is open
+	// LastActivityAt is the last inbound message or conversation start;
+	// LastInboundAt the last inbound message. Kept by the conversation store.
+	LastActivityAt time.Time
+	LastInboundAt  time.Time
+	// ListedActivityAt and ListedInboundAt are the activity the list rows
+	// show: the store refreshes them when the activity moved by
+	// ListedActivityStep, so a burst of messages rewrites the rows once.
+	ListedActivityAt time.Time
+	ListedInboundAt  time.Time
 	// MergeLock is the id of the merge (or undo) running on the contact in
 	// steps; writes are refused meanwhile.
 	MergeLock string
@@ -74,6 +83,10 @@ type Contact struct {
 	// creation is then "imported" on the timeline. Not stored.
 	ImportJob string
 }
+
+// ListedActivityStep is how far the activity list rows show may lag the
+// contact's (sort=-lastActivityAt reads an exact one).
+const ListedActivityStep = 5 * time.Minute
 
 // MaxTagsPerContact bounds the tags on one contact (each is an index entry
 // written with the contact).

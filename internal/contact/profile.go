@@ -37,6 +37,7 @@ var readOnlyFields = map[string]bool{
 	// mainContactId is set by PATCH only (Service.Update), never by a profile.
 	"id": true, "tags": true, "mainContactId": true, "blocked": true, "blockedAt": true,
 	"blockedBy": true, "pendingActions": true, "conversationStatus": true,
+	"lastActivityAt": true, "lastInboundAt": true,
 	"createdAt": true, "updatedAt": true, "version": true,
 }
 

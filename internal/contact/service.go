@@ -362,11 +362,14 @@ const inboundKeyTTL = time.Hour
 // CreateFromChannel stores a contact created by a message of a new sender,
 // once per senderKey: a twin message racing to create the same sender gets
 // the same contact back (created = false). Errors: store errors.
-func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, actor string) (c *Contact, created bool, err error) {
+func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, actor string, at time.Time) (c *Contact, created bool, err error) {
 	now := s.Clock.Now()
 	c = &Contact{
 		Workspace: ws.ID, ID: ids.New(now), Profile: p,
 		CreatedAt: now, CreatedBy: actor, UpdatedAt: now, UpdatedBy: actor, Version: 1, Tags: []TagRef{},
+		// Its first message is its first activity: written with it, so its
+		// conversation's open does not rewrite its list rows at once.
+		LastActivityAt: at, LastInboundAt: at, ListedActivityAt: at, ListedInboundAt: at,
 	}
 	rec := &IdempotencyRecord{Key: senderKey, Contact: c, ExpiresAt: now.Add(inboundKeyTTL)}
 	err = s.Contacts.Create(ctx, c, rec)

@@ -33,7 +33,8 @@ type Conversation struct {
 	LastMessageAt time.Time
 	Messages      int // inbound messages received on it
 	ClosedAt      time.Time
-	ClosedReason  string // e.g. contact_blocked
+	ClosedReason  string // e.g. contact_blocked, or the closer's own
+	ClosedBy      string // the agent, "channel:<id>", or the system
 	// OutboundPending is true until the first outbound message of a
 	// conversation an agent started was handed to the channel layer.
 	OutboundPending bool
@@ -103,6 +104,16 @@ type Store interface {
 	// and the message id. Errors: NotFound, Conflict "contact_blocked",
 	// Conflict "message_seen" (req.MessageID was stored before).
 	Open(ctx context.Context, req OpenRequest) (Opened, error)
+	// ContactOf returns the id of the contact a conversation is with.
+	// Errors: NotFound "conversation_not_found".
+	ContactOf(ctx context.Context, workspace, conversationID string) (string, error)
+	// Close closes a conversation: it frees its channel for a new one, adds
+	// a "conversation closed" timeline entry and sets the contact's
+	// conversationStatus to closed when no other conversation is open, in
+	// one transaction. A closed conversation, or one req does not close
+	// (req.IfIdle and a newer message), is returned unchanged.
+	// Errors: NotFound "conversation_not_found", Conflict "contact_merging".
+	Close(ctx context.Context, req CloseRequest) (Closing, error)
 	// CloseAll closes the contact's open conversations for reason.
 	CloseAll(ctx context.Context, workspace, contactID, actor, reason string, at time.Time) (int, error)
 	// ClaimOutbound claims the handing over of the conversation's first
@@ -116,7 +127,8 @@ type Store interface {
 	// Conversations returns up to limit conversations older than before ("":
 	// the newest). It does not check the contact exists.
 	// Items a merge running in steps (id hide) is moving are left out.
-	Conversations(ctx context.Context, workspace, contactID, before string, limit int, hide string) (Page, error)
+	// status ("", open, closed) keeps only the conversations in it.
+	Conversations(ctx context.Context, workspace, contactID, before, status string, limit int, hide string) (Page, error)
 
 	// FindContacts returns the ids of up to limit contacts the sender may
 	// be: the contact of the channel user id, else those holding the phone
@@ -140,6 +152,25 @@ type Store interface {
 	PutTemplate(ctx context.Context, workspace string, t Template) (bool, error)
 }
 
+// CloseRequest asks to close one conversation.
+type CloseRequest struct {
+	Workspace      string
+	ContactID      string
+	ConversationID string
+	Actor          string
+	Reason         string
+	At             time.Time
+	// IfIdle closes only when no message came after At: a late or
+	// redelivered close from the chat layer never closes a newer exchange.
+	IfIdle bool
+}
+
+// Closing is what Close did.
+type Closing struct {
+	Conversation Conversation
+	Closed       bool // false: already closed, or a message came after the close
+}
+
 // OutboundClaimTTL is how long a claim on a first message holds: a start
 // that crashed after claiming is completed by a start this much later.
 const OutboundClaimTTL = 30 * time.Second
@@ -147,6 +178,7 @@ const OutboundClaimTTL = 30 * time.Second
 // Errors of the conversation service.
 var (
 	ErrBlocked          = errs.E(errs.Conflict, "contact_blocked")
+	ErrNotFound         = errs.E(errs.NotFound, "conversation_not_found")
 	ErrMessageSeen      = errs.E(errs.Conflict, "message_seen")
 	ErrNotConnected     = errs.E(errs.NotFound, "channel_not_connected")
 	ErrTemplateNotFound = errs.E(errs.NotFound, "template_not_found")

@@ -31,6 +31,10 @@ type From struct {
 	Email  string `json:"email,omitempty"`
 	UserID string `json:"userId,omitempty"`
 	Name   string `json:"name,omitempty"`
+	// AvatarURL and Language are the profile picture and language the
+	// network knows: a contact the message creates takes them.
+	AvatarURL string `json:"avatarUrl,omitempty"`
+	Language  string `json:"language,omitempty"`
 }
 
 // Limits of an inbound message's fields.
@@ -145,7 +149,7 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 	if len(found) == 0 {
 		// A new sender. (A known one is not read here: Open reads the
 		// contact and refuses a blocked one, which is dropped below.)
-		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID)
+		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID, m.At.UTC())
 		if err != nil {
 			return r, err
 		}
@@ -198,6 +202,13 @@ func (s *Service) newProfile(m Message, ch Channel, sender Sender, ws contact.Wo
 	}
 	if sender.Email != "" {
 		doc["email"] = sender.Email
+	}
+	// Only a new contact takes them: an existing one's are a person's.
+	if v := strings.TrimSpace(m.From.AvatarURL); v != "" {
+		doc["avatarUrl"] = v
+	}
+	if v := strings.TrimSpace(m.From.Language); v != "" {
+		doc["language"] = v
 	}
 	p, problems := contact.BuildProfile(doc, ws, s.Clock.Now(), false)
 	for _, pr := range problems {

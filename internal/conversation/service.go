@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/omnichannel/contacts/internal/clock"
 	"github.com/omnichannel/contacts/internal/contact"
@@ -22,7 +23,8 @@ type People interface {
 	// FirstVisible returns the first of ids the caller may see, nil for none.
 	FirstVisible(ctx context.Context, caller tenant.Caller, ids []string) (*contact.Contact, error)
 	// CreateFromChannel creates the contact of a channel's sender once.
-	CreateFromChannel(ctx context.Context, ws contact.Workspace, p contact.Profile, senderKey, actor string) (*contact.Contact, bool, error)
+	// at is the message's time, the contact's first activity.
+	CreateFromChannel(ctx context.Context, ws contact.Workspace, p contact.Profile, senderKey, actor string, at time.Time) (*contact.Contact, bool, error)
 	// Workspace returns a workspace's settings.
 	Workspace(ctx context.Context, ws string) (contact.Workspace, error)
 }
@@ -126,14 +128,19 @@ func (s *Service) PutTemplate(ctx context.Context, caller tenant.Caller, name st
 	return t, created, err
 }
 
-// Conversations returns a page of the contact's conversations, newest first.
-// Errors: NotFound.
-func (s *Service) Conversations(ctx context.Context, caller tenant.Caller, contactID, before string, limit int) (Page, error) {
+// Conversations returns a page of the contact's conversations, newest
+// first, all or those of status (open, closed). Errors: NotFound, Invalid.
+func (s *Service) Conversations(ctx context.Context, caller tenant.Caller, contactID, before, status string, limit int) (Page, error) {
+	switch status {
+	case "", Open, Closed:
+	default:
+		return Page{}, errs.Validation([]errs.FieldError{errs.Field("status", "choice_invalid", "choices", "open, closed")})
+	}
 	c, err := s.People.Get(ctx, caller, contactID)
 	if err != nil {
 		return Page{}, err
 	}
-	return s.Store.Conversations(ctx, caller.Workspace, contactID, before, limit, c.MergeLock)
+	return s.Store.Conversations(ctx, caller.Workspace, contactID, before, status, limit, c.MergeLock)
 }
 
 // StartRequest is a request to start a conversation.

@@ -44,6 +44,10 @@ type contactItem struct {
 	BlockedAt          string         `dynamodbav:"blockedAt,omitempty"`
 	BlockedBy          string         `dynamodbav:"blockedBy,omitempty"`
 	ConversationStatus string         `dynamodbav:"conversationStatus,omitempty"`
+	LastActivityAt     string         `dynamodbav:"lastActivityAt,omitempty"`
+	LastInboundAt      string         `dynamodbav:"lastInboundAt,omitempty"`
+	ListedActivityAt   string         `dynamodbav:"listedActivityAt,omitempty"`
+	ListedInboundAt    string         `dynamodbav:"listedInboundAt,omitempty"`
 	MergeLock          string         `dynamodbav:"mergeLock,omitempty"`
 	Merges             []string       `dynamodbav:"merges,omitempty,stringset"`
 	MergedInto         string         `dynamodbav:"mergedInto,omitempty"` // a merged contact's tombstone
@@ -77,6 +81,8 @@ func toContactItem(c *contact.Contact) contactItem {
 		CustomFields: c.CustomFields, MainContactID: c.MainContactID,
 		Blocked: c.Blocked, BlockedAt: formatTime(c.BlockedAt), BlockedBy: c.BlockedBy,
 		ConversationStatus: c.ConversationStatus, MergeLock: c.MergeLock, Merges: c.Merges,
+		LastActivityAt: formatTime(c.LastActivityAt), LastInboundAt: formatTime(c.LastInboundAt),
+		ListedActivityAt: formatTime(c.ListedActivityAt), ListedInboundAt: formatTime(c.ListedInboundAt),
 		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy,
 		UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy,
 		Version: c.Version,
@@ -104,6 +110,8 @@ func (it contactItem) contact() *contact.Contact {
 		MainContactID: it.MainContactID,
 		Blocked:       it.Blocked, BlockedAt: parseTime(it.BlockedAt), BlockedBy: it.BlockedBy,
 		ConversationStatus: it.ConversationStatus, MergeLock: it.MergeLock, Merges: it.Merges,
+		LastActivityAt: parseTime(it.LastActivityAt), LastInboundAt: parseTime(it.LastInboundAt),
+		ListedActivityAt: parseTime(it.ListedActivityAt), ListedInboundAt: parseTime(it.ListedInboundAt),
 		CreatedAt: parseTime(it.CreatedAt), CreatedBy: it.CreatedBy,
 		UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
 		Version: it.Version,

@@ -379,6 +379,7 @@ func (s *Contacts) purgeMerges(ctx context.Context, c *contact.Contact) error {
 func (s *Contacts) collection(ctx context.Context, workspace, id string) (*contact.Contact, []map[string]types.AttributeValue, error) {
 	var c *contact.Contact
 	var owned []map[string]types.AttributeValue
+	seen := map[string]bool{}
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 		TableName:                 &s.Table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
@@ -398,8 +399,11 @@ func (s *Contacts) collection(ctx context.Context, workspace, id string) (*conta
 				continue
 			}
 			owned = append(owned, map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]})
-			if l, ok := it["lookupPK"].(*types.AttributeValueMemberS); ok {
-				owned = append(owned, key(l.Value, channelUserSK)) // a connection's channel user
+			if l, ok := it["lookupPK"].(*types.AttributeValueMemberS); ok && !seen[l.Value] {
+				// A connection's channel user, a conversation's lookup (a
+				// merge's aside copy names it too: once).
+				seen[l.Value] = true
+				owned = append(owned, key(l.Value, channelUserSK))
 			}
 			if k, ok := referenced(it, time.Now()); ok {
 				owned = append(owned, k) // an idempotency record holding the contact's data

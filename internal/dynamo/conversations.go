@@ -40,6 +40,11 @@ func connectionSK(channel string) string { return "CH#" + channel }
 func openSK(channel string) string       { return "OPEN#" + channel }
 func conversationSK(id string) string    { return "CONV#" + id }
 
+// conversationLookupPK finds a conversation's contact from its id alone
+// (SK channelUserSK). The conversation item names it in lookupPK, so a
+// merge points it to the target and a delete removes it, as channel users.
+func conversationLookupPK(ws, id string) string { return workspacePrefix(ws) + "CV#" + id }
+
 // channelUserPK holds the one contact that is a channel user id.
 func channelUserPK(ws, channel, userID string) string {
 	return workspacePrefix(ws) + "CHU#" + channel + "#" + userID
@@ -95,6 +100,8 @@ type conversationItem struct {
 	Messages        int          `dynamodbav:"messages"`
 	ClosedAt        string       `dynamodbav:"closedAt,omitempty"`
 	ClosedReason    string       `dynamodbav:"closedReason,omitempty"`
+	ClosedBy        string       `dynamodbav:"closedBy,omitempty"`
+	LookupPK        string       `dynamodbav:"lookupPK,omitempty"`
 	OutboundPending bool         `dynamodbav:"outboundPending,omitempty"`
 }
 
@@ -110,7 +117,8 @@ func toConversationItem(ws string, c conversation.Conversation) conversationItem
 		ID: c.ID, ContactID: c.ContactID, Channel: c.Channel, TeamID: c.TeamID, Status: c.Status,
 		StartedBy: c.StartedBy, Actor: c.Actor, CreatedAt: formatTime(c.CreatedAt),
 		LastMessageAt: formatTime(c.LastMessageAt), Messages: c.Messages,
-		ClosedAt: formatTime(c.ClosedAt), ClosedReason: c.ClosedReason, OutboundPending: c.OutboundPending,
+		ClosedAt: formatTime(c.ClosedAt), ClosedReason: c.ClosedReason, ClosedBy: c.ClosedBy, OutboundPending: c.OutboundPending,
+		LookupPK: conversationLookupPK(ws, c.ID),
 	}
 	if t := c.Template; t != nil {
 		it.Template = &templateUse{Name: t.Name, Language: t.Language, Parameters: t.Parameters}
@@ -123,7 +131,7 @@ func (it conversationItem) conversation() conversation.Conversation {
 		ID: it.ID, ContactID: it.ContactID, Channel: it.Channel, TeamID: it.TeamID, Status: it.Status,
 		StartedBy: it.StartedBy, Actor: it.Actor, CreatedAt: parseTime(it.CreatedAt),
 		LastMessageAt: parseTime(it.LastMessageAt), Messages: it.Messages,
-		ClosedAt: parseTime(it.ClosedAt), ClosedReason: it.ClosedReason, OutboundPending: it.OutboundPending,
+		ClosedAt: parseTime(it.ClosedAt), ClosedReason: it.ClosedReason, ClosedBy: it.ClosedBy, OutboundPending: it.OutboundPending,
 	}
 	if t := it.Template; t != nil {
 		c.Template = &conversation.TemplateUse{Name: t.Name, Language: t.Language, Parameters: append([]string{}, t.Parameters...)}
@@ -395,8 +403,12 @@ func (s *Conversations) reuse(ctx context.Context, req conversation.OpenRequest,
 			UpdateExpression:          aws.String("SET lastMessageAt = :at ADD messages :one"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: at}, ":one": &types.AttributeValueMemberN{Value: "1"}},
 		}},
-		notBlocked(s.Table, pk),
 	}
+	touch, err := s.touchWrites(st.contact, req, false)
+	if err != nil {
+		return opened, nil, err
+	}
+	writes = append(writes, touch...)
 	conn, err := s.connectionWrites(req, st)
 	if err != nil {
 		return opened, nil, err
@@ -427,25 +439,23 @@ func (s *Conversations) create(req conversation.OpenRequest, st openState) (conv
 	if err != nil {
 		return conversation.Opened{}, nil, err
 	}
+	lookup, err := attributevalue.MarshalMap(lookupItem{PK: conversationLookupPK(req.Workspace, conv.ID), SK: channelUserSK, Type: typeConversationLookup, ContactID: req.ContactID, Value: conv.ID})
+	if err != nil {
+		return conversation.Opened{}, nil, fmt.Errorf("marshal conversation lookup: %w", err)
+	}
 	writes := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.Table, Item: convItem, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.Table, Item: guard, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Table, Item: lookup, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		entry,
 	}
-	if st.contact.ConversationStatus == conversation.Open {
-		writes = append(writes, notBlocked(s.Table, pk))
-	} else {
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.Table, Key: key(pk, contactSK),
-			UpdateExpression:    aws.String("SET conversationStatus = :open, version = version + :one"),
-			ConditionExpression: aws.String("version = :v AND attribute_not_exists(blocked) AND attribute_not_exists(mergeLock)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":open": &types.AttributeValueMemberS{Value: conversation.Open},
-				":one":  &types.AttributeValueMemberN{Value: "1"},
-				":v":    &types.AttributeValueMemberN{Value: fmt.Sprint(st.contact.Version)},
-			},
-		}})
+	// The contact changes with every new conversation (a new version), so a
+	// close that read the open ones before it retries.
+	touch, err := s.touchWrites(st.contact, req, true)
+	if err != nil {
+		return conversation.Opened{}, nil, err
 	}
+	writes = append(writes, touch...)
 	conn, err := s.connectionWrites(req, st)
 	if err != nil {
 		return conversation.Opened{}, nil, err
@@ -505,6 +515,53 @@ func (s *Conversations) connectionWrites(req conversation.OpenRequest, st openSt
 	), nil
 }
 
+// touched returns the contact as an open leaves it: a conversation open,
+// its activity moved to req.At (never back; lastInboundAt for a message),
+// a new version; the activity its list rows show when it moved by
+// contact.ListedActivityStep. nil when nothing of it changes and !always.
+func touched(old *contact.Contact, req conversation.OpenRequest, always bool) *contact.Contact {
+	c := old.Clone()
+	c.ConversationStatus = conversation.Open
+	if req.At.After(c.LastActivityAt) {
+		c.LastActivityAt = req.At
+	}
+	if req.MessageID != "" && req.At.After(c.LastInboundAt) {
+		c.LastInboundAt = req.At
+	}
+	if !always && c.ConversationStatus == old.ConversationStatus && c.LastActivityAt.Equal(old.LastActivityAt) && c.LastInboundAt.Equal(old.LastInboundAt) {
+		return nil
+	}
+	if c.LastActivityAt.Sub(c.ListedActivityAt) >= contact.ListedActivityStep || c.LastInboundAt.Sub(c.ListedInboundAt) >= contact.ListedActivityStep {
+		c.ListedActivityAt, c.ListedInboundAt = c.LastActivityAt, c.LastInboundAt
+	}
+	c.Version = old.Version + 1
+	return c
+}
+
+// touchWrites writes the contact as touched leaves it, with the index rows
+// that show its activity, on condition it is the version read and can
+// talk; only the condition when nothing changes.
+func (s *Conversations) touchWrites(old *contact.Contact, req conversation.OpenRequest, always bool) ([]types.TransactWriteItem, error) {
+	c := touched(old, req, always)
+	if c == nil {
+		return []types.TransactWriteItem{notBlocked(s.Table, contactPK(old.Workspace, old.ID))}, nil
+	}
+	item, err := marshalContact(c)
+	if err != nil {
+		return nil, err
+	}
+	writes := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.Table, Item: item,
+		ConditionExpression:       aws.String("version = :v AND attribute_not_exists(blocked) AND attribute_not_exists(mergeLock) AND attribute_not_exists(mergedInto)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(old.Version)}},
+	}}}
+	index, err := indexWrites(s.Table, old, c)
+	if err != nil {
+		return nil, err
+	}
+	return append(writes, index...), nil
+}
+
 func notBlocked(table, pk string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: &table, Key: key(pk, contactSK),
@@ -559,12 +616,13 @@ func (s *Conversations) CloseAll(ctx context.Context, ws, contactID, actor, reas
 			}},
 			{Update: &types.Update{
 				TableName: &s.Table, Key: key(pk, conversationSK(g.ConversationID)),
-				UpdateExpression:         aws.String("SET #s = :closed, closedAt = :at, closedReason = :reason"),
+				UpdateExpression:         aws.String("SET #s = :closed, closedAt = :at, closedReason = :reason, closedBy = :by"),
 				ExpressionAttributeNames: map[string]string{"#s": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":closed": &types.AttributeValueMemberS{Value: conversation.Closed},
 					":at":     &types.AttributeValueMemberS{Value: formatTime(at)},
 					":reason": &types.AttributeValueMemberS{Value: reason},
+					":by":     &types.AttributeValueMemberS{Value: actor},
 				},
 			}},
 			entry,
@@ -646,9 +704,13 @@ func (s *Conversations) OutboundSent(ctx context.Context, ws, contactID, convers
 	return nil
 }
 
-// Conversations implements conversation.Store: one Query, newest first.
-func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before string, limit int, hide string) (conversation.Page, error) {
+// Conversations implements conversation.Store: one Query, newest first; with
+// a status, on until the page is full (at worst the contact's conversations).
+func (s *Conversations) Conversations(ctx context.Context, ws, contactID, before, status string, limit int, hide string) (conversation.Page, error) {
 	q := newestQuery{PK: contactPK(ws, contactID), Prefix: "CONV#", Hide: hide}
+	if status != "" {
+		q.Keep = func(av map[string]types.AttributeValue) bool { return str(av, "status") == status }
+	}
 	if before != "" {
 		q.BeforeSK = conversationSK(before)
 	}

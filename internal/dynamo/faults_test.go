@@ -230,7 +230,7 @@ func TestFaultsOnInbound(t *testing.T) {
 	if err != nil || again.Outcome != conversation.Duplicate {
 		t.Fatalf("redelivered: %+v %v", again, err)
 	}
-	page, err := talk.Store.Conversations(ctx, "acme", r.ContactID, "", 10, "")
+	page, err := talk.Store.Conversations(ctx, "acme", r.ContactID, "", "", 10, "")
 	if err != nil || len(page.Conversations) != 1 || page.Conversations[0].Messages != 1 {
 		t.Errorf("conversations = %+v %v, want one with one message", page.Conversations, err)
 	}

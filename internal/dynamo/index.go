@@ -25,12 +25,26 @@ func tagIndexPK(ws, tagID, state, shard string) string {
 	return workspacePrefix(ws) + "T#" + tagID + "#" + state + "#" + shard
 }
 func pendingPK(ws, state string) string { return workspacePrefix(ws) + "P#" + state }
-func searchPK(ws, shard string) string  { return workspacePrefix(ws) + "Q#" + shard }
+
+// recentPK is the family ordered by last activity (sort=-lastActivityAt).
+func recentPK(ws, state, shard string) string {
+	return workspacePrefix(ws) + "R#" + state + "#" + shard
+}
+func searchPK(ws, shard string) string { return workspacePrefix(ws) + "Q#" + shard }
 
 // nameOrderSK's separator sorts before any character of a sort key, so
 // "Ana" lists before "Ana Maria".
 func nameOrderSK(sortKey, id string) string    { return "N#" + sortKey + "\x01" + id }
 func createdOrderSK(created, id string) string { return "C#" + created + "#" + id }
+
+// activityOrderSK orders by last activity; a contact never active sorts
+// below every active one ("0" < "2"), by creation. Read newest first.
+func activityOrderSK(c *contact.Contact) string {
+	if c.LastActivityAt.IsZero() {
+		return "R#0#" + c.CreatedAt.UTC().Format(createdLayout) + "#" + c.ID
+	}
+	return "R#" + c.LastActivityAt.UTC().Format(createdLayout) + "#" + c.ID
+}
 
 // Search token kinds, the first letters of a token's SK.
 const (
@@ -74,10 +88,13 @@ type indexRow struct {
 	Blocked    bool     `dynamodbav:"blocked,omitempty"`
 	Pending    bool     `dynamodbav:"pending,omitempty"`
 	CreatedAt  string   `dynamodbav:"createdAt"`
+	// The contact's activity as rows show it (contact.ListedActivityStep).
+	LastActivityAt string `dynamodbav:"lastActivityAt,omitempty"`
+	LastInboundAt  string `dynamodbav:"lastInboundAt,omitempty"`
 }
 
 // indexRows returns every index entry of c: the workspace list, the
-// owner's wallet, each tag, the pending list, and the search tokens (name
+// owner's wallet, each tag, the pending list, the activity order, and the search tokens (name
 // words, phone digit strings, reversed phone digits, email).
 func indexRows(c *contact.Contact) []indexRow {
 	ws, state, shard := c.Workspace, stateOf(c), shardOf(c.ID)
@@ -86,13 +103,18 @@ func indexRows(c *contact.Contact) []indexRow {
 		Type: "index", ContactID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID,
 		AvatarURL: c.AvatarURL, TelegramID: c.TelegramID, TagIDs: c.TagIDs, Blocked: c.Blocked,
 		Pending: len(c.PendingActions()) > 0, CreatedAt: created,
+		LastActivityAt: formatTime(c.ListedActivityAt), LastInboundAt: formatTime(c.ListedInboundAt),
 	}
 	ordered := func(pk string) indexRow {
 		r := base
 		r.PK, r.SK, r.LSI1SK = pk, nameOrderSK(searchkey.SortKey(c.Name), c.ID), createdOrderSK(created, c.ID)
 		return r
 	}
-	rows := []indexRow{ordered(listPK(ws, state, shard))}
+	// The activity order's row is exact, as the order it gives.
+	recent := base
+	recent.PK, recent.SK = recentPK(ws, state, shard), activityOrderSK(c)
+	recent.LastActivityAt, recent.LastInboundAt = formatTime(c.LastActivityAt), formatTime(c.LastInboundAt)
+	rows := []indexRow{ordered(listPK(ws, state, shard)), recent}
 	if c.OwnerID != "" {
 		rows = append(rows, ordered(ownerPK(ws, c.OwnerID, state)))
 	}

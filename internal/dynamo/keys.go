@@ -22,14 +22,15 @@ const (
 	typeIdempotency = "idempotency"
 	typeWorkspace   = "workspace"
 
-	typeConnection   = "connection"
-	typeOpenGuard    = "open_conversation"
-	typeConversation = "conversation"
-	typeChannelUser  = "channel_user"
-	typeMessage      = "message"
-	typeChannels     = "channels"
-	typeTemplate     = "template"
-	typeStats        = "stats"
+	typeConnection         = "connection"
+	typeOpenGuard          = "open_conversation"
+	typeConversation       = "conversation"
+	typeChannelUser        = "channel_user"
+	typeConversationLookup = "conversation_lookup"
+	typeMessage            = "message"
+	typeChannels           = "channels"
+	typeTemplate           = "template"
+	typeStats              = "stats"
 )
 
 func workspacePrefix(ws string) string { return "W#" + ws + "#" }

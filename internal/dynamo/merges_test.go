@@ -134,7 +134,7 @@ func (w *mergeWorld) checkMerged(t *testing.T, notes int) {
 	if c.TaxID != "52998224725" || c.Phone != "+5511999990001" || c.Company != "ACME" || c.MergeLock != "" {
 		t.Errorf("target after merge: taxId %q phone %q company %q lock %q", c.TaxID, c.Phone, c.Company, c.MergeLock)
 	}
-	page, err := w.talk.Conversations(ctx, w.caller, w.target, "", 50)
+	page, err := w.talk.Conversations(ctx, w.caller, w.target, "", "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestLargeMergeCrashAtEachStep(t *testing.T) {
 							t.Fatalf("the target shows a note being moved before the merge applies")
 						}
 					}
-					conv, err := w.talk.Conversations(ctx, w.caller, w.target, "", 50)
+					conv, err := w.talk.Conversations(ctx, w.caller, w.target, "", "", 50)
 					if err != nil || len(conv.Conversations) != 1 {
 						t.Errorf("target conversations during the merge = %d (%v), want its own 1", len(conv.Conversations), err)
 					}

@@ -72,6 +72,9 @@ type newestQuery struct {
 	BeforeSK   string   // the sort key of the item the page goes on after; "" for the newest
 	Hide       string   // leave out the items a merge in steps (this id) is moving
 	Attrs      []string // read only these attributes; nil for whole items
+	// Keep leaves out the items it refuses (nil: none); the Query reads on
+	// until the page is full, so a page costs what it reads, not what it keeps.
+	Keep func(map[string]types.AttributeValue) bool
 }
 
 // newestPage reads up to limit items of q, newest first, with one Query of
@@ -95,7 +98,13 @@ func newestPage[T any](ctx context.Context, client *dynamodb.Client, table strin
 	if q.Attrs != nil {
 		in.ProjectionExpression, in.ExpressionAttributeNames = aws.String(projection(q.Attrs)), names(q.Attrs)
 	}
-	items, err := queryNewest(ctx, client, in, want, q.Hide)
+	keep := q.Keep
+	if q.Hide != "" {
+		keep = func(av map[string]types.AttributeValue) bool {
+			return str(av, attrMergeID) != q.Hide && (q.Keep == nil || q.Keep(av))
+		}
+	}
+	items, err := queryNewest(ctx, client, in, want, keep)
 	if err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", what, err)
 	}

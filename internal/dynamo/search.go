@@ -225,8 +225,13 @@ func (s *Search) plan(q search.Query) []stream {
 		})
 	}
 	ordered := stream{prefix: "N#", forward: true, keep: func(r *indexRow, _ string) bool { return filters(r) }}
-	if q.Order == search.ByNewest {
+	switch q.Order {
+	case search.ByNewest:
 		ordered.prefix, ordered.lsi, ordered.forward = "C#", true, false
+	case search.ByActivity:
+		// One family keeps this order: the filters read it (data-model.md).
+		ordered.prefix, ordered.forward = "R#", false
+		return shards(func(sh string) string { return recentPK(ws, state, sh) }, ordered)
 	}
 	// A wallet is one agent's share of the workspace: read it, not a whole
 	// tag family, when both are asked (86.5 RCU a page, against 14.5 on
@@ -340,6 +345,7 @@ func (r *indexRow) summary() search.Summary {
 		ID: r.ContactID, Name: r.Name, Phone: r.Phone, Email: r.Email, OwnerID: r.OwnerID,
 		AvatarURL: r.AvatarURL, TelegramID: r.TelegramID, TagIDs: r.TagIDs, Blocked: r.Blocked,
 		Pending: r.Pending, CreatedAt: parseTime(r.CreatedAt),
+		LastActivityAt: parseTime(r.LastActivityAt), LastInboundAt: parseTime(r.LastInboundAt),
 	}
 }
 

@@ -114,9 +114,9 @@ func entryItem(ws, contactID string, e contact.Entry) timelineItem {
 }
 
 // queryNewest runs in, a Query with a Limit, and returns up to want items,
-// leaving out those a merge running in steps (id hide) is moving: then it
-// reads on until it has want items or the partition ends.
-func queryNewest(ctx context.Context, client *dynamodb.Client, in *dynamodb.QueryInput, want int, hide string) ([]map[string]types.AttributeValue, error) {
+// leaving out those keep refuses (a merge running in steps moving them, a
+// filter): then it reads on until it has want items or the partition ends.
+func queryNewest(ctx context.Context, client *dynamodb.Client, in *dynamodb.QueryInput, want int, keep func(map[string]types.AttributeValue) bool) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for {
 		page, err := client.Query(ctx, in)
@@ -124,12 +124,11 @@ func queryNewest(ctx context.Context, client *dynamodb.Client, in *dynamodb.Quer
 			return nil, err
 		}
 		for _, it := range page.Items {
-			if hide != "" && str(it, attrMergeID) == hide {
-				continue
+			if keep == nil || keep(it) {
+				out = append(out, it)
 			}
-			out = append(out, it)
 		}
-		if hide == "" || len(out) >= want || page.LastEvaluatedKey == nil {
+		if keep == nil || len(out) >= want || page.LastEvaluatedKey == nil {
 			return out, nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey

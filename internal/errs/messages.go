@@ -30,6 +30,7 @@ var catalog = map[string]message{
 	"unauthenticated":          {"A valid bearer token is required.", "É necessário um token de acesso válido."},
 	"ids_or_filter":            {"Give ids or a filter, not both.", "Informe ids ou um filtro, não os dois."},
 	"note_not_found":           {"The contact has no note with this id.", "O contato não tem uma nota com este id."},
+	"conversation_not_found":   {"No conversation with this id in the workspace.", "Nenhuma conversa com este id no workspace."},
 	"forbidden_role":           {"Your role does not allow this action.", "Seu perfil não permite esta ação."},
 	"route_not_found":          {"No such route.", "Rota inexistente."},
 	"malformed_json":           {"The request body is not valid JSON: {reason}.", "O corpo da requisição não é um JSON válido: {reason}."},

@@ -199,6 +199,8 @@ type ContactJSON struct {
 	BlockedBy          *string        `json:"blockedBy"`
 	PendingActions     []string       `json:"pendingActions"`
 	ConversationStatus *string        `json:"conversationStatus"`
+	LastActivityAt     *string        `json:"lastActivityAt"`
+	LastInboundAt      *string        `json:"lastInboundAt"`
 	CreatedAt          string         `json:"createdAt"`
 	UpdatedAt          string         `json:"updatedAt"`
 	Version            int            `json:"version"`
@@ -221,7 +223,8 @@ func contactView(c *contact.Contact) ContactJSON {
 		MainContactID: opt(c.MainContactID), Blocked: c.Blocked, BlockedAt: opt(timestamp(c.BlockedAt)),
 		BlockedBy: opt(c.BlockedBy), PendingActions: c.PendingActions(),
 		ConversationStatus: opt(c.ConversationStatus),
-		CreatedAt:          timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), Version: c.Version,
+		LastActivityAt:     opt(timestamp(c.LastActivityAt)), LastInboundAt: opt(timestamp(c.LastInboundAt)),
+		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), Version: c.Version,
 	}
 	if v.CustomFields == nil {
 		v.CustomFields = map[string]any{}

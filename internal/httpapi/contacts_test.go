@@ -502,6 +502,7 @@ func TestTenantIsolation(t *testing.T) {
 	id := f.create(t, mariaBody)
 	tagged := f.do(t, call{route: "POST /v1/contacts/{id}/tags", id: id, body: `{"tags":["VIP"]}`}).want(t, http.StatusOK)
 	tagID := tagged.body["tags"].([]any)[0].(map[string]any)["id"].(string)
+	conv := f.startConversation(t, `{"contactId":"`+id+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
 	before := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	tagsBefore := f.do(t, call{route: "GET /v1/tags"}).want(t, http.StatusOK)
 	routes := 0
@@ -521,6 +522,8 @@ func TestTenantIsolation(t *testing.T) {
 				c.body = `{"text":"Globex"}`
 			case strings.HasSuffix(route, "/merge"):
 				c.body = `{"sourceIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`
+			case strings.Contains(route, "/v1/conversations/{id}"):
+				c.id, c.body = conv, `{}`
 			}
 			f.do(t, c).want(t, http.StatusNotFound)
 		})

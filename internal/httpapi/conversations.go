@@ -20,6 +20,7 @@ func ConversationRoutes(svc *conversation.Service, cursors *cursor.Codec, keys i
 		{Key: "DELETE /v1/contacts/{id}/channels/{channel}", Handle: h.removeChannel},
 		{Key: "POST /v1/conversations", Handle: idempotent(keys, h.start)},
 		{Key: "GET /v1/contacts/{id}/conversations", Handle: h.list},
+		{Key: "POST /v1/conversations/{id}/close", Handle: h.close},
 		{Key: "GET /v1/message-templates", Handle: h.templates},
 		{Key: "PUT /v1/message-templates/{name}", Handle: h.putTemplate},
 		{Key: "GET /v1/channels", Handle: h.channels},
@@ -95,6 +96,7 @@ type ConversationJSON struct {
 	Messages      int              `json:"messageCount"`
 	ClosedAt      *string          `json:"closedAt"`
 	ClosedReason  *string          `json:"closedReason"`
+	ClosedBy      *string          `json:"closedBy"`
 }
 
 // TemplateUseJSON is the template a conversation started with.
@@ -108,7 +110,7 @@ func conversationView(c conversation.Conversation) ConversationJSON {
 	v := ConversationJSON{
 		ID: c.ID, ContactID: c.ContactID, Channel: c.Channel, TeamID: opt(c.TeamID), Status: c.Status,
 		StartedBy: c.StartedBy, Actor: opt(c.Actor), CreatedAt: timestamp(c.CreatedAt), Messages: c.Messages,
-		ClosedReason: opt(c.ClosedReason),
+		ClosedReason: opt(c.ClosedReason), ClosedBy: opt(c.ClosedBy),
 	}
 	if !c.LastMessageAt.IsZero() {
 		v.LastMessageAt = opt(timestamp(c.LastMessageAt))
@@ -140,12 +142,13 @@ func (h conversationHandlers) start(ctx context.Context, r *Request) (Response, 
 }
 
 func (h conversationHandlers) list(ctx context.Context, r *Request) (Response, error) {
-	id := r.Path("id")
-	limit, before, err := pageParams(r, h.cursors, "conversations:"+id)
+	id, status := r.Path("id"), r.Event.QueryStringParameters["status"]
+	scope := "conversations:" + id + ":" + status
+	limit, before, err := pageParams(r, h.cursors, scope)
 	if err != nil {
 		return Response{}, err
 	}
-	page, err := h.svc.Conversations(ctx, r.Caller, id, before, limit)
+	page, err := h.svc.Conversations(ctx, r.Caller, id, before, status, limit)
 	if err != nil {
 		return Response{}, err
 	}
@@ -154,9 +157,25 @@ func (h conversationHandlers) list(ctx context.Context, r *Request) (Response, e
 		out.Items = append(out.Items, conversationView(c))
 	}
 	if page.More {
-		out.NextCursor = h.cursors.Encode(r.Caller.Workspace, "conversations:"+id, []byte(page.Conversations[len(page.Conversations)-1].ID), 0)
+		out.NextCursor = h.cursors.Encode(r.Caller.Workspace, scope, []byte(page.Conversations[len(page.Conversations)-1].ID), 0)
 	}
 	return JSON(http.StatusOK, out), nil
+}
+
+func (h conversationHandlers) close(ctx context.Context, r *Request) (Response, error) {
+	doc := map[string]any{}
+	if len(r.Event.Body) > 0 {
+		var err error
+		if doc, err = r.DecodeObject(); err != nil {
+			return Response{}, err
+		}
+	}
+	closing, err := h.svc.Close(ctx, r.Caller, r.Path("id"), doc)
+	if err != nil {
+		return Response{}, err
+	}
+	r.Contact = closing.Conversation.ContactID
+	return JSON(http.StatusOK, conversationView(closing.Conversation)), nil
 }
 
 // pageParams reads ?limit= and ?cursor= of a list ordered by time-ordered

@@ -189,6 +189,9 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 			{call{body: `{"phone":"` + w.twinPhone + `","channel":"sms","teamId":"t1","createContact":true}`}, http.StatusCreated},
 		}
 	},
+	"POST /v1/conversations/{id}/close": func(w *walletWorld) []walletCall {
+		return []walletCall{{call{id: w.conversation, body: `{"reason":"fora"}`}, http.StatusNotFound}}
+	},
 	"POST /v1/contacts/bulk-delete": func(w *walletWorld) []walletCall {
 		return []walletCall{{call{body: `{"ids":["` + w.hidden + `"]}`}, http.StatusForbidden}}
 	},

@@ -32,6 +32,8 @@ type SummaryJSON struct {
 	Blocked        bool      `json:"blocked"`
 	PendingActions []string  `json:"pendingActions"`
 	CreatedAt      string    `json:"createdAt"`
+	LastActivityAt *string   `json:"lastActivityAt"`
+	LastInboundAt  *string   `json:"lastInboundAt"`
 }
 
 // PageJSON is one page of a list.
@@ -51,6 +53,7 @@ func (h searchHandlers) list(ctx context.Context, r *Request) (Response, error) 
 			ID: s.ID, Name: opt(s.Name), Phone: opt(s.Phone), Email: opt(s.Email), OwnerID: opt(s.OwnerID),
 			AvatarURL: opt(s.AvatarURL), TelegramID: opt(s.TelegramID), Tags: tagsView(s.Tags), Blocked: s.Blocked,
 			PendingActions: []string{}, CreatedAt: timestamp(s.CreatedAt),
+			LastActivityAt: opt(timestamp(s.LastActivityAt)), LastInboundAt: opt(timestamp(s.LastInboundAt)),
 		}
 		if s.Pending {
 			row.PendingActions = []string{contact.PendingAddPhoneOrEmail}

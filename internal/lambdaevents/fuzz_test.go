@@ -18,6 +18,11 @@ func (f receiverFunc) Receive(_ context.Context, m conversation.Message) (conver
 	return f(m)
 }
 
+// CloseFromChannel validates the event, as the service does first.
+func (f receiverFunc) CloseFromChannel(_ context.Context, e conversation.CloseEvent) (conversation.Outcome, error) {
+	return conversation.Duplicate, e.Validate()
+}
+
 // FuzzInboundEvent: any body of a channel gateway's message decodes and
 // validates without panicking; a message that passes validation has what
 // the service relies on (a sender, a message id, a time).

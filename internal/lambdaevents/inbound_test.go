@@ -69,7 +69,7 @@ func TestSampleEvent(t *testing.T) {
 	if c.Name != "João Pereira" || c.ConversationStatus != conversation.Open {
 		t.Errorf("contact = %q, conversation status %q; want João Pereira, open", c.Name, c.ConversationStatus)
 	}
-	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10, "")
+	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", "", 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestBatchPartialFailure(t *testing.T) {
 		t.Fatalf("the good messages were lost: %q %v", found, err)
 	}
 	id := found[0]
-	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", 10, "")
+	page, err := svc.Store.Conversations(context.Background(), "acme", id, "", "", 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,7 +211,14 @@ func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[st
 		if c.ConversationStatus == "open" {
 			merged.ConversationStatus = "open"
 		}
+		if c.LastActivityAt.After(merged.LastActivityAt) {
+			merged.LastActivityAt = c.LastActivityAt
+		}
+		if c.LastInboundAt.After(merged.LastInboundAt) {
+			merged.LastInboundAt = c.LastInboundAt
+		}
 	}
+	merged.ListedActivityAt, merged.ListedInboundAt = merged.LastActivityAt, merged.LastInboundAt
 	if len(merged.TagIDs) > contact.MaxTagsPerContact {
 		return nil, nil, errs.Validation([]errs.FieldError{errs.Field("sourceIds", "merge_too_many_tags", "max", strconv.Itoa(contact.MaxTagsPerContact))})
 	}

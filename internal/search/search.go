@@ -36,6 +36,9 @@ type Order string
 const (
 	ByName   Order = "name"
 	ByNewest Order = "-createdAt"
+	// ByActivity lists the most recently active first (lastActivityAt),
+	// then the contacts never active, newest first.
+	ByActivity Order = "-lastActivityAt"
 )
 
 // Summary is a contact as a list row shows it.
@@ -52,6 +55,9 @@ type Summary struct {
 	Blocked    bool
 	Pending    bool
 	CreatedAt  time.Time
+	// LastActivityAt and LastInboundAt are the contact's (zero: never).
+	LastActivityAt time.Time
+	LastInboundAt  time.Time
 }
 
 // Query is one page request to an Index.
@@ -235,10 +241,10 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 	switch Order(p["sort"]) {
 	case "", ByName:
 		q.Order = ByName
-	case ByNewest:
-		q.Order = ByNewest
+	case ByNewest, ByActivity:
+		q.Order = Order(p["sort"])
 	default:
-		problems = append(problems, errs.Field("sort", "choice_invalid", "choices", "name, -createdAt"))
+		problems = append(problems, errs.Field("sort", "choice_invalid", "choices", "name, -createdAt, -lastActivityAt"))
 	}
 	q.Limit = DefaultLimit
 	if l := p["limit"]; l != "" {
