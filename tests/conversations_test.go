@@ -3,6 +3,8 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"net/http"
 	"net/url"
 	"testing"
@@ -89,4 +91,91 @@ func TestInboundThenStart(t *testing.T) {
 		}
 		return found
 	})
+}
+
+// sendClose puts the chat layer's conversation.closed event on the inbound queue.
+func sendClose(t *testing.T, p *platform.Platform, ws, conversationID string, at time.Time) {
+	t.Helper()
+	q := sqs.NewFromConfig(awsConfig(p.MotoEndpoint))
+	body := `{"type":"conversation.closed","workspace":"` + ws + `","conversationId":"` + conversationID + `","at":"` + at.UTC().Format(time.RFC3339Nano) + `","reason":"inatividade"}`
+	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: queueURL(t, p, q, "InboundQueue"), MessageBody: aws.String(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConversationsClose, over HTTP: start (201), close (200), start again
+// on the channel (201, another id); conversationStatus open, closed, open;
+// two started and one closed entry on the timeline; sort=-lastActivityAt
+// puts the contact just written to first; the chat layer's close sent
+// twice closes once.
+func TestConversationsClose(t *testing.T) {
+	api, token := contactsPlatform(t)
+	p, _ := startPlatform(t, "template.yaml", ".")
+	digits := func() string { return fmt.Sprintf("9%04d-%04d", rand.Intn(10000), rand.Intn(10000)) }
+	_, a := send(t, "POST", api+"/v1/contacts", token, `{"name":"Fecha Conversa","phone":"(11) `+digits()+`"}`)
+	_, b := send(t, "POST", api+"/v1/contacts", token, `{"name":"Outra Conversa","phone":"(11) `+digits()+`"}`)
+	idA, idB := a["id"].(string), b["id"].(string)
+	status := func(id string) any {
+		_, c := send(t, "GET", api+"/v1/contacts/"+id, token, "")
+		return c["conversationStatus"]
+	}
+	start := func(id string) string {
+		t.Helper()
+		resp, conv := send(t, "POST", api+"/v1/conversations", token, `{"contactId":"`+id+`","channel":"sms","teamId":"vendas"}`)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("start: status %d, body %v", resp.StatusCode, conv)
+		}
+		return conv["id"].(string)
+	}
+	first := start(idA)
+	if got := status(idA); got != "open" {
+		t.Fatalf("after start: conversationStatus %v", got)
+	}
+	resp, closed := send(t, "POST", api+"/v1/conversations/"+first+"/close", token, `{"reason":"resolvido"}`)
+	if resp.StatusCode != http.StatusOK || closed["status"] != "closed" || closed["closedReason"] != "resolvido" {
+		t.Fatalf("close: status %d, body %v", resp.StatusCode, closed)
+	}
+	if resp, again := send(t, "POST", api+"/v1/conversations/"+first+"/close", token, ""); resp.StatusCode != http.StatusOK || again["closedAt"] != closed["closedAt"] {
+		t.Errorf("second close: status %d, body %v, want 200 and no change", resp.StatusCode, again)
+	}
+	if got := status(idA); got != "closed" {
+		t.Errorf("after close: conversationStatus %v", got)
+	}
+	if second := start(idA); second == first {
+		t.Errorf("start after close returned the closed conversation %s", first)
+	}
+	if got := status(idA); got != "open" {
+		t.Errorf("after the second start: conversationStatus %v", got)
+	}
+	_, tl := send(t, "GET", api+"/v1/contacts/"+idA+"/timeline?limit=100", token, "")
+	actions := map[string]int{}
+	for _, e := range tl["items"].([]any) {
+		if e := e.(map[string]any); e["type"] == "conversation" {
+			actions[e["action"].(string)]++
+		}
+	}
+	if actions["started"] != 2 || actions["closed"] != 1 {
+		t.Errorf("timeline conversation entries %v, want 2 started and 1 closed", actions)
+	}
+	convB := start(idB)
+	_, list := send(t, "GET", api+"/v1/contacts?sort=-lastActivityAt&limit=2", token, "")
+	rows := list["items"].([]any)
+	if len(rows) < 2 || rows[0].(map[string]any)["id"] != idB || rows[1].(map[string]any)["id"] != idA {
+		t.Errorf("sort=-lastActivityAt rows %v, want %s then %s", rows, idB, idA)
+	}
+	at := time.Now()
+	sendClose(t, p, "acme", convB, at)
+	sendClose(t, p, "acme", convB, at)
+	eventually(t, 20*time.Second, "the chat layer's close did not close the conversation", func() bool { return status(idB) == "closed" })
+	time.Sleep(2 * time.Second) // the redelivered close, processed by now, changed nothing
+	_, tl = send(t, "GET", api+"/v1/contacts/"+idB+"/timeline?limit=100", token, "")
+	closes := 0
+	for _, e := range tl["items"].([]any) {
+		if e := e.(map[string]any); e["type"] == "conversation" && e["action"] == "closed" {
+			closes++
+		}
+	}
+	if closes != 1 {
+		t.Errorf("the close sent twice wrote %d closed entries, want 1", closes)
+	}
 }

@@ -22,7 +22,12 @@ import (
 // sampleEvent loads events/inbound.json, the event `sam local invoke` uses.
 func sampleEvent(t *testing.T) events.SQSEvent {
 	t.Helper()
-	b, err := os.ReadFile("../../events/inbound.json")
+	return loadEvent(t, "../../events/inbound.json")
+}
+
+func loadEvent(t *testing.T, file string) events.SQSEvent {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +35,7 @@ func sampleEvent(t *testing.T) events.SQSEvent {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("events/inbound.json is not an SQS event: %v", err)
+		t.Fatalf("%s is not an SQS event: %v", file, err)
 	}
 	return ev
 }
@@ -75,6 +80,38 @@ func TestSampleEvent(t *testing.T) {
 	}
 	if len(page.Conversations) != 1 || page.Conversations[0].Messages != 1 {
 		t.Errorf("conversations = %+v, want one with one message", page.Conversations)
+	}
+}
+
+// TestSampleCloseEvent: events/inbound-close.json closes the conversation it
+// names once; redelivered, and for a conversation that does not exist, it
+// succeeds without a change (nothing to retry).
+func TestSampleCloseEvent(t *testing.T) {
+	handle, svc := newHandler(t)
+	if resp, err := handle(context.Background(), sampleEvent(t)); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("message: %v %v", resp, err)
+	}
+	found, err := svc.Store.FindContacts(context.Background(), "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
+	if err != nil || len(found) == 0 {
+		t.Fatalf("no contact: %v %v", found, err)
+	}
+	page, err := svc.Store.Conversations(context.Background(), "acme", found[0], "", "", 1, "")
+	if err != nil || len(page.Conversations) != 1 {
+		t.Fatalf("conversations: %v %v", page, err)
+	}
+	closing := loadEvent(t, "../../events/inbound-close.json")
+	unknown := closing.Records[0]
+	unknown.MessageId = "unknown"
+	closing.Records[0].Body = strings.Replace(closing.Records[0].Body, "01jdx5a1b2c3d4e5f6g7h8j9k0", page.Conversations[0].ID, 1)
+	closing.Records = append(closing.Records, unknown)
+	for i := 0; i < 2; i++ {
+		if resp, err := handle(context.Background(), closing); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("close, delivery %d: %v %v", i+1, resp.BatchItemFailures, err)
+		}
+	}
+	c, err := svc.People.(*contact.Service).Contacts.Get(context.Background(), "acme", found[0])
+	if err != nil || c.ConversationStatus != conversation.Closed {
+		t.Errorf("contact conversationStatus = %q (%v), want closed", c.ConversationStatus, err)
 	}
 }
 

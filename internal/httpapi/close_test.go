@@ -1,0 +1,293 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/conversation"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+func (f *fixture) closeConversation(t *testing.T, id, body string, status int) result {
+	t.Helper()
+	return f.do(t, call{route: "POST /v1/conversations/{id}/close", id: id, body: body}).want(t, status)
+}
+
+// closeEvent is the chat layer's close of a conversation of acme.
+func (f *fixture) closeEvent(t *testing.T, conversationID string, at time.Time) conversation.Outcome {
+	t.Helper()
+	out, err := f.talk.CloseFromChannel(context.Background(), conversation.CloseEvent{
+		Type: "conversation.closed", Workspace: "acme", ConversationID: conversationID, At: at, Reason: "inatividade",
+	})
+	if err != nil {
+		t.Fatalf("CloseFromChannel(%s): %v", conversationID, err)
+	}
+	return out
+}
+
+// entriesOf counts the contact's conversation timeline entries by action.
+func (f *fixture) entriesOf(t *testing.T, id string) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	for _, e := range f.timelineOf(t, id) {
+		if e["type"] == "conversation" {
+			n[e["action"].(string)]++
+		}
+	}
+	return n
+}
+
+// TestCloseAndStartAgain: start (201), close (200), close again (200,
+// unchanged), start again on the channel (201, a new conversation); the
+// contact's conversationStatus goes open, closed, open; the timeline shows
+// two starts and one close; the list filters by status.
+func TestCloseAndStartAgain(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, `{"name":"Maria","phone":"(11) 99999-1234"}`)
+	start := `{"contactId":"` + id + `","channel":"sms","teamId":"vendas"}`
+	first := f.startConversation(t, start, http.StatusCreated).body["id"].(string)
+	if got := f.getContact(t, id)["conversationStatus"]; got != "open" {
+		t.Fatalf("conversationStatus = %v, want open", got)
+	}
+	closed := f.closeConversation(t, first, `{"reason":"resolvido"}`, http.StatusOK).body
+	for k, want := range map[string]any{"id": first, "status": "closed", "closedReason": "resolvido", "closedBy": ownerSub, "contactId": id} {
+		if closed[k] != want {
+			t.Errorf("closed %s = %v, want %v", k, closed[k], want)
+		}
+	}
+	again := f.closeConversation(t, first, ``, http.StatusOK).body
+	if again["closedAt"] != closed["closedAt"] || again["closedReason"] != "resolvido" {
+		t.Errorf("closing a closed conversation changed it: %v, was %v", again, closed)
+	}
+	if got := f.getContact(t, id)["conversationStatus"]; got != "closed" {
+		t.Errorf("conversationStatus after close = %v, want closed", got)
+	}
+	second := f.startConversation(t, start, http.StatusCreated).body["id"].(string)
+	if second == first {
+		t.Fatalf("start after close returned the closed conversation %s", first)
+	}
+	if got := f.getContact(t, id)["conversationStatus"]; got != "open" {
+		t.Errorf("conversationStatus after a new start = %v, want open", got)
+	}
+	if got := f.entriesOf(t, id); got["started"] != 2 || got["closed"] != 1 {
+		t.Errorf("timeline conversation entries = %v, want 2 started and 1 closed", got)
+	}
+	for status, want := range map[string]string{"open": second, "closed": first} {
+		r := f.do(t, call{route: "GET /v1/contacts/{id}/conversations", id: id, query: map[string]string{"status": status}}).want(t, http.StatusOK)
+		if list := items(r); len(list) != 1 || list[0]["id"] != want {
+			t.Errorf("status=%s lists %v, want only %s", status, list, want)
+		}
+	}
+	if list := f.conversationsOf(t, id); len(list) != 2 || list[0]["id"] != second {
+		t.Errorf("conversations = %v, want the new one, then the closed one", list)
+	}
+	f.do(t, call{route: "GET /v1/contacts/{id}/conversations", id: id, query: map[string]string{"status": "archived"}}).want(t, http.StatusUnprocessableEntity)
+}
+
+// TestCloseOneOfTwo: with conversations open on two channels, closing one
+// keeps the contact open; closing the other closes it.
+func TestCloseOneOfTwo(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, `{"name":"Ana","phone":"(11) 98888-1111","email":"ana@loja.com.br"}`)
+	sms := f.startConversation(t, `{"contactId":"`+id+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
+	mail := f.startConversation(t, `{"contactId":"`+id+`","channel":"email","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
+	f.closeConversation(t, sms, `{}`, http.StatusOK)
+	if got := f.getContact(t, id)["conversationStatus"]; got != "open" {
+		t.Errorf("conversationStatus with email still open = %v, want open", got)
+	}
+	f.closeConversation(t, mail, `{}`, http.StatusOK)
+	if got := f.getContact(t, id)["conversationStatus"]; got != "closed" {
+		t.Errorf("conversationStatus with none open = %v, want closed", got)
+	}
+}
+
+// TestCloseBadInput: an unknown id, a malformed or long reason, another
+// field: nothing changes.
+func TestCloseBadInput(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, `{"name":"Rita","phone":"(11) 97777-0000"}`)
+	conv := f.startConversation(t, `{"contactId":"`+id+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
+	f.closeConversation(t, "01jdx8k2m4n6p8r0s2t4v6w8y0", `{}`, http.StatusNotFound)
+	f.closeConversation(t, id, `{}`, http.StatusNotFound) // a contact's id is not a conversation's
+	long := make([]byte, conversation.MaxCloseReason+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for _, body := range []string{`{"reason":7}`, `{"reason":"` + string(long) + `"}`, `{"status":"closed"}`} {
+		r := f.closeConversation(t, conv, body, http.StatusUnprocessableEntity)
+		if errs := r.body["errors"].([]any); len(errs) == 0 {
+			t.Errorf("%s: no field named", body)
+		}
+	}
+	f.closeConversation(t, conv, `{"reason":`, http.StatusBadRequest)
+	if got := f.getContact(t, id)["conversationStatus"]; got != "open" {
+		t.Errorf("conversationStatus after refused closes = %v, want open", got)
+	}
+}
+
+// TestCloseFromChannel: the chat layer's close closes once; sent twice it
+// changes nothing; a close older than the last message leaves the newer
+// exchange open; an unknown conversation is ignored, not retried.
+func TestCloseFromChannel(t *testing.T) {
+	f := newFixture(t)
+	m := inbound("wamid.c1", conversation.From{Phone: "5511966665555", Name: "Caio"})
+	r := f.receive(t, m)
+	if got := f.closeEvent(t, r.ConversationID, m.At.Add(time.Minute)); got != conversation.ClosedNow {
+		t.Fatalf("first close = %s, want closed", got)
+	}
+	if got := f.closeEvent(t, r.ConversationID, m.At.Add(time.Minute)); got != conversation.Duplicate {
+		t.Errorf("redelivered close = %s, want duplicate", got)
+	}
+	if got := f.getContact(t, r.ContactID)["conversationStatus"]; got != "closed" {
+		t.Errorf("conversationStatus = %v, want closed", got)
+	}
+	// A message after the close opens a new conversation.
+	next := inbound("wamid.c2", m.From)
+	next.At = m.At.Add(2 * time.Minute)
+	r2 := f.receive(t, next)
+	if r2.ConversationID == r.ConversationID || r2.ContactID != r.ContactID {
+		t.Fatalf("message after close = %+v, want a new conversation of %s", r2, r.ContactID)
+	}
+	// A close sent before that message but delivered after it: nothing.
+	if got := f.closeEvent(t, r2.ConversationID, next.At.Add(-time.Second)); got != conversation.Duplicate {
+		t.Errorf("a close older than the last message = %s, want duplicate (no change)", got)
+	}
+	if got := f.getContact(t, r.ContactID)["conversationStatus"]; got != "open" {
+		t.Errorf("conversationStatus after a late close = %v, want open", got)
+	}
+	if got := f.closeEvent(t, "01jdx8k2m4n6p8r0s2t4v6w8y0", time.Now()); got != conversation.Unknown {
+		t.Errorf("close of an unknown conversation = %s, want unknown", got)
+	}
+	if got := f.entriesOf(t, r.ContactID); got["started"] != 2 || got["closed"] != 1 {
+		t.Errorf("timeline = %v, want 2 started and 1 closed", got)
+	}
+}
+
+// TestCloseRacesInbound: a close and a message on the same conversation at
+// once. Whatever the order, the state is one the two could give in turn:
+// the message either counts on the conversation before it closed, or
+// opens a new one; the contact is open exactly when a conversation is.
+func TestCloseRacesInbound(t *testing.T) {
+	f := newFixture(t)
+	for round := 0; round < 8; round++ {
+		from := conversation.From{Phone: fmt.Sprintf("55119444400%02d", round), Name: "Corrida"}
+		m := inbound(fmt.Sprintf("wamid.race%d.a", round), from)
+		r := f.receive(t, m)
+		var wg sync.WaitGroup
+		var receipt conversation.Receipt
+		var closeErr, receiveErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			next := inbound(fmt.Sprintf("wamid.race%d.b", round), from)
+			next.At = m.At.Add(time.Second)
+			receipt, receiveErr = f.talk.Receive(context.Background(), next)
+		}()
+		go func() {
+			defer wg.Done()
+			_, closeErr = f.talk.Close(context.Background(), tenant.Caller{Workspace: "acme", Subject: ownerSub, Role: tenant.Owner}, r.ConversationID, nil)
+		}()
+		wg.Wait()
+		if closeErr != nil || receiveErr != nil {
+			t.Fatalf("round %d: close %v, receive %v", round, closeErr, receiveErr)
+		}
+		convs := f.conversationsOf(t, r.ContactID)
+		open := 0
+		for _, c := range convs {
+			if c["status"] == "open" {
+				open++
+			}
+		}
+		status := f.getContact(t, r.ContactID)["conversationStatus"]
+		switch {
+		case receipt.ConversationID == r.ConversationID:
+			// The message came first: two messages on it, then closed.
+			if len(convs) != 1 || convs[0]["messageCount"] != 2.0 || convs[0]["status"] != "closed" || status != "closed" {
+				t.Errorf("round %d (message first): conversations %v, contact %v", round, convs, status)
+			}
+		default:
+			// The close came first: the message opened a new conversation.
+			if len(convs) != 2 || open != 1 || status != "open" {
+				t.Errorf("round %d (close first): conversations %v, contact %v", round, convs, status)
+			}
+		}
+	}
+}
+
+// TestSortByActivity: sort=-lastActivityAt lists the contact just written to
+// first, shows lastActivityAt and lastInboundAt on rows, and contacts never
+// active last.
+func TestSortByActivity(t *testing.T) {
+	f := newFixture(t)
+	quiet := f.create(t, `{"name":"Quieta","phone":"(11) 91111-0000"}`)
+	older := f.create(t, `{"name":"Antiga","phone":"(11) 92222-0000"}`)
+	newer := f.create(t, `{"name":"Nova","phone":"(11) 93333-0000"}`)
+	f.startConversation(t, `{"contactId":"`+newer+`","channel":"sms","teamId":"t1"}`, http.StatusCreated)
+	f.startConversation(t, `{"contactId":"`+older+`","channel":"sms","teamId":"t1"}`, http.StatusCreated)
+	list := func() []map[string]any {
+		return items(f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"sort": "-lastActivityAt"}}).want(t, http.StatusOK))
+	}
+	rows := list()
+	if len(rows) != 3 || rows[0]["id"] != older || rows[1]["id"] != newer || rows[2]["id"] != quiet {
+		t.Fatalf("order = %v, want %s, %s, then the never active %s", idsOf(rows), older, newer, quiet)
+	}
+	if rows[0]["lastActivityAt"] == nil || rows[0]["lastInboundAt"] != nil || rows[2]["lastActivityAt"] != nil {
+		t.Errorf("rows = %v, want the start's time on the active ones, no inbound, null on the quiet one", rows)
+	}
+	// A message from the middle one puts it first.
+	m := inbound("wamid.sort1", conversation.From{Phone: "5511933330000"})
+	if r := f.receive(t, m); r.ContactID != newer {
+		t.Fatalf("message from %s reached %s", newer, r.ContactID)
+	}
+	rows = list()
+	if rows[0]["id"] != newer || rows[0]["lastInboundAt"] != m.At.UTC().Format("2006-01-02T15:04:05.000Z") {
+		t.Errorf("after a message: %v, want %s first with lastInboundAt %s", rows, newer, m.At)
+	}
+	c := f.getContact(t, newer)
+	if c["lastActivityAt"] != rows[0]["lastActivityAt"] || c["lastInboundAt"] != rows[0]["lastInboundAt"] {
+		t.Errorf("contact %v %v, row %v %v", c["lastActivityAt"], c["lastInboundAt"], rows[0]["lastActivityAt"], rows[0]["lastInboundAt"])
+	}
+	// Paged, every row once.
+	first := f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"sort": "-lastActivityAt", "limit": "2"}}).want(t, http.StatusOK)
+	cur, _ := first.body["nextCursor"].(string)
+	rest := f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"sort": "-lastActivityAt", "cursor": cur}}).want(t, http.StatusOK)
+	if got := append(idsOf(items(first)), idsOf(items(rest))...); len(got) != 3 || got[0] != newer || got[2] != quiet {
+		t.Errorf("paged = %v", got)
+	}
+}
+
+func idsOf(rows []map[string]any) []string {
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r["id"].(string))
+	}
+	return out
+}
+
+// TestInboundProfileFromChannel: a new sender's contact takes the picture
+// and language the network gives; an existing contact keeps its own.
+func TestInboundProfileFromChannel(t *testing.T) {
+	f := newFixture(t)
+	from := conversation.From{Phone: "5511955554444", Name: "Bia", AvatarURL: "https://cdn.example.com/bia.jpg", Language: "es"}
+	r := f.receive(t, inbound("wamid.p1", from))
+	c := f.getContact(t, r.ContactID)
+	if c["avatarUrl"] != from.AvatarURL || c["language"] != "es" {
+		t.Errorf("new contact avatarUrl %v language %v, want the channel's", c["avatarUrl"], c["language"])
+	}
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: r.ContactID, body: `{"language":"pt-BR","avatarUrl":null}`}).want(t, http.StatusOK)
+	f.receive(t, inbound("wamid.p2", from))
+	c = f.getContact(t, r.ContactID)
+	if c["avatarUrl"] != nil || c["language"] != "pt-BR" {
+		t.Errorf("existing contact avatarUrl %v language %v, want its own (none, pt-BR)", c["avatarUrl"], c["language"])
+	}
+	// A value the contact rules refuse is left out; the message is not lost.
+	bad := conversation.From{Phone: "5511955553333", AvatarURL: "not a url", Language: "??"}
+	r = f.receive(t, inbound("wamid.p3", bad))
+	if c := f.getContact(t, r.ContactID); r.Outcome != conversation.Delivered || c["avatarUrl"] != nil || c["language"] != nil {
+		t.Errorf("bad profile values: %+v, contact %v %v", r, c["avatarUrl"], c["language"])
+	}
+}
