@@ -200,6 +200,9 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.Run("ListNewest", func(b *testing.B) {
 		measure(b, f, func() int { return f.find(b, search.Query{Order: search.ByNewest}) })
 	})
+	b.Run("ListActive", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{Order: search.ByActivity}) })
+	})
 	b.Run("NamePrefix", func(b *testing.B) {
 		measure(b, f, func() int { return f.find(b, search.Query{Text: searchkey.ParseQuery("conce")}) })
 	})
