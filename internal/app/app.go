@@ -136,6 +136,7 @@ func (d *Deps) Finder(cursors *cursor.Codec) *search.Service {
 		Workspaces: d.People.Workspaces,
 		Tags:       d.Tags,
 		Cursors:    cursors,
+		Channels:   &dynamo.Conversations{Client: d.DB, Table: d.Table},
 	}
 }
 

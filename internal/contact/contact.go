@@ -68,6 +68,10 @@ type Contact struct {
 	// ListedActivityStep, so a burst of messages rewrites the rows once.
 	ListedActivityAt time.Time
 	ListedInboundAt  time.Time
+	// Channels are the ids of the channels the contact is connected to (it
+	// wrote there, or a conversation was started there): list rows show
+	// from them where a conversation can start. Kept by the store.
+	Channels []string
 	// MergeLock is the id of the merge (or undo) running on the contact in
 	// steps; writes are refused meanwhile.
 	MergeLock string
@@ -115,6 +119,7 @@ func (c *Contact) Clone() *Contact {
 	out := *c
 	out.TagIDs = append([]string(nil), c.TagIDs...)
 	out.Merges = append([]string(nil), c.Merges...)
+	out.Channels = append([]string(nil), c.Channels...)
 	out.Tags = append([]TagRef(nil), c.Tags...)
 	out.CustomFields = cloneMap(c.CustomFields)
 	return &out

@@ -361,15 +361,19 @@ const inboundKeyTTL = time.Hour
 
 // CreateFromChannel stores a contact created by a message of a new sender,
 // once per senderKey: a twin message racing to create the same sender gets
-// the same contact back (created = false). Errors: store errors.
-func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, actor string, at time.Time) (c *Contact, created bool, err error) {
+// the same contact back (created = false). It is created with its first
+// message's channel and time as its connection and activity, so opening the
+// conversation does not rewrite its list rows at once. Errors: store errors.
+func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile, senderKey, channel string, at time.Time) (c *Contact, created bool, err error) {
 	now := s.Clock.Now()
+	actor := "channel:" + channel
 	c = &Contact{
 		Workspace: ws.ID, ID: ids.New(now), Profile: p,
 		CreatedAt: now, CreatedBy: actor, UpdatedAt: now, UpdatedBy: actor, Version: 1, Tags: []TagRef{},
 		// Its first message is its first activity: written with it, so its
 		// conversation's open does not rewrite its list rows at once.
 		LastActivityAt: at, LastInboundAt: at, ListedActivityAt: at, ListedInboundAt: at,
+		Channels: []string{channel},
 	}
 	rec := &IdempotencyRecord{Key: senderKey, Contact: c, ExpiresAt: now.Add(inboundKeyTTL)}
 	err = s.Contacts.Create(ctx, c, rec)

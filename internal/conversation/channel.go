@@ -5,6 +5,7 @@ package conversation
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -225,6 +226,24 @@ type ChannelState struct {
 
 // StateOf returns the contact's state on ch: active when connected, else
 // whether the workspace may start a conversation on it.
+// StartChannels returns the ids of the catalogue's channels a conversation
+// can start on with a contact that has phone and email and is connected to
+// the channels connected: what a list row shows, with no call per contact.
+func StartChannels(catalog Channels, phone, email string, connected []string) []string {
+	c := &contact.Contact{Profile: contact.Profile{Phone: phone, Email: email}}
+	out := []string{}
+	for _, ch := range catalog.Channels {
+		var conn *Connection
+		if slices.Contains(connected, ch.ID) {
+			conn = &Connection{Channel: ch.ID}
+		}
+		if StateOf(ch, c, conn).State != Unavailable {
+			out = append(out, ch.ID)
+		}
+	}
+	return out
+}
+
 func StateOf(ch Channel, c *contact.Contact, conn *Connection) ChannelState {
 	if conn != nil {
 		return ChannelState{Channel: ch, State: Active, ConnectedAt: conn.ConnectedAt}

@@ -149,7 +149,7 @@ func (s *Service) receive(ctx context.Context, m Message, ch Channel, ws contact
 	if len(found) == 0 {
 		// A new sender. (A known one is not read here: Open reads the
 		// contact and refuses a blocked one, which is dropped below.)
-		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), "channel:"+ch.ID, m.At.UTC())
+		c, created, err := s.People.CreateFromChannel(ctx, ws, s.newProfile(m, ch, sender, ws), senderKey(ch.ID, sender), ch.ID, m.At.UTC())
 		if err != nil {
 			return r, err
 		}

@@ -24,7 +24,7 @@ type People interface {
 	FirstVisible(ctx context.Context, caller tenant.Caller, ids []string) (*contact.Contact, error)
 	// CreateFromChannel creates the contact of a channel's sender once.
 	// at is the message's time, the contact's first activity.
-	CreateFromChannel(ctx context.Context, ws contact.Workspace, p contact.Profile, senderKey, actor string, at time.Time) (*contact.Contact, bool, error)
+	CreateFromChannel(ctx context.Context, ws contact.Workspace, p contact.Profile, senderKey, channel string, at time.Time) (*contact.Contact, bool, error)
 	// Workspace returns a workspace's settings.
 	Workspace(ctx context.Context, ws string) (contact.Workspace, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,9 +241,28 @@ func (it connectionItem) connection() conversation.Connection {
 	return conversation.Connection{Channel: it.Channel, ConnectedAt: parseTime(it.ConnectedAt), UserID: it.UserID, LastMessageAt: parseTime(it.LastMessageAt)}
 }
 
-// Disconnect implements conversation.Store: one transaction removes the
-// connection, the channel user lookup it owns, and adds the timeline entry.
+// Disconnect implements conversation.Store: the contact read, then one
+// transaction removes the connection, the channel user lookup it owns and
+// the channel from the contact's connected ones (its list rows with it,
+// on condition of its version: a lost race reads again), and adds the
+// timeline entry.
 func (s *Conversations) Disconnect(ctx context.Context, ws, contactID, channel, actor string, at time.Time) error {
+	for attempt := 1; ; attempt++ {
+		err := s.disconnect(ctx, ws, contactID, channel, actor, at)
+		if !errors.Is(err, errDisconnectRace) {
+			return err
+		}
+		if attempt == maxOpenAttempts {
+			return contact.ErrBusy.Wrap(err)
+		}
+		backoff(ctx, attempt)
+	}
+}
+
+// errDisconnectRace: the contact changed between the read and the write.
+var errDisconnectRace = errors.New("the contact changed during a disconnect")
+
+func (s *Conversations) disconnect(ctx context.Context, ws, contactID, channel, actor string, at time.Time) error {
 	var conn connectionItem
 	found, err := getItem(ctx, s.Client, s.Table, contactPK(ws, contactID), connectionSK(channel), true, "connection", &conn)
 	if err != nil {
@@ -251,14 +271,36 @@ func (s *Conversations) Disconnect(ctx context.Context, ws, contactID, channel, 
 	if !found {
 		return conversation.ErrNotConnected
 	}
+	old, err := (&Contacts{Client: s.Client, Table: s.Table}).Get(ctx, ws, contactID)
+	if err != nil {
+		return err
+	}
+	if old.MergeLock != "" {
+		return contact.ErrMerging
+	}
+	c := old.Clone()
+	c.Channels = slices.DeleteFunc(c.Channels, func(id string) bool { return id == channel })
+	c.Version++
+	item, err := marshalContact(c)
+	if err != nil {
+		return err
+	}
+	index, err := indexWrites(s.Table, old, c)
+	if err != nil {
+		return err
+	}
 	entry, err := s.put(entryItem(ws, contactID, contact.Entry{ID: ids.New(at), Event: "channel", At: at, Actor: actor, Channel: channel, Action: "removed"}))
 	if err != nil {
 		return err
 	}
-	writes := []types.TransactWriteItem{
+	writes := append([]types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: &s.Table, Key: key(conn.PK, conn.SK), ConditionExpression: aws.String("attribute_exists(PK)")}},
 		entry,
-	}
+		{Put: &types.Put{
+			TableName: &s.Table, Item: item, ConditionExpression: aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(old.Version)}},
+		}},
+	}, index...)
 	if conn.LookupPK != "" {
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{
 			TableName: &s.Table, Key: key(conn.LookupPK, channelUserSK),
@@ -267,8 +309,11 @@ func (s *Conversations) Disconnect(ctx context.Context, ws, contactID, channel, 
 		}})
 	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if conditionFailures(err)[0] {
+		return conversation.ErrNotConnected // removed meanwhile
+	}
 	if isRace(err) {
-		return conversation.ErrNotConnected
+		return fmt.Errorf("%w: %w", errDisconnectRace, err)
 	}
 	if err != nil {
 		return fmt.Errorf("disconnect %s from %s: %w", contactID, channel, err)
@@ -515,13 +560,18 @@ func (s *Conversations) connectionWrites(req conversation.OpenRequest, st openSt
 	), nil
 }
 
-// touched returns the contact as an open leaves it: a conversation open,
+// touched returns the contact as an open leaves it: a conversation open, its
+// channel among its connected ones,
 // its activity moved to req.At (never back; lastInboundAt for a message),
 // a new version; the activity its list rows show when it moved by
 // contact.ListedActivityStep. nil when nothing of it changes and !always.
 func touched(old *contact.Contact, req conversation.OpenRequest, always bool) *contact.Contact {
 	c := old.Clone()
 	c.ConversationStatus = conversation.Open
+	if ch := req.Conversation.Channel; !slices.Contains(c.Channels, ch) {
+		c.Channels = append(c.Channels, ch) // connected now (or before rows showed it)
+		always = true
+	}
 	if req.At.After(c.LastActivityAt) {
 		c.LastActivityAt = req.At
 	}

@@ -85,6 +85,8 @@ type indexRow struct {
 	AvatarURL  string   `dynamodbav:"avatarUrl,omitempty"`
 	TelegramID string   `dynamodbav:"telegramId,omitempty"`
 	TagIDs     []string `dynamodbav:"tagIds,omitempty,stringset"`
+	Kind       string   `dynamodbav:"kind,omitempty"`
+	Channels   []string `dynamodbav:"channels,omitempty,stringset"` // connected
 	Blocked    bool     `dynamodbav:"blocked,omitempty"`
 	Pending    bool     `dynamodbav:"pending,omitempty"`
 	CreatedAt  string   `dynamodbav:"createdAt"`
@@ -102,6 +104,7 @@ func indexRows(c *contact.Contact) []indexRow {
 	base := indexRow{
 		Type: "index", ContactID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID,
 		AvatarURL: c.AvatarURL, TelegramID: c.TelegramID, TagIDs: c.TagIDs, Blocked: c.Blocked,
+		Kind: string(c.Kind), Channels: c.Channels,
 		Pending: len(c.PendingActions()) > 0, CreatedAt: created,
 		LastActivityAt: formatTime(c.ListedActivityAt), LastInboundAt: formatTime(c.ListedInboundAt),
 	}

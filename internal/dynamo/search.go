@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/searchkey"
@@ -341,12 +342,17 @@ func (s *Search) lookup(ctx context.Context, pk string) ([]string, error) {
 }
 
 func (r *indexRow) summary() search.Summary {
-	return search.Summary{
+	s := search.Summary{
 		ID: r.ContactID, Name: r.Name, Phone: r.Phone, Email: r.Email, OwnerID: r.OwnerID,
 		AvatarURL: r.AvatarURL, TelegramID: r.TelegramID, TagIDs: r.TagIDs, Blocked: r.Blocked,
 		Pending: r.Pending, CreatedAt: parseTime(r.CreatedAt),
 		LastActivityAt: parseTime(r.LastActivityAt), LastInboundAt: parseTime(r.LastInboundAt),
+		Kind: contact.Kind(r.Kind), Channels: r.Channels,
 	}
+	if s.Kind == "" {
+		s.Kind = contact.Person // a row written before rows carried the kind
+	}
+	return s
 }
 
 func anyHasPrefix(words []string, prefix string) bool {

@@ -291,3 +291,63 @@ func TestInboundProfileFromChannel(t *testing.T) {
 		t.Errorf("bad profile values: %+v, contact %v %v", r, c["avatarUrl"], c["language"])
 	}
 }
+
+// rowOf returns the list row of the contact id ("" blocked=false).
+func (f *fixture) rowOf(t *testing.T, id string, query map[string]string) map[string]any {
+	t.Helper()
+	q := map[string]string{"limit": "100"}
+	for k, v := range query {
+		q[k] = v
+	}
+	for _, r := range items(f.do(t, call{route: "GET /v1/contacts", query: q}).want(t, http.StatusOK)) {
+		if r["id"] == id {
+			return r
+		}
+	}
+	t.Fatalf("contact %s is not listed (%v)", id, query)
+	return nil
+}
+
+// TestListRowsShowStartChannels: a row shows its kind and the channels a
+// conversation can start on, from the row alone: WhatsApp and SMS by
+// phone, email by email, a channel it is connected to; removing the
+// channel, or blocking the contact, takes them off.
+func TestListRowsShowStartChannels(t *testing.T) {
+	f := newFixture(t)
+	byPhone := f.create(t, `{"name":"Só Telefone","phone":"(11) 91234-5678"}`)
+	byMail := f.create(t, `{"name":"Só Email","email":"so@email.com"}`)
+	group := f.receive(t, conversation.Message{Type: "message.received", Workspace: "acme", Channel: "telegram", MessageID: "tg.1",
+		From: conversation.From{UserID: "-100200", Name: "Grupo"}, Group: true, At: time.Now()}).ContactID
+	r := f.receive(t, conversation.Message{Type: "message.received", Workspace: "acme", Channel: "facebook", MessageID: "fb.1",
+		From: conversation.From{UserID: "psid-77", Name: "Fã"}, At: time.Now()})
+	for _, c := range []struct {
+		id, kind string
+		want     []string
+	}{
+		{byPhone, "person", []string{"whatsapp", "sms"}},
+		{byMail, "person", []string{"email"}},
+		{group, "group", []string{"telegram"}},
+		{r.ContactID, "person", []string{"facebook"}},
+	} {
+		row := f.rowOf(t, c.id, nil)
+		if row["kind"] != c.kind || fmt.Sprint(row["startChannels"]) != fmt.Sprint(toAny(c.want)) {
+			t.Errorf("row of %s: kind %v startChannels %v, want %s %v", c.id, row["kind"], row["startChannels"], c.kind, c.want)
+		}
+	}
+	f.do(t, call{route: "DELETE /v1/contacts/{id}/channels/{channel}", id: r.ContactID, params: map[string]string{"channel": "facebook"}}).want(t, http.StatusNoContent)
+	if row := f.rowOf(t, r.ContactID, nil); fmt.Sprint(row["startChannels"]) != "[]" {
+		t.Errorf("after the channel was removed: startChannels %v, want []", row["startChannels"])
+	}
+	f.do(t, call{route: "POST /v1/contacts/{id}/block", id: byPhone}).want(t, http.StatusOK)
+	if row := f.rowOf(t, byPhone, map[string]string{"blocked": "true"}); fmt.Sprint(row["startChannels"]) != "[]" {
+		t.Errorf("blocked: startChannels %v, want []", row["startChannels"])
+	}
+}
+
+func toAny(list []string) []any {
+	out := []any{}
+	for _, s := range list {
+		out = append(out, s)
+	}
+	return out
+}

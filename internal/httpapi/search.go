@@ -34,6 +34,8 @@ type SummaryJSON struct {
 	CreatedAt      string    `json:"createdAt"`
 	LastActivityAt *string   `json:"lastActivityAt"`
 	LastInboundAt  *string   `json:"lastInboundAt"`
+	Kind           string    `json:"kind"`
+	StartChannels  []string  `json:"startChannels"`
 }
 
 // PageJSON is one page of a list.
@@ -54,6 +56,10 @@ func (h searchHandlers) list(ctx context.Context, r *Request) (Response, error) 
 			AvatarURL: opt(s.AvatarURL), TelegramID: opt(s.TelegramID), Tags: tagsView(s.Tags), Blocked: s.Blocked,
 			PendingActions: []string{}, CreatedAt: timestamp(s.CreatedAt),
 			LastActivityAt: opt(timestamp(s.LastActivityAt)), LastInboundAt: opt(timestamp(s.LastInboundAt)),
+			Kind: string(s.Kind), StartChannels: s.StartChannels,
+		}
+		if row.StartChannels == nil {
+			row.StartChannels = []string{}
 		}
 		if s.Pending {
 			row.PendingActions = []string{contact.PendingAddPhoneOrEmail}

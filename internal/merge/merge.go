@@ -217,6 +217,11 @@ func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[st
 		if c.LastInboundAt.After(merged.LastInboundAt) {
 			merged.LastInboundAt = c.LastInboundAt
 		}
+		for _, ch := range c.Channels {
+			if !slices.Contains(merged.Channels, ch) {
+				merged.Channels = append(merged.Channels, ch) // its connections move to the target
+			}
+		}
 	}
 	merged.ListedActivityAt, merged.ListedInboundAt = merged.LastActivityAt, merged.LastInboundAt
 	if len(merged.TagIDs) > contact.MaxTagsPerContact {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/phone"
@@ -58,6 +59,12 @@ type Summary struct {
 	// LastActivityAt and LastInboundAt are the contact's (zero: never).
 	LastActivityAt time.Time
 	LastInboundAt  time.Time
+	Kind           contact.Kind
+	Channels       []string // the ids of the channels the contact is connected to
+	// StartChannels are the ids of the channels a conversation can start on
+	// from this row (connected, or startable by its phone or email); none
+	// for a blocked contact. Set by Service.List from the catalogue.
+	StartChannels []string
 }
 
 // Query is one page request to an Index.
@@ -106,6 +113,33 @@ type Service struct {
 	Workspaces contact.WorkspaceSource
 	Tags       contact.TagSource
 	Cursors    *cursor.Codec
+	Channels   ChannelCatalog // nil: the default catalogue (one channel per type)
+}
+
+// ChannelCatalog gives the workspace's channels (conversation.Store).
+type ChannelCatalog interface {
+	Channels(ctx context.Context, workspace string) (conversation.Channels, error)
+}
+
+// startChannels sets each row's StartChannels, reading the catalogue once.
+func (s *Service) startChannels(ctx context.Context, ws string, rows []Summary) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	catalog := conversation.DefaultChannels()
+	if s.Channels != nil {
+		var err error
+		if catalog, err = s.Channels.Channels(ctx, ws); err != nil {
+			return err
+		}
+	}
+	for i := range rows {
+		rows[i].StartChannels = []string{}
+		if !rows[i].Blocked {
+			rows[i].StartChannels = conversation.StartChannels(catalog, rows[i].Phone, rows[i].Email, rows[i].Channels)
+		}
+	}
+	return nil
 }
 
 // Result is one page for the API.
@@ -148,6 +182,9 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		return Result{}, err
 	}
 	res := Result{Items: page.Items}
+	if err := s.startChannels(ctx, caller.Workspace, res.Items); err != nil {
+		return Result{}, err
+	}
 	for i := range res.Items {
 		if len(res.Items[i].TagIDs) > 0 {
 			if err := loadCatalog(); err != nil {
