@@ -99,6 +99,23 @@ func TestConversationCapacity(t *testing.T) {
 	if _, err := svc.Start(ctx, caller, start); err != nil {
 		t.Fatal(err)
 	}
+	joao, err := store.FindContacts(ctx, "ws-a", "", conversation.Sender{Phone: "+5511977776666"}, 1)
+	if err != nil || len(joao) != 1 {
+		t.Fatalf("the sender's contact: %v %v", joao, err)
+	}
+	talk, err := store.Conversations(ctx, "ws-a", joao[0], "", conversation.Open, 1, "")
+	if err != nil || len(talk.Conversations) != 1 {
+		t.Fatalf("the sender's conversation: %v %v", talk, err)
+	}
+	if _, err := svc.CloseFromChannel(ctx, conversation.CloseEvent{Type: "conversation.closed", Workspace: "ws-a", ConversationID: talk.Conversations[0].ID, At: msg.At.Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	msg.MessageID, msg.At = "m4", msg.At.Add(11*time.Minute)
+	// A new conversation on the channel; the rows' activity is refreshed.
+	measure("inbound on a closed channel", dynamotest.Usage{Calls: 6, Read: 5, Write: 36}, func() error {
+		_, err := svc.Receive(ctx, msg)
+		return err
+	})
 	measure("block with an open conversation", dynamotest.Usage{Calls: 7, Read: 4, Write: 37}, func() error {
 		_, err := people.Block(ctx, caller, contact.BlockEffects{Events: nopPublisher{}, Conversations: store}, c.ID)
 		return err
