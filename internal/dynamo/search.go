@@ -24,6 +24,8 @@ import (
 type Search struct {
 	Client *dynamodb.Client
 	Table  string
+	// ReadBudget bounds the index rows a page reads (0: DefaultReadBudget).
+	ReadBudget int
 }
 
 var _ search.Index = (*Search)(nil)
@@ -38,32 +40,49 @@ type stream struct {
 	keep    func(r *indexRow, sortKey string) bool
 }
 
+// DefaultReadBudget is how many index rows a page may read (about 600 KB,
+// 75 RCU, well inside a function's timeout): a filter that rarely matches
+// returns what it found so far with a cursor, not a read of the family.
+const DefaultReadBudget = 2000
+
 // Find implements search.Index: a lazy k-way merge of the plan's streams.
 // Each stream is read in chunks (about limit/streams rows, doubling while a
 // stream's rows are filtered out), and only when the merge needs its next
-// row, so a page reads little more than the rows it returns.
+// row, so a page reads little more than the rows it returns. A page reads
+// at most the read budget of rows: when a stream runs out of it, the page
+// ends at the merge's frontier (every row up to it was read in every
+// stream), partial, with the frontier as the next page's start.
 func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) {
 	plan := s.plan(q)
 	streams := make([]*reader, len(plan))
 	for i, st := range plan {
-		streams[i] = &reader{st: st, after: q.After, chunk: (q.Limit+1)/len(plan) + 2}
+		streams[i] = &reader{st: st, after: q.After, last: q.After, chunk: (q.Limit+1)/len(plan) + 2}
 	}
 	forward := len(plan) == 0 || plan[0].forward
+	before := func(a, b string) bool { return a != b && (a < b) == forward }
+	budget := &readBudget{left: s.ReadBudget}
+	if budget.left <= 0 {
+		budget.left = DefaultReadBudget
+	}
 	var out []keyed
+	frontier, starved := "", false
 	for len(out) <= q.Limit {
-		if err := s.refill(ctx, streams); err != nil {
+		if err := s.refill(ctx, streams, budget); err != nil {
 			return search.Page{}, err
 		}
 		var next *reader
 		for _, r := range streams {
 			if len(r.buf) == 0 {
+				if !r.done && (!starved || before(r.last, frontier)) {
+					frontier, starved = r.last, true
+				}
 				continue
 			}
-			if next == nil || (r.buf[0].sortKey < next.buf[0].sortKey) == forward {
+			if next == nil || before(r.buf[0].sortKey, next.buf[0].sortKey) {
 				next = r
 			}
 		}
-		if next == nil {
+		if next == nil || starved && before(frontier, next.buf[0].sortKey) {
 			break
 		}
 		out = append(out, next.buf[0])
@@ -73,12 +92,37 @@ func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) 
 	for i, k := range out {
 		if i == q.Limit {
 			page.More = true
-			break
+			return page, nil
 		}
 		page.Items = append(page.Items, k.row.summary())
 		page.Last = k.sortKey
 	}
+	if starved {
+		page.More, page.Partial, page.Last = true, true, frontier
+	}
 	return page, nil
+}
+
+// readBudget is the rows a page may still read, shared by its streams.
+type readBudget struct {
+	mu   sync.Mutex
+	left int
+}
+
+// take grants up to n rows of the budget.
+func (b *readBudget) take(n int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n = min(n, b.left)
+	b.left -= n
+	return n
+}
+
+// refund gives back rows granted and not read.
+func (b *readBudget) refund(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.left += n
 }
 
 // keyed is a kept row with the key the page is ordered by.
@@ -91,6 +135,8 @@ type keyed struct {
 type reader struct {
 	st    stream
 	after string
+	last  string // the sort key of the last row read, kept or not
+	reads int    // Queries run
 	chunk int
 	input *dynamodb.QueryInput
 	buf   []keyed
@@ -99,7 +145,7 @@ type reader struct {
 
 // refill reads, in parallel, the next chunk of every stream whose buffer is
 // empty and that is not done.
-func (s *Search) refill(ctx context.Context, streams []*reader) error {
+func (s *Search) refill(ctx context.Context, streams []*reader, budget *readBudget) error {
 	var wg sync.WaitGroup
 	failed := make([]error, len(streams))
 	for i, r := range streams {
@@ -110,7 +156,7 @@ func (s *Search) refill(ctx context.Context, streams []*reader) error {
 		go func() {
 			defer wg.Done()
 			defer errs.Recover(&failed[i])
-			failed[i] = s.fetch(ctx, r)
+			failed[i] = s.fetch(ctx, r, budget)
 		}()
 	}
 	wg.Wait()
@@ -122,18 +168,28 @@ func (s *Search) refill(ctx context.Context, streams []*reader) error {
 	return nil
 }
 
-// fetch reads Query pages of r until it has a kept row or the stream ends.
-func (s *Search) fetch(ctx context.Context, r *reader) error {
+// fetch reads Query pages of r until it has a kept row, the stream ends,
+// or the budget does.
+func (s *Search) fetch(ctx context.Context, r *reader, budget *readBudget) error {
 	if r.input == nil {
 		r.input = s.query(r.st, r.after)
 	}
 	for len(r.buf) == 0 && !r.done {
-		r.input.Limit = aws.Int32(int32(min(r.chunk, 500)))
+		granted := budget.take(min(r.chunk, 500))
+		switch {
+		case granted == 0 && r.reads == 0:
+			granted = 1 // every stream reads a row, so every page moves on
+		case granted == 0:
+			return nil // starved: the page ends at the frontier
+		}
+		r.reads++
+		r.input.Limit = aws.Int32(int32(granted))
 		r.chunk *= 2
 		page, err := s.Client.Query(ctx, r.input)
 		if err != nil {
 			return fmt.Errorf("query index: %w", err)
 		}
+		budget.refund(granted - len(page.Items))
 		for _, av := range page.Items {
 			var row indexRow
 			if err := attributevalue.UnmarshalMap(av, &row); err != nil {
@@ -147,6 +203,7 @@ func (s *Search) fetch(ctx context.Context, r *reader) error {
 				r.done = true // past the prefix: the stream is over
 				break
 			}
+			r.last = k
 			if r.st.keep(&row, k) {
 				r.buf = append(r.buf, keyed{row: &row, sortKey: k})
 			}

@@ -42,6 +42,8 @@ type SummaryJSON struct {
 type PageJSON[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty"`
+	// Partial: a list page cut short by its read budget; nextCursor goes on.
+	Partial bool `json:"partial,omitempty"`
 }
 
 func (h searchHandlers) list(ctx context.Context, r *Request) (Response, error) {
@@ -49,7 +51,7 @@ func (h searchHandlers) list(ctx context.Context, r *Request) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
-	page := PageJSON[SummaryJSON]{Items: make([]SummaryJSON, 0, len(res.Items)), NextCursor: res.NextCursor}
+	page := PageJSON[SummaryJSON]{Items: make([]SummaryJSON, 0, len(res.Items)), NextCursor: res.NextCursor, Partial: res.Partial}
 	for _, s := range res.Items {
 		row := SummaryJSON{
 			ID: s.ID, Name: opt(s.Name), Phone: opt(s.Phone), Email: opt(s.Email), OwnerID: opt(s.OwnerID),

@@ -83,8 +83,11 @@ type Query struct {
 // Page is what an Index returns.
 type Page struct {
 	Items []Summary
-	Last  string // sort key of the last item
+	Last  string // sort key of the last item, or where a partial page stopped reading
 	More  bool
+	// Partial: the page is short because its read budget ran out, not
+	// because the list ended; the next page goes on where it stopped.
+	Partial bool
 }
 
 // Index finds contacts.
@@ -146,6 +149,7 @@ func (s *Service) startChannels(ctx context.Context, ws string, rows []Summary) 
 type Result struct {
 	Items      []Summary
 	NextCursor string
+	Partial    bool // the page's read budget ran out (Page.Partial)
 }
 
 // ErrBadCursor is a cursor that was not made for this request.
@@ -181,7 +185,7 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Items: page.Items}
+	res := Result{Items: page.Items, Partial: page.Partial}
 	if err := s.startChannels(ctx, caller.Workspace, res.Items); err != nil {
 		return Result{}, err
 	}

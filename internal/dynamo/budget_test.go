@@ -1,0 +1,108 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/search"
+	"github.com/omnichannel/contacts/internal/searchkey"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// walk reads every page of q and returns the ids in order, the pages, and
+// how many were partial.
+func walk(t *testing.T, idx *dynamo.Search, q search.Query) (ids []string, pages, partial int) {
+	t.Helper()
+	for {
+		page, err := idx.Find(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if page.Partial {
+			partial++
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		if !page.More {
+			return ids, pages, partial
+		}
+		if page.Last == q.After {
+			t.Fatalf("page %d did not move on from %q", pages, q.After)
+		}
+		q.After = page.Last
+		if pages > 1000 {
+			t.Fatal("more than 1,000 pages")
+		}
+	}
+}
+
+// TestReadBudget: a filter that rarely matches reads at most the budget a
+// page (plus a row per stream) and answers partial pages whose cursors go
+// on where the reading stopped: walked to the end, the pages give exactly
+// the rows an unbounded read gives, in order, none twice, for every order
+// and family that filters rows.
+func TestReadBudget(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	svc := &contact.Service{Contacts: &dynamo.Contacts{Client: client, Table: table}, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
+	owner := tenant.Caller{Workspace: "acme", Subject: "owner-1", Role: tenant.Owner}
+	for i := 0; i < 90; i++ {
+		name := fmt.Sprintf("Maria Silva %02d", i)
+		if i%17 == 5 {
+			name = fmt.Sprintf("Maria Zuleica %02d", i) // the rare match
+		}
+		doc := map[string]any{"name": name, "phone": fmt.Sprintf("(11) 9%04d-%04d", 1000+i, 2000+i)}
+		if i%9 == 0 {
+			doc["ownerId"] = "agent-1"
+		}
+		if _, _, err := svc.Create(ctx, owner, contact.CreateRequest{Document: doc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meter := &dynamotest.Meter{}
+	metered := dynamodb.New(client.Options(), dynamotest.WithMeter(meter))
+	for _, tc := range []struct {
+		name string
+		q    search.Query
+		want int
+	}{
+		{"two words, the second rare", search.Query{Text: searchkey.ParseQuery("maria zul")}, 5},
+		{"a word and an owner", search.Query{Text: searchkey.ParseQuery("maria"), OwnerID: "agent-1"}, 10},
+		{"by activity, pending: no match at all", search.Query{Order: search.ByActivity, Pending: true}, 0},
+		{"by activity, an owner", search.Query{Order: search.ByActivity, OwnerID: "agent-1"}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.q.Workspace, tc.q.Limit = "acme", 3
+			all, _, partial := walk(t, &dynamo.Search{Client: client, Table: table}, tc.q)
+			if len(all) != tc.want || partial != 0 {
+				t.Fatalf("unbounded: %d rows (%d partial pages), want %d and none partial", len(all), partial, tc.want)
+			}
+			budget := 12
+			meter.Reset()
+			got, pages, partial := walk(t, &dynamo.Search{Client: metered, Table: table, ReadBudget: budget}, tc.q)
+			if !slices.Equal(got, all) {
+				t.Errorf("with a budget of %d: %v, want %v", budget, got, all)
+			}
+			if partial == 0 && tc.name != "a word and an owner" {
+				t.Errorf("%d pages, none partial: the budget never ran out", pages)
+			}
+			// Each page reads at most the budget, plus a row per stream
+			// (8 shards) so that every page moves on: rows of about 300
+			// bytes, so a page's eventually consistent reads stay under
+			// (12 + 8) × 300 B / 4 KB / 2 per Query, about 1 RCU a Query.
+			if u := meter.Total(); u.Read > float64(pages*8)*0.5+float64(pages) {
+				t.Errorf("%d pages read %.1f RCU in %d calls", pages, u.Read, u.Calls)
+			}
+			t.Logf("%d rows in %d pages (%d partial), %d calls, %.1f RCU", len(got), pages, partial, meter.Total().Calls, meter.Total().Read)
+		})
+	}
+}
