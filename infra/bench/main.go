@@ -49,6 +49,7 @@ type config struct {
 	doc        string
 	write      bool
 	contacts   int
+	from       int // the smaller workspace of the search's scale curve
 	rows       int
 	benchtime  string
 	coldStarts int
@@ -70,7 +71,8 @@ func run() int {
 	var only string
 	flag.StringVar(&cfg.doc, "doc", "docs/performance.md", "file whose <!-- bench:start -->…<!-- bench:end --> section is rewritten (relative to the repository root)")
 	flag.BoolVar(&cfg.write, "write", true, "rewrite the generated section of -doc (only when every phase ran)")
-	flag.IntVar(&cfg.contacts, "contacts", envInt("BENCH_CONTACTS", 20_000), "contacts in the search workspace (env BENCH_CONTACTS)")
+	flag.IntVar(&cfg.contacts, "contacts", envInt("BENCH_CONTACTS", 100_000), "contacts in the search workspace (env BENCH_CONTACTS)")
+	flag.IntVar(&cfg.from, "from", envInt("BENCH_FROM", 10_000), "the search also runs on a workspace of this many contacts, for the scale curve (env BENCH_FROM; 0 or ≥ -contacts: one size)")
 	flag.IntVar(&cfg.rows, "rows", envInt("BENCH_ROWS", 2_000), "rows imported and exported (env BENCH_ROWS)")
 	flag.StringVar(&cfg.benchtime, "benchtime", "200x", "-benchtime of each search benchmark")
 	flag.IntVar(&cfg.coldStarts, "coldstarts", 5, "cold starts measured per function (after one discarded round)")

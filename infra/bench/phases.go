@@ -90,11 +90,33 @@ var searchRows = []struct{ name, label string }{
 	{"TwoTags", "two tags: `tag=a,b`"},
 	{"TagAndOwner", "tag and owner: `tag=<id>&ownerId=agent-3`"},
 	{"Owner", "owner (a wallet): `ownerId=agent-3`"},
+	{"ListActive", "most recently active first: `sort=-lastActivityAt`"},
+	{"ActiveAndOwner", "active first, one owner: `sort=-lastActivityAt&ownerId=agent-3` (filtered rows)"},
+	{"NameNoMatch", "worst case, a second word that matches nothing: `q=maria zzzz` (partial page)"},
+	{"RareSecondTag", "worst case, a rare second tag: `tag=a,rare` (1 contact in 2,000)"},
+	{"TagAndOwnerNoMatch", "tag and owner with no match: `tag=rare&ownerId=agent-3`"},
+	{"PendingAndTag", "worst case, pending with a tag: `pending=true&tag=a` (none pending)"},
 }
 
+// runSearch runs BenchmarkSearch100k on a workspace of cfg.from contacts
+// and on one of cfg.contacts, each in a fresh DynamoDB Local, so the rows
+// side by side show how a page's cost grows with the workspace.
 func runSearch(ctx context.Context, cfg *config, r *report) error {
+	sizes := []int{cfg.contacts}
+	if cfg.from > 0 && cfg.from < cfg.contacts {
+		sizes = []int{cfg.from, cfg.contacts}
+	}
+	for _, n := range sizes {
+		if err := runSearchOn(ctx, cfg, r, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runSearchOn(ctx context.Context, cfg *config, r *report, contacts int) error {
 	return withDynamo(ctx, cfg, func(ep string) error {
-		out, err := goTest(ctx, cfg, "search", []string{"DYNAMODB_ENDPOINT=" + ep, "BENCH_CONTACTS=" + strconv.Itoa(cfg.contacts)},
+		out, err := goTest(ctx, cfg, "search", []string{"DYNAMODB_ENDPOINT=" + ep, "BENCH_CONTACTS=" + strconv.Itoa(contacts)},
 			"-count=1", "-run", "^$", "-bench", "^BenchmarkSearch100k$", "-benchtime", cfg.benchtime, "-timeout", "60m", "./internal/dynamo")
 		if err != nil {
 			return err
@@ -105,7 +127,7 @@ func runSearch(ctx context.Context, cfg *config, r *report) error {
 			return fmt.Errorf("no BenchmarkSearch100k/GetItem result in the output")
 		}
 		area := "search"
-		size := fmt.Sprintf(" (%s contacts)", thousands(cfg.contacts))
+		size := fmt.Sprintf(" (%s contacts)", thousands(contacts))
 		known := map[string]bool{}
 		for _, s := range searchRows {
 			known[s.name] = true

@@ -94,10 +94,10 @@ func (r *report) section(table string) string {
 	fmt.Fprintf(&b, "## Measured by `make bench` (generated: do not edit by hand)\n\n")
 	fmt.Fprintf(&b, "Run on %s on %s; the measurements took %s (after `make build`).\n",
 		time.Now().UTC().Format("2006-01-02"), machine(), r.elapsed.Round(time.Second))
-	fmt.Fprintf(&b, "Settings: %s search contacts (`BENCH_CONTACTS`), %s import/export rows (`BENCH_ROWS`), "+
+	fmt.Fprintf(&b, "Settings: search workspaces of %s and %s contacts (`BENCH_FROM`, `BENCH_CONTACTS`), %s import/export rows (`BENCH_ROWS`), "+
 		"search benchtime %s, %d cold starts per function, load test of %d clients for at most %s requests "+
 		"(`BENCH_REQUESTS`) or %s. `go run ./infra/bench -h` lists the flags.\n\n",
-		thousands(c.contacts), thousands(c.rows), c.benchtime, c.coldStarts, c.clients, thousands(c.requests), secs(c.duration))
+		thousands(c.from), thousands(c.contacts), thousands(c.rows), c.benchtime, c.coldStarts, c.clients, thousands(c.requests), secs(c.duration))
 	b.WriteString(`What the rows are:
 - **function**: the size of ` + "`build/<fn>/bootstrap`" + ` and ` + "`build/<fn>.zip`" + ` as ` + "`make build`" + ` makes them (linux/arm64,
   what is deployed), and the cold start: the same source built for this machine with the same flags,

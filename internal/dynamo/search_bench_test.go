@@ -37,6 +37,7 @@ type benchFixture struct {
 	search *Search
 	sample *contact.Contact
 	tags   []string
+	rare   string // a tag on about 1 contact in 2,000
 	owners []string
 }
 
@@ -60,6 +61,7 @@ func loadBench(b *testing.B) *benchFixture {
 		for i := 0; i < 10; i++ {
 			f.owners = append(f.owners, fmt.Sprintf("agent-%d", i))
 		}
+		f.rare = ids.New(time.Now().Add(3 * time.Millisecond))
 		rng := rand.New(rand.NewPCG(1, 2))
 		start := time.Now()
 		items := make(chan types.WriteRequest, 1000)
@@ -111,6 +113,9 @@ func loadBench(b *testing.B) *benchFixture {
 				if rng.IntN(5) == 0 {
 					c.TagIDs = append(c.TagIDs, t)
 				}
+			}
+			if rng.IntN(2000) == 0 {
+				c.TagIDs = append(c.TagIDs, f.rare)
 			}
 			if i == n/2 {
 				f.sample = c
@@ -224,4 +229,21 @@ func BenchmarkSearch100k(b *testing.B) {
 		measure(b, f, func() int { return f.find(b, search.Query{TagIDs: f.tags[:1], OwnerID: f.owners[3]}) })
 	})
 	b.Run("Owner", func(b *testing.B) { measure(b, f, func() int { return f.find(b, search.Query{OwnerID: f.owners[3]}) }) })
+	// The worst cases: filters that rarely or never match read their
+	// budget and answer a partial page (issue 19).
+	b.Run("NameNoMatch", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{Text: searchkey.ParseQuery("maria zzzz")}) })
+	})
+	b.Run("RareSecondTag", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{TagIDs: []string{f.tags[0], f.rare}}) })
+	})
+	b.Run("TagAndOwnerNoMatch", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{TagIDs: []string{f.rare}, OwnerID: f.owners[3]}) })
+	})
+	b.Run("PendingAndTag", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{Pending: true, TagIDs: f.tags[:1]}) })
+	})
+	b.Run("ActiveAndOwner", func(b *testing.B) {
+		measure(b, f, func() int { return f.find(b, search.Query{Order: search.ByActivity, OwnerID: f.owners[3]}) })
+	})
 }
