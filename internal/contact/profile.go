@@ -41,12 +41,17 @@ var readOnlyFields = map[string]bool{
 	"createdAt": true, "updatedAt": true, "version": true,
 }
 
+// NoOwner is reserved: the list filters' "no owner" (ownerId=none).
+const NoOwner = "none"
+
 // CheckOwnerID is the one rule of an ownerId, on a contact and in the list
 // filters (GET /v1/contacts, exports, bulk deletes) alike: empty, or a user
 // id (tenant.ValidUserID), which becomes part of index keys. It returns the
 // rule id breaks, on field.
 func CheckOwnerID(field, id string) []errs.FieldError {
 	switch {
+	case id == NoOwner:
+		return []errs.FieldError{errs.Field(field, "owner_id_reserved", "value", NoOwner)}
 	case id == "" || tenant.ValidUserID(id):
 		return nil
 	case runeCount(id) > MaxOwnerIDRunes:

@@ -253,7 +253,10 @@ func (s *Search) plan(q search.Query) []stream {
 		state = "B"
 	}
 	filters := func(r *indexRow) bool {
-		if r.Blocked != q.Blocked || (q.Pending && !r.Pending) || (q.OwnerID != "" && r.OwnerID != q.OwnerID) {
+		if r.Blocked != q.Blocked || (q.Pending && !r.Pending) || (q.OwnerID != "" && r.OwnerID != q.OwnerID) || (q.NoOwner && r.OwnerID != "") {
+			return false
+		}
+		if q.Kind != "" && contact.Kind(r.Kind) != q.Kind && !(r.Kind == "" && q.Kind == contact.Person) {
 			return false
 		}
 		for _, t := range q.TagIDs {

@@ -110,6 +110,7 @@ var catalog = map[string]message{
 	"choice_invalid":                {"Must be one of: {choices}.", "Deve ser um destes: {choices}."},
 	"phone_or_email_required":       {"A contact needs a phone number or an email address.", "Um contato precisa de um telefone ou de um e-mail."},
 	"id_invalid":                    {"Not a valid id.", "Identificador inválido."},
+	"owner_id_reserved":             {"\"none\" is reserved: it filters the contacts without an owner.", "\"none\" é reservado: filtra os contatos sem responsável."},
 	"key_invalid":                   {"Must start with a lowercase letter and have only a-z, 0-9 and _ (at most 64).", "Deve começar com letra minúscula e ter apenas a-z, 0-9 e _ (no máximo 64)."},
 	"color_invalid":                 {"Must be a color as #rrggbb.", "Deve ser uma cor no formato #rrggbb."},
 	"tag_unknown":                   {"No such tag.", "Etiqueta inexistente."},

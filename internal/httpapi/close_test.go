@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -349,5 +350,51 @@ func toAny(list []string) []any {
 	for _, s := range list {
 		out = append(out, s)
 	}
+	return out
+}
+
+// TestListFiltersKindAndNoOwner: kind=group|person and ownerId=none filter
+// lists; "none" cannot be an owner; a wallet-bound agent's "no owner"
+// list is empty (nothing outside its wallet).
+func TestListFiltersKindAndNoOwner(t *testing.T) {
+	f := newFixture(t)
+	owned := f.create(t, `{"name":"Com Dono","phone":"(11) 94444-0001","ownerId":"agent-1"}`)
+	free := f.create(t, `{"name":"Sem Dono","phone":"(11) 94444-0002"}`)
+	group := f.receive(t, conversation.Message{Type: "message.received", Workspace: "acme", Channel: "telegram", MessageID: "tg.k1",
+		From: conversation.From{UserID: "-100300", Name: "Grupo Livre"}, Group: true, At: time.Now()}).ContactID
+	list := func(q map[string]string) []string {
+		t.Helper()
+		return idsOf(items(f.do(t, call{route: "GET /v1/contacts", query: q}).want(t, http.StatusOK)))
+	}
+	same := func(got []string, want ...string) bool {
+		return fmt.Sprint(sorted(got)) == fmt.Sprint(sorted(want))
+	}
+	if got := list(map[string]string{"kind": "group"}); !same(got, group) {
+		t.Errorf("kind=group: %v, want %s", got, group)
+	}
+	if got := list(map[string]string{"kind": "person"}); !same(got, owned, free) {
+		t.Errorf("kind=person: %v", got)
+	}
+	if got := list(map[string]string{"ownerId": "none"}); !same(got, free, group) {
+		t.Errorf("ownerId=none: %v, want %s and %s", got, free, group)
+	}
+	if got := list(map[string]string{"ownerId": "none", "kind": "person", "q": "sem"}); !same(got, free) {
+		t.Errorf("ownerId=none&kind=person&q=sem: %v", got)
+	}
+	f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"kind": "robot"}}).want(t, http.StatusUnprocessableEntity)
+	r := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: free, body: `{"ownerId":"none"}`}).want(t, http.StatusUnprocessableEntity)
+	if e := r.body["errors"].([]any)[0].(map[string]any); e["field"] != "ownerId" || e["code"] != "owner_id_reserved" {
+		t.Errorf("ownerId none: %v", e)
+	}
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`}).want(t, http.StatusOK)
+	agent := f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"ownerId": "none"}, role: "agent", sub: "agent-1"}).want(t, http.StatusOK)
+	if got := items(agent); len(got) != 0 {
+		t.Errorf("a wallet-bound agent's ownerId=none: %v, want none", got)
+	}
+}
+
+func sorted(list []string) []string {
+	out := append([]string(nil), list...)
+	slices.Sort(out)
 	return out
 }

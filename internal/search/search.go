@@ -73,8 +73,10 @@ type Query struct {
 	Text      searchkey.Query // QueryNone for a plain list
 	TagIDs    []string        // contacts having all of them
 	OwnerID   string
-	Blocked   bool // the blocked list instead of the active one
-	Pending   bool // only contacts with a pending action
+	NoOwner   bool         // only contacts without an owner (ownerId=none)
+	Kind      contact.Kind // only contacts of this kind ("": any)
+	Blocked   bool         // the blocked list instead of the active one
+	Pending   bool         // only contacts with a pending action
 	Order     Order
 	After     string // the sort key of the last row of the previous page
 	Limit     int
@@ -244,7 +246,11 @@ func (s *Service) Lookup(ctx context.Context, caller tenant.Caller, params map[s
 	return out, nil
 }
 
-var knownParams = map[string]bool{"q": true, "tag": true, "ownerId": true, "blocked": true, "pending": true, "sort": true, "limit": true, "cursor": true}
+var knownParams = map[string]bool{"q": true, "tag": true, "ownerId": true, "kind": true, "blocked": true, "pending": true, "sort": true, "limit": true, "cursor": true}
+
+// NoOwnerFilter is the ownerId a filter takes for "no owner"; no contact
+// may have it as its owner (contact.CheckOwnerID).
+const NoOwnerFilter = contact.NoOwner
 
 func parseParams(p map[string]string) (Query, []errs.FieldError) {
 	var q Query
@@ -266,7 +272,16 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 		}
 	}
 	q.OwnerID = strings.TrimSpace(p["ownerId"])
+	if q.OwnerID == NoOwnerFilter {
+		q.OwnerID, q.NoOwner = "", true
+	}
 	problems = append(problems, contact.CheckOwnerID("ownerId", q.OwnerID)...)
+	switch k := contact.Kind(p["kind"]); k {
+	case "", contact.Person, contact.Group:
+		q.Kind = k
+	default:
+		problems = append(problems, errs.Field("kind", "choice_invalid", "choices", "person, group"))
+	}
 	for _, b := range []struct {
 		name string
 		dst  *bool
@@ -305,7 +320,7 @@ func scopeOf(q Query) string {
 	tags := append([]string(nil), q.TagIDs...)
 	sort.Strings(tags)
 	text, _ := json.Marshal(q.Text)
-	return strings.Join([]string{"contacts", string(q.Order), strings.Join(tags, ","), q.OwnerID,
+	return strings.Join([]string{"contacts", string(q.Order), strings.Join(tags, ","), q.OwnerID, strconv.FormatBool(q.NoOwner), string(q.Kind),
 		strconv.FormatBool(q.Blocked), strconv.FormatBool(q.Pending), string(text)}, "|")
 }
 
@@ -357,8 +372,8 @@ func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[
 		return Query{}, false, err
 	}
 	if wallet := contact.ScopeOf(ws, caller).Wallet; wallet != "" {
-		if q.OwnerID != "" && q.OwnerID != wallet {
-			return Query{}, true, nil
+		if q.NoOwner || q.OwnerID != "" && q.OwnerID != wallet {
+			return Query{}, true, nil // nothing outside the wallet
 		}
 		q.OwnerID = wallet
 	}
@@ -379,7 +394,7 @@ func (s *Service) NewFilter(ctx context.Context, caller tenant.Caller, filter ma
 	var problems []errs.FieldError
 	for k := range filter {
 		switch k {
-		case "q", "tag", "ownerId", "blocked", "pending", "sort":
+		case "q", "tag", "ownerId", "kind", "blocked", "pending", "sort":
 		default:
 			problems = append(problems, errs.Field("filter."+k, "unknown_field"))
 		}
