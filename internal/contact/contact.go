@@ -86,6 +86,11 @@ type Contact struct {
 	// ImportJob is the import job writing the contact, when one is: its
 	// creation is then "imported" on the timeline. Not stored.
 	ImportJob string
+	// SharedKeys are the duplicate keys (DuplicateKeys) other contacts held
+	// when the repository created it; PossibleDuplicates the ids of those
+	// the creator may see (Service.Create). Not stored.
+	SharedKeys         []string
+	PossibleDuplicates []string
 }
 
 // ListedActivityStep is how far the activity list rows show may lag the

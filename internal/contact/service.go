@@ -64,6 +64,10 @@ type Repository interface {
 	// Linked returns up to limit ids of the contacts linked to mainID,
 	// reading its own writes.
 	Linked(ctx context.Context, workspace, mainID string, limit int) ([]string, error)
+	// Holders returns up to limit ids of the contacts holding a duplicate
+	// key (DuplicateKeys: a phone identity or an email key), oldest first,
+	// reading its own writes.
+	Holders(ctx context.Context, workspace, key string, limit int) ([]string, error)
 }
 
 // Service creates, reads, updates and deletes contacts.
@@ -126,7 +130,11 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRe
 				if rec.Fingerprint != req.Fingerprint {
 					return nil, false, ErrKeyReused
 				}
-				return rec.Contact, true, nil
+				// The holders of its keys now (the first answer's are not kept).
+				c := rec.Contact
+				c.SharedKeys = DuplicateKeys(c)
+				c.PossibleDuplicates, err = s.possibleDuplicates(ctx, caller, c)
+				return c, true, err
 			}
 		}
 		c, err := s.newContact(ctx, caller, req.Document)
@@ -141,8 +149,52 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRe
 		if errs.Is(err, errs.Conflict) && rec != nil && attempt == 0 {
 			continue // a twin request stored the key first: replay its outcome
 		}
+		if err != nil {
+			return nil, false, err
+		}
+		c.PossibleDuplicates, err = s.possibleDuplicates(ctx, caller, c)
 		return c, false, err
 	}
+}
+
+// MaxPossibleDuplicates bounds the possible duplicates a create lists.
+const MaxPossibleDuplicates = 10
+
+// possibleDuplicates returns the ids of the contacts the caller may see that
+// shared a key of c when it was created. Only the keys its create found held
+// (c.SharedKeys, from the duplicate counters the create reads anyway) are
+// looked up: a create with no duplicate reads nothing more.
+func (s *Service) possibleDuplicates(ctx context.Context, caller tenant.Caller, c *Contact) ([]string, error) {
+	out := []string{}
+	if len(c.SharedKeys) == 0 {
+		return out, nil
+	}
+	scope, err := s.Scope(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range c.SharedKeys {
+		holders, err := s.Contacts.Holders(ctx, c.Workspace, k, MaxPossibleDuplicates+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range holders {
+			if id == c.ID || slices.Contains(out, id) || len(out) == MaxPossibleDuplicates {
+				continue
+			}
+			if scope.Wallet != "" {
+				other, err := s.Contacts.Get(ctx, c.Workspace, id)
+				if IsNotFound(err) || err == nil && !scope.Sees(other) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) newContact(ctx context.Context, caller tenant.Caller, doc map[string]any) (*Contact, error) {

@@ -79,9 +79,16 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		return err
 	}
 	writes = append(writes, index...)
-	counters, err := counterWrites(ctx, s.Client, s.Table, c.Workspace, change{nil, c})
+	held := map[string]int{}
+	counters, err := counterWritesSeeing(ctx, s.Client, s.Table, c.Workspace, held, change{nil, c})
 	if err != nil {
 		return err
+	}
+	c.SharedKeys = nil
+	for _, k := range contact.DuplicateKeys(c) {
+		if held[k] > 0 {
+			c.SharedKeys = append(c.SharedKeys, k)
+		}
 	}
 	firstCounter := len(writes)
 	writes = append(writes, counters...)

@@ -52,6 +52,12 @@ type counterItem struct {
 // make, each conditioned on the counter read (one consistent BatchGetItem
 // when any key changes, none otherwise).
 func counterWrites(ctx context.Context, client *dynamodb.Client, table, ws string, changes ...change) ([]types.TransactWriteItem, error) {
+	return counterWritesSeeing(ctx, client, table, ws, nil, changes...)
+}
+
+// counterWritesSeeing is counterWrites, noting in held (when not nil) how
+// many contacts held each key before the changes.
+func counterWritesSeeing(ctx context.Context, client *dynamodb.Client, table, ws string, held map[string]int, changes ...change) ([]types.TransactWriteItem, error) {
 	delta := map[string]int{}
 	for _, ch := range changes {
 		oldKeys, newKeys := contact.DuplicateKeys(ch.old), contact.DuplicateKeys(ch.new)
@@ -78,6 +84,9 @@ func counterWrites(ctx context.Context, client *dynamodb.Client, table, ws strin
 	var out []types.TransactWriteItem
 	for _, k := range keys {
 		cur, exists := current[k]
+		if held != nil {
+			held[k] = cur.N
+		}
 		n := cur.N + delta[k]
 		if n < 0 {
 			n = 0 // a counter behind its contacts (never expected): it heals

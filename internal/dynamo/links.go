@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -28,6 +29,29 @@ func (s *Contacts) Linked(ctx context.Context, ws, mainID string, limit int) ([]
 			return nil, fmt.Errorf("unmarshal link: %w", err)
 		}
 		ids = append(ids, it.ContactID)
+	}
+	return ids, nil
+}
+
+// Holders implements contact.Repository: one strongly consistent Query of
+// the phone or email lookups of key, Limit limit.
+func (s *Contacts) Holders(ctx context.Context, ws, k string, limit int) ([]string, error) {
+	var pk string
+	switch {
+	case strings.HasPrefix(k, "p:"):
+		pk = phonePK(ws, k[2:])
+	case strings.HasPrefix(k, "e:"):
+		pk = emailPK(ws, k[2:])
+	default:
+		return nil, fmt.Errorf("holders: %q is not a duplicate key", k)
+	}
+	items, err := queryPrefix(ctx, s.Client, s.Table, pk, "C#", true, int32(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read the holders of a key: %w", err)
+	}
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, str(it, "contactId"))
 	}
 	return ids, nil
 }

@@ -398,3 +398,47 @@ func sorted(list []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestPossibleDuplicatesAtCreate: the 201 of a create lists the contacts
+// the caller may see that share its phone identity (9th digit folded) or
+// email; none when nobody does; a replay lists them too.
+func TestPossibleDuplicatesAtCreate(t *testing.T) {
+	f := newFixture(t)
+	dups := func(r result) []string {
+		t.Helper()
+		list, ok := r.body["possibleDuplicates"].([]any)
+		if !ok {
+			t.Fatalf("no possibleDuplicates in %v", r.body)
+		}
+		out := []string{}
+		for _, id := range list {
+			out = append(out, id.(string))
+		}
+		return out
+	}
+	first := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Primeira","phone":"(11) 98765-4321"}`}).want(t, http.StatusCreated)
+	if got := dups(first); len(got) != 0 {
+		t.Errorf("first contact: possibleDuplicates %v, want []", got)
+	}
+	firstID := first.body["id"].(string)
+	mailID := f.create(t, `{"name":"Por Email","email":"Dup@Exemplo.com"}`)
+	// The old 8-digit form of the same mobile, and the email in other case.
+	second := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Segunda","phone":"+55 11 8765-4321","email":"dup@exemplo.com"}`, headers: map[string]string{"Idempotency-Key": "dup-1"}}).want(t, http.StatusCreated)
+	if got := dups(second); fmt.Sprint(sorted(got)) != fmt.Sprint(sorted([]string{firstID, mailID})) {
+		t.Errorf("second: possibleDuplicates %v, want %s and %s", got, firstID, mailID)
+	}
+	replay := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Segunda","phone":"+55 11 8765-4321","email":"dup@exemplo.com"}`, headers: map[string]string{"Idempotency-Key": "dup-1"}}).want(t, http.StatusCreated)
+	if fmt.Sprint(sorted(dups(replay))) != fmt.Sprint(sorted(dups(second))) {
+		t.Errorf("replay: %v, first answer %v", dups(replay), dups(second))
+	}
+	// A wallet-bound agent is not told of contacts outside its wallet.
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`}).want(t, http.StatusOK)
+	mine := f.do(t, call{route: "POST /v1/contacts", role: "agent", sub: "agent-9", body: `{"name":"Do Agente","phone":"11987654321"}`}).want(t, http.StatusCreated)
+	if got := dups(mine); len(got) != 0 {
+		t.Errorf("wallet-bound agent: possibleDuplicates %v, want []", got)
+	}
+	again := f.do(t, call{route: "POST /v1/contacts", role: "agent", sub: "agent-9", body: `{"name":"De Novo","phone":"11987654321"}`}).want(t, http.StatusCreated)
+	if got := dups(again); len(got) != 1 || got[0] != mine.body["id"] {
+		t.Errorf("wallet-bound agent, its own duplicate: %v, want [%v]", got, mine.body["id"])
+	}
+}

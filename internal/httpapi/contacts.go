@@ -48,7 +48,18 @@ func (h contactHandlers) create(ctx context.Context, r *Request) (Response, erro
 	if replayed {
 		headers = append(headers, "Idempotent-Replayed", "true")
 	}
-	return JSON(http.StatusCreated, contactView(c), headers...), nil
+	dups := c.PossibleDuplicates
+	if dups == nil {
+		dups = []string{}
+	}
+	return JSON(http.StatusCreated, CreatedJSON{ContactJSON: contactView(c), PossibleDuplicates: dups}, headers...), nil
+}
+
+// CreatedJSON is the 201 of a create: the contact, and the contacts the
+// caller may see that share its phone identity or email ("merge?").
+type CreatedJSON struct {
+	ContactJSON
+	PossibleDuplicates []string `json:"possibleDuplicates"`
 }
 
 func (h contactHandlers) get(ctx context.Context, r *Request) (Response, error) {
