@@ -75,7 +75,7 @@ func newWorld(t *testing.T) *world {
 	batches := &dynamo.JobBatches{Client: client, Table: table}
 	return &world{
 		people: people, jobs: js, queue: q, index: index,
-		svc:    &bulk.Service{Jobs: js, Search: finder, Counter: index, Batches: batches, Queue: q},
+		svc:    &bulk.Service{People: people, Jobs: js, Search: finder, Counter: index, Batches: batches, Queue: q},
 		worker: &bulk.Worker{People: people, Search: finder, Jobs: js.Store, Batches: batches, Queue: q},
 		caller: tenant.Caller{Workspace: "acme", Subject: "user-1", Role: tenant.Owner},
 	}

@@ -586,7 +586,7 @@ func TestExportImportsBack(t *testing.T) {
 				t.Fatalf("no export: %+v", j)
 			}
 			files := &importFiles{objects: map[string][]byte{}}
-			imports := &importer.Service{Jobs: w.jobs, Uploads: uploads{}}
+			imports := &importer.Service{People: w.people, Jobs: w.jobs, Uploads: uploads{}}
 			index := &dynamo.Search{Client: w.client, Table: w.table}
 			worker := &importer.Worker{People: w.people, Contacts: w.contacts, Finder: index, Tags: w.tags, Jobs: w.jobs.Store,
 				Files: files, Failures: &dynamo.ImportFailures{Client: w.client, Table: w.table}}

@@ -81,8 +81,16 @@ type JobStarter interface {
 	Create(ctx context.Context, j *jobs.Job) error
 }
 
+// Permits tells whether the workspace lets a caller take an action
+// (contact.Service).
+type Permits interface {
+	// Require returns Forbidden unless the caller may take a.
+	Require(ctx context.Context, caller tenant.Caller, a tenant.Action) error
+}
+
 // Service starts imports.
 type Service struct {
+	People  Permits // who may import
 	Jobs    JobStarter
 	Uploads Uploads
 }
@@ -90,11 +98,11 @@ type Service struct {
 var fileNamePattern = regexp.MustCompile(`^[^/\\\x00-\x1f]{1,200}$`)
 
 // Start validates {fileName, mode, mapping?}, records the job (queued until
-// the file lands) and returns the upload; owners and managers.
-// Errors: Forbidden, Invalid.
+// the file lands) and returns the upload; the roles the workspace lets
+// import (owners and managers by default). Errors: Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Language, doc map[string]any) (*jobs.Job, Upload, error) {
-	if !jobs.MayStart(caller, jobs.TypeImport) {
-		return nil, Upload{}, contact.ErrForbidden
+	if err := s.People.Require(ctx, caller, tenant.Import); err != nil {
+		return nil, Upload{}, err
 	}
 	params := map[string]string{"role": string(caller.Role), "lang": string(lang)}
 	var problems []errs.FieldError

@@ -171,7 +171,7 @@ func newWorld(t testing.TB) *world {
 	tags := &tag.Service{Tags: tagStore, Contacts: contacts, People: people}
 	return &world{
 		client: client, table: table, people: people, contacts: contacts, index: index, tags: tags, jobs: js, files: files,
-		imports: &importer.Service{Jobs: js, Uploads: fakeUploads{}},
+		imports: &importer.Service{People: people, Jobs: js, Uploads: fakeUploads{}},
 		worker: &importer.Worker{
 			People: people, Contacts: contacts, Finder: index, Tags: tags, Jobs: js.Store, Files: files,
 			Failures: &dynamo.ImportFailures{Client: client, Table: table},
