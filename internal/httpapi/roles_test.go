@@ -207,6 +207,7 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"GET /v1/contact-fields":           noContactData(""),
 	"PUT /v1/contact-fields":           noContactData(`{"fields":[]}`),
 	"GET /v1/settings":                 noContactData(""),
+	"GET /v1/me":                       noContactData(""),
 	"PATCH /v1/settings":               noContactData(`{"agentWalletOnly":false}`),
 	"GET /v1/channels":                 noContactData(""),
 	"PUT /v1/channels":                 noContactData(`{"channels":[]}`),
