@@ -177,3 +177,31 @@ func TestPermissionsEnforced(t *testing.T) {
 		t.Errorf("agents export: manager sees the export's link %v, agent %v; want false, true", seen("manager"), seen("agent"))
 	}
 }
+
+// TestRemoveDuplicatesByAnAgent: an agent the workspace lets remove
+// duplicates, in a wallet-bound workspace, starts the job, which runs with
+// the agent's role: the group of its own contacts is merged, the group
+// holding another wallet's contact is left alone.
+func TestRemoveDuplicatesByAnAgent(t *testing.T) {
+	f := newFixture(t)
+	ids := f.createInOrder(t,
+		`{"name":"Ana","phone":"(11) 91111-1111","ownerId":"agent-1"}`,
+		`{"name":"Ana 2","phone":"11911111111","ownerId":"agent-1"}`,
+		`{"name":"Bia","phone":"(11) 92222-2222","ownerId":"agent-1"}`,
+		`{"name":"Bia 2","phone":"11922222222","ownerId":"agent-2"}`,
+	)
+	agent := call{route: "POST /v1/duplicates/remove", role: "agent", sub: "agent-1"}
+	f.do(t, agent).want(t, http.StatusForbidden)
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true,"permissions":{"removeDuplicates":["agent"]}}`}).want(t, http.StatusOK)
+	f.do(t, asManager(call{route: "POST /v1/duplicates/remove"})).want(t, http.StatusForbidden)
+	jobID := f.do(t, agent).want(t, http.StatusAccepted).body["jobId"].(string)
+	runJob(t, f.worker(), jobID)
+	if j := f.jobOf(t, jobID); j["status"] != "succeeded" {
+		t.Errorf("job = %v", j)
+	}
+	for id, into := range map[string]string{ids[0]: "", ids[1]: ids[0], ids[2]: "", ids[3]: ""} {
+		if got := f.mergedInto(t, id); got != into {
+			t.Errorf("%s merged into %q, want %q", id, got, into)
+		}
+	}
+}
