@@ -109,6 +109,8 @@ type Deleter interface {
 type Permits interface {
 	// Require returns Forbidden unless the caller may take a.
 	Require(ctx context.Context, caller tenant.Caller, a tenant.Action) error
+	// Scope returns which contacts the caller may see.
+	Scope(ctx context.Context, caller tenant.Caller) (contact.Scope, error)
 }
 
 // Service starts bulk deletes.
@@ -170,6 +172,14 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	default:
 		if doc["all"] != true {
 			return nil, errs.Validation([]errs.FieldError{errs.Field("all", "must_be_true")})
+		}
+		// "all" is confirmed against the workspace's count: not for an
+		// agent that sees only its wallet (its filter {} is the wallet).
+		if scope, err := s.People.Scope(ctx, caller); err != nil || scope.Wallet != "" {
+			if err != nil {
+				return nil, err
+			}
+			return nil, errs.Validation([]errs.FieldError{errs.Field("all", "all_outside_wallet")})
 		}
 		confirm, ok := wholeNumber(doc["confirmCount"])
 		if !ok {

@@ -281,4 +281,9 @@ func TestBulkDeletePermissions(t *testing.T) {
 	if _, err := w.people.Get(ctx, w.caller, mine.ID); !contact.IsNotFound(err) {
 		t.Errorf("the agent's own contact: %v, want deleted", err)
 	}
+	// "all" is confirmed against the workspace's count: not for a wallet.
+	_, err = w.svc.Start(ctx, agent, map[string]any{"all": true, "confirmCount": float64(w.count(t))})
+	if e := errs.As(err); e == nil || e.Kind != errs.Invalid || len(e.Fields) != 1 || e.Fields[0].Code != "all_outside_wallet" {
+		t.Errorf("a wallet-bound agent's bulk delete of all: %v, want 422 all_outside_wallet", err)
+	}
 }
