@@ -30,11 +30,11 @@ func main() {
 		}
 		sq, s3c := sqs.NewFromConfig(d.AWS), s3.NewFromConfig(d.AWS, app.S3Options)
 		imports, exports := s3files.New(s3c, env["IMPORT_BUCKET"]), s3files.New(s3c, env["EXPORT_BUCKET"])
-		js := &jobs.Service{Store: d.Jobs()}
-		deleter := &bulk.Service{Jobs: js, Search: d.Finder(nil), Counter: d.Search(), Batches: &dynamo.JobBatches{Client: d.DB, Table: d.Table},
+		js := &jobs.Service{Store: d.Jobs(), Permissions: d.People}
+		deleter := &bulk.Service{People: d.People, Jobs: js, Search: d.Finder(nil), Counter: d.Search(), Batches: &dynamo.JobBatches{Client: d.DB, Table: d.Table},
 			Queue: &queue.BulkQueue{Client: sq, QueueURL: env["BULK_DELETE_QUEUE_URL"]}}
 		exporter := &export.Service{Jobs: js, Search: d.Finder(nil), People: d.People, Queue: &queue.JobQueue{Client: sq, QueueURL: env["EXPORT_QUEUE_URL"]}}
 		return d.API(httpapi.JobRoutes(js, cursors, s3files.JobLinks(imports, exports)), httpapi.BulkDeleteRoutes(deleter),
-			httpapi.ImportRoutes(&importer.Service{Jobs: js, Uploads: imports}), httpapi.ExportRoutes(exporter)), nil
+			httpapi.ImportRoutes(&importer.Service{People: d.People, Jobs: js, Uploads: imports}), httpapi.ExportRoutes(exporter)), nil
 	})
 }

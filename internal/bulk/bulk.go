@@ -97,14 +97,25 @@ type Finder interface {
 	Page(ctx context.Context, f search.Filter, after string, limit int) (search.Page, error)
 }
 
-// Deleter deletes a contact for a caller (contact.Service).
+// Deleter deletes a contact for a bulk delete job (contact.Service).
 type Deleter interface {
-	// Delete deletes the contact. Errors: NotFound, Forbidden, Conflict.
-	Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error
+	// DeleteInBulk deletes the contact if the caller sees it (the job's
+	// start checked the permission). Errors: NotFound, Conflict.
+	DeleteInBulk(ctx context.Context, caller tenant.Caller, id string) error
+}
+
+// Permits tells whether the workspace lets a caller take an action
+// (contact.Service).
+type Permits interface {
+	// Require returns Forbidden unless the caller may take a.
+	Require(ctx context.Context, caller tenant.Caller, a tenant.Action) error
+	// Scope returns which contacts the caller may see.
+	Scope(ctx context.Context, caller tenant.Caller) (contact.Scope, error)
 }
 
 // Service starts bulk deletes.
 type Service struct {
+	People  Permits // who may bulk delete
 	Jobs    JobStarter
 	Search  Filters
 	Counter Counter
@@ -116,11 +127,12 @@ type Service struct {
 var ErrCountChanged = errs.E(errs.Conflict, "confirm_count_mismatch")
 
 // Start validates {ids} | {filter} | {all: true, confirmCount}, records the
-// job and queues its work; owners only. Errors: Forbidden, Invalid,
-// Conflict "confirm_count_mismatch".
+// job and queues its work; the roles the workspace lets bulk delete
+// (owners only by default). Errors: Forbidden, Invalid, Conflict
+// "confirm_count_mismatch".
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[string]any) (*jobs.Job, error) {
-	if !jobs.MayStart(caller, jobs.TypeBulkDelete) {
-		return nil, contact.ErrForbidden
+	if err := s.People.Require(ctx, caller, tenant.BulkDelete); err != nil {
+		return nil, err
 	}
 	var problems []errs.FieldError
 	given := 0
@@ -160,6 +172,14 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	default:
 		if doc["all"] != true {
 			return nil, errs.Validation([]errs.FieldError{errs.Field("all", "must_be_true")})
+		}
+		// "all" is confirmed against the workspace's count: not for an
+		// agent that sees only its wallet (its filter {} is the wallet).
+		if scope, err := s.People.Scope(ctx, caller); err != nil || scope.Wallet != "" {
+			if err != nil {
+				return nil, err
+			}
+			return nil, errs.Validation([]errs.FieldError{errs.Field("all", "all_outside_wallet")})
 		}
 		confirm, ok := wholeNumber(doc["confirmCount"])
 		if !ok {
@@ -298,7 +318,7 @@ func (w *Worker) deleteBatch(ctx context.Context, j *jobs.Job, caller tenant.Cal
 				defer wg.Done()
 				defer func() { <-sem }()
 				defer errs.Recover(&results[i])
-				results[i] = w.People.Delete(ctx, caller, id, 0)
+				results[i] = w.People.DeleteInBulk(ctx, caller, id)
 			}(i, id)
 		}
 		wg.Wait()

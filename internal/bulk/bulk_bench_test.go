@@ -77,7 +77,7 @@ func BenchmarkBulkDelete(b *testing.B) {
 		js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
 		q := &memQueue{}
 		batches := &dynamo.JobBatches{Client: client, Table: table}
-		svc := &bulk.Service{Jobs: js, Search: finder, Counter: &dynamo.Search{Client: client, Table: table}, Batches: batches, Queue: q}
+		svc := &bulk.Service{People: people, Jobs: js, Search: finder, Counter: &dynamo.Search{Client: client, Table: table}, Batches: batches, Queue: q}
 		w := &bulk.Worker{People: people, Search: finder, Jobs: js.Store, Batches: batches, Queue: q}
 		b.StartTimer()
 		start := time.Now()

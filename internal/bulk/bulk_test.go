@@ -17,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/search"
@@ -75,7 +76,7 @@ func newWorld(t *testing.T) *world {
 	batches := &dynamo.JobBatches{Client: client, Table: table}
 	return &world{
 		people: people, jobs: js, queue: q, index: index,
-		svc:    &bulk.Service{Jobs: js, Search: finder, Counter: index, Batches: batches, Queue: q},
+		svc:    &bulk.Service{People: people, Jobs: js, Search: finder, Counter: index, Batches: batches, Queue: q},
 		worker: &bulk.Worker{People: people, Search: finder, Jobs: js.Store, Batches: batches, Queue: q},
 		caller: tenant.Caller{Workspace: "acme", Subject: "user-1", Role: tenant.Owner},
 	}
@@ -186,5 +187,103 @@ func TestBulkExpandContinued(t *testing.T) {
 	}
 	if n := w.count(t); n != 0 {
 		t.Errorf("%d contacts left", n)
+	}
+}
+
+// drain runs every queued message until none is left.
+func (w *world) drain(t *testing.T) {
+	t.Helper()
+	for round := 0; round < 50; round++ {
+		msgs := w.queue.take()
+		if len(msgs) == 0 {
+			return
+		}
+		for i, sqs := range msgs {
+			var m bulk.Message
+			if err := json.Unmarshal([]byte(sqs.Body), &m); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.worker.Handle(context.Background(), m, fmt.Sprintf("r-%d-%d", round, i), time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Fatal("the bulk delete never ran out of messages")
+}
+
+// TestBulkDeletePermissions: who may bulk delete is the workspace's choice
+// (owners only by default), checked before anything else, and the batches
+// do not ask the delete permission again (a manager refused single
+// deletes bulk deletes when allowed to). An agent allowed to, in a
+// wallet-bound workspace, deletes only its own contacts: another wallet's
+// are counted not found and stay.
+func TestBulkDeletePermissions(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	agent := tenant.Caller{Workspace: "acme", Subject: "agent-1", Role: tenant.Agent}
+	manager := tenant.Caller{Workspace: "acme", Subject: "manager-1", Role: tenant.Manager}
+	set := func(doc map[string]any) {
+		t.Helper()
+		if _, err := w.people.SetSettings(ctx, w.caller, 0, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := w.createMany(t, 2)
+	for _, tc := range []struct {
+		name    string
+		perms   map[string]any
+		caller  tenant.Caller
+		allowed bool
+	}{
+		{"default, owner", nil, w.caller, true},
+		{"default, manager", nil, manager, false},
+		{"default, agent", nil, agent, false},
+		{"managers, manager", map[string]any{"bulkDelete": []any{"manager"}}, manager, true},
+		{"managers, agent", map[string]any{"bulkDelete": []any{"manager"}}, agent, false},
+		{"agents, agent", map[string]any{"bulkDelete": []any{"agent"}}, agent, true},
+	} {
+		if tc.perms != nil {
+			set(map[string]any{"permissions": tc.perms})
+		}
+		_, err := w.svc.Start(ctx, tc.caller, map[string]any{"ids": []any{"01jdx0000000000000000000zz"}})
+		if allowed := err == nil; allowed != tc.allowed || (err != nil && errs.KindOf(err) != errs.Forbidden) {
+			t.Errorf("%s: %v, want allowed %v", tc.name, err, tc.allowed)
+		}
+	}
+	w.drain(t)
+
+	set(map[string]any{"permissions": map[string]any{"delete": []any{}, "bulkDelete": []any{"manager"}}})
+	j, err := w.svc.Start(ctx, manager, map[string]any{"ids": ids[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	if j, _ = w.jobs.Store.Get(ctx, "acme", j.ID); j.Status != jobs.Succeeded || j.Counts["deleted"] != 1 {
+		t.Errorf("a manager's bulk delete where managers may not delete one: %+v", j)
+	}
+
+	mine, _, err := w.people.Create(ctx, w.caller, contact.CreateRequest{Document: map[string]any{"name": "Ana", "email": "ana@exemplo.com", "ownerId": "agent-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(map[string]any{"agentWalletOnly": true, "permissions": map[string]any{"bulkDelete": []any{"agent"}}})
+	j, err = w.svc.Start(ctx, agent, map[string]any{"ids": []any{mine.ID, ids[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	if j, _ = w.jobs.Store.Get(ctx, "acme", j.ID); j.Status != jobs.Succeeded || j.Counts["deleted"] != 1 || j.Counts["notFound"] != 1 {
+		t.Errorf("a wallet-bound agent's bulk delete: %+v", j)
+	}
+	if _, err := w.people.Get(ctx, w.caller, ids[1].(string)); err != nil {
+		t.Errorf("another wallet's contact: %v, want it kept", err)
+	}
+	if _, err := w.people.Get(ctx, w.caller, mine.ID); !contact.IsNotFound(err) {
+		t.Errorf("the agent's own contact: %v, want deleted", err)
+	}
+	// "all" is confirmed against the workspace's count: not for a wallet.
+	_, err = w.svc.Start(ctx, agent, map[string]any{"all": true, "confirmCount": float64(w.count(t))})
+	if e := errs.As(err); e == nil || e.Kind != errs.Invalid || len(e.Fields) != 1 || e.Fields[0].Code != "all_outside_wallet" {
+		t.Errorf("a wallet-bound agent's bulk delete of all: %v, want 422 all_outside_wallet", err)
 	}
 }

@@ -45,6 +45,7 @@ type WorkspaceStore interface {
 type Settings struct {
 	DefaultCountry  *string
 	AgentWalletOnly *bool
+	Permissions     tenant.Permissions // the actions given are replaced; the others stay
 }
 
 // Settings returns the caller's workspace settings.
@@ -52,8 +53,9 @@ func (s *Service) Settings(ctx context.Context, caller tenant.Caller) (Workspace
 	return s.Workspaces.Workspace(ctx, caller.Workspace)
 }
 
-// SetSettings changes settings from {defaultCountry?, agentWalletOnly?};
-// owners and managers only. Errors: Forbidden, Invalid, Precondition.
+// SetSettings changes settings from {defaultCountry?, agentWalletOnly?,
+// permissions?}; owners and managers only. Errors: Forbidden, Invalid,
+// Precondition.
 func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, ifVersion int, doc map[string]any) (Workspace, error) {
 	if !caller.IsManager() {
 		return Workspace{}, ErrForbidden
@@ -78,6 +80,10 @@ func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, ifVersi
 				continue
 			}
 			set.AgentWalletOnly = &b
+		case "permissions":
+			var p []errs.FieldError
+			set.Permissions, p = ParsePermissions(k, v)
+			problems = append(problems, p...)
 		default:
 			problems = append(problems, errs.Field(k, "unknown_field"))
 		}

@@ -386,14 +386,56 @@ func keepNamesInStep(doc, patch map[string]any) {
 	}
 }
 
-// Delete removes a contact with everything it owns; owners and managers
-// only. Errors: Forbidden, NotFound, Precondition.
+// Delete removes a contact with everything it owns, for the roles the
+// workspace lets delete (owners and managers by default): an owner's call
+// reads no settings, anyone else's one. An agent deletes only a contact it
+// sees (its wallet in a wallet-bound workspace). Errors: Forbidden,
+// NotFound, Precondition.
 func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
-	if !caller.IsManager() {
-		return ErrForbidden
+	var w *Workspace
+	if caller.Role != tenant.Owner {
+		ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+		if err != nil {
+			return err
+		}
+		if err := ws.Allows(caller, tenant.Delete); err != nil {
+			return err
+		}
+		w = &ws
 	}
+	return s.deleteSeen(ctx, caller, id, ifVersion, w)
+}
+
+// DeleteInBulk deletes a contact for a bulk delete job, whose start checked
+// the bulk delete permission: the delete permission is not asked again, but
+// an agent deletes only the contacts it sees. Errors: NotFound.
+func (s *Service) DeleteInBulk(ctx context.Context, caller tenant.Caller, id string) error {
+	return s.deleteSeen(ctx, caller, id, 0, nil)
+}
+
+// deleteSeen deletes the contact when the caller sees it; w is the
+// workspace's settings when read already.
+func (s *Service) deleteSeen(ctx context.Context, caller tenant.Caller, id string, ifVersion int, w *Workspace) error {
 	if !ids.Valid(id) {
 		return ErrNotFound
+	}
+	if caller.Role == tenant.Agent {
+		c, err := s.Contacts.Get(ctx, caller.Workspace, id)
+		if err != nil {
+			return err
+		}
+		if c.OwnerID != caller.Subject {
+			if w == nil {
+				ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+				if err != nil {
+					return err
+				}
+				w = &ws
+			}
+			if !ScopeOf(*w, caller).Sees(c) {
+				return ErrNotFound
+			}
+		}
 	}
 	if err := s.unlinkAll(ctx, caller, id); err != nil {
 		return err

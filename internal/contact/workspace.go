@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // DefaultCountry is the country phone numbers are read in when the workspace
@@ -16,11 +17,12 @@ const DefaultCountry = "BR"
 // Workspace holds the settings of a workspace that shape its contacts.
 type Workspace struct {
 	ID              string
-	DefaultCountry  string            // region for numbers typed without a country code
-	Fields          []FieldDefinition // custom field definitions
-	FieldOrder      []string          // display order of fields, as saved
-	AgentWalletOnly bool              // agents see only the contacts they own
-	Version         int               // 1 for the defaults, never saved
+	DefaultCountry  string             // region for numbers typed without a country code
+	Fields          []FieldDefinition  // custom field definitions
+	FieldOrder      []string           // display order of fields, as saved
+	AgentWalletOnly bool               // agents see only the contacts they own
+	Permissions     tenant.Permissions // the roles chosen per action; the defaults for the others
+	Version         int                // 1 for the defaults, never saved
 }
 
 // Region returns the country phone numbers are read in.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // Workspaces stores workspace settings: one item per workspace.
@@ -31,7 +32,39 @@ type workspaceItem struct {
 	Fields         []fieldItem `dynamodbav:"fields,omitempty"`
 	FieldOrder     []string    `dynamodbav:"fieldOrder,omitempty"`
 	AgentWallet    bool        `dynamodbav:"agentWalletOnly,omitempty"`
-	Version        int         `dynamodbav:"version"`
+	// The roles chosen per action (owner always among them); absent: the
+	// action's default. One attribute an action, so a save sets the actions
+	// given and leaves the others.
+	PermImport           []string `dynamodbav:"permImport,omitempty"`
+	PermExport           []string `dynamodbav:"permExport,omitempty"`
+	PermDelete           []string `dynamodbav:"permDelete,omitempty"`
+	PermBulkDelete       []string `dynamodbav:"permBulkDelete,omitempty"`
+	PermRemoveDuplicates []string `dynamodbav:"permRemoveDuplicates,omitempty"`
+	Version              int      `dynamodbav:"version"`
+}
+
+// permAttribute is the attribute of the roles chosen for action a.
+func permAttribute(a tenant.Action) string {
+	return "perm" + strings.ToUpper(string(a[:1])) + string(a[1:])
+}
+
+// permissions returns the roles the item stores per action.
+func (it workspaceItem) permissions() tenant.Permissions {
+	p := tenant.Permissions{}
+	for a, roles := range map[tenant.Action][]string{
+		tenant.Import: it.PermImport, tenant.Export: it.PermExport, tenant.Delete: it.PermDelete,
+		tenant.BulkDelete: it.PermBulkDelete, tenant.RemoveDuplicates: it.PermRemoveDuplicates,
+	} {
+		if roles == nil {
+			continue
+		}
+		list := []tenant.Role{}
+		for _, r := range roles {
+			list = append(list, tenant.Role(r))
+		}
+		p[a] = list
+	}
+	return p
 }
 
 type fieldItem struct {
@@ -50,11 +83,18 @@ func (s *Workspaces) Workspace(ctx context.Context, ws string) (contact.Workspac
 	if err != nil || !found {
 		return w, err
 	}
+	return workspaceOf(ws, it), nil
+}
+
+// workspaceOf returns the settings an item holds.
+func workspaceOf(ws string, it workspaceItem) contact.Workspace {
+	w := contact.Workspace{ID: ws}
 	w.DefaultCountry, w.FieldOrder, w.Version, w.AgentWalletOnly = it.DefaultCountry, it.FieldOrder, it.Version, it.AgentWallet
+	w.Permissions = it.permissions()
 	for _, f := range it.Fields {
 		w.Fields = append(w.Fields, contact.FieldDefinition{Key: f.Key, Label: f.Label, Type: contact.FieldType(f.Type), Options: f.Options})
 	}
-	return w, nil
+	return w
 }
 
 var _ contact.WorkspaceStore = (*Workspaces)(nil)
@@ -119,7 +159,8 @@ func (s *Workspaces) update(ctx context.Context, ws string, ifVersion int, set s
 	return it, nil
 }
 
-// SaveSettings implements contact.WorkspaceStore with one UpdateItem.
+// SaveSettings implements contact.WorkspaceStore with one UpdateItem (a
+// patch that changes nothing: one GetItem).
 func (s *Workspaces) SaveSettings(ctx context.Context, ws string, ifVersion int, set contact.Settings) (contact.Workspace, error) {
 	var clauses []string
 	values := map[string]types.AttributeValue{}
@@ -131,11 +172,26 @@ func (s *Workspaces) SaveSettings(ctx context.Context, ws string, ifVersion int,
 		clauses = append(clauses, "agentWalletOnly = :wallet")
 		values[":wallet"] = &types.AttributeValueMemberBOOL{Value: *set.AgentWalletOnly}
 	}
+	names := map[string]string{}
+	for i, a := range tenant.Actions {
+		roles, ok := set.Permissions[a]
+		if !ok {
+			continue
+		}
+		list := make([]types.AttributeValue, 0, len(roles))
+		for _, r := range roles {
+			list = append(list, &types.AttributeValueMemberS{Value: string(r)})
+		}
+		n, v := fmt.Sprintf("#perm%d", i), fmt.Sprintf(":perm%d", i)
+		clauses = append(clauses, n+" = "+v)
+		names[n], values[v] = permAttribute(a), &types.AttributeValueMemberL{Value: list}
+	}
 	if len(clauses) == 0 {
 		return s.Workspace(ctx, ws)
 	}
-	if _, err := s.update(ctx, ws, ifVersion, "SET "+strings.Join(clauses, ", "), map[string]string{}, values); err != nil {
+	it, err := s.update(ctx, ws, ifVersion, "SET "+strings.Join(clauses, ", "), names, values)
+	if err != nil {
 		return contact.Workspace{}, err
 	}
-	return s.Workspace(ctx, ws)
+	return workspaceOf(ws, it), nil // the item as written, not an eventually consistent read
 }

@@ -143,6 +143,7 @@ var catalog = map[string]message{
 	"merge_too_many_tags":           {"Merged, the contact would have more than {max} tags.", "Mesclado, o contato teria mais de {max} etiquetas."},
 	"bulk_target_required":          {"Give exactly one of ids, filter or all.", "Informe exatamente um entre ids, filter e all."},
 	"must_be_true":                  {"Must be true.", "Deve ser true."},
+	"all_outside_wallet":            {"You see only your own contacts: delete them by ids or a filter.", "Você vê apenas os seus contatos: exclua-os por ids ou por um filtro."},
 	"duplicate_column":              {"Another column already maps to this field.", "Outra coluna já corresponde a este campo."},
 	"column_not_found":              {"The file has no such column.", "O arquivo não tem esta coluna."},
 	"column_unknown":                {"Unknown column.", "Coluna desconhecida."},

@@ -94,10 +94,21 @@ type Service struct {
 }
 
 // Start validates {format, filter?, columns?}, records the job and queues
-// it; owners and managers. Errors: Forbidden, Invalid.
+// it; the roles the workspace lets export (owners and managers by
+// default). The workspace's settings are read once, for the permission and
+// the columns (an owner's export without columns reads none). Errors:
+// Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[string]any) (*jobs.Job, error) {
-	if !jobs.MayStart(caller, jobs.TypeExport) {
-		return nil, contact.ErrForbidden
+	var ws *contact.Workspace
+	if caller.Role != tenant.Owner {
+		w, err := s.People.Workspace(ctx, caller.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Allows(caller, tenant.Export); err != nil {
+			return nil, err
+		}
+		ws = &w
 	}
 	params, problems := startParams(doc, caller)
 	if len(problems) > 0 {
@@ -110,7 +121,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if _, err := s.Search.NewFilter(ctx, caller, filter); err != nil {
 		return nil, err
 	}
-	if err := s.resolveColumns(ctx, caller, params); err != nil {
+	if err := s.resolveColumns(ctx, caller, params, ws); err != nil {
 		return nil, err
 	}
 	j := s.Jobs.New(caller, jobs.TypeExport, params)
@@ -180,16 +191,21 @@ func startParams(doc map[string]any, caller tenant.Caller) (map[string]string, [
 }
 
 // resolveColumns checks the chosen columns against the workspace's fields
-// (a custom field may be named by its key alone). Errors: Invalid.
-func (s *Service) resolveColumns(ctx context.Context, caller tenant.Caller, params map[string]string) error {
+// (a custom field may be named by its key alone), read unless given.
+// Errors: Invalid.
+func (s *Service) resolveColumns(ctx context.Context, caller tenant.Caller, params map[string]string, read *contact.Workspace) error {
 	cols := params["columns"]
 	if cols == "" {
 		return nil
 	}
-	ws, err := s.People.Workspace(ctx, caller.Workspace)
-	if err != nil {
-		return err
+	if read == nil {
+		w, err := s.People.Workspace(ctx, caller.Workspace)
+		if err != nil {
+			return err
+		}
+		read = &w
 	}
+	ws := *read
 	var problems []errs.FieldError
 	list := strings.Split(cols, ",")
 	for i, c := range list {
@@ -277,7 +293,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, lease time.Ti
 		defer errs.Recover(&err)
 		_, err = w.Files.Upload(ctx, key, contentType(format), pr)
 	}()
-	rows, cancelled, err := w.writeSafely(ctx, j, caller, f, pw, format, columns, header)
+	rows, cancelled, err := w.writeSafely(ctx, j, caller, contact.ScopeOf(wsSettings, caller), f, pw, format, columns, header)
 	if err != nil || cancelled {
 		_ = pw.CloseWithError(fmt.Errorf("export stopped: %w", errOrCancelled(err)))
 		<-uploaded
@@ -332,9 +348,9 @@ func columnsOf(chosen string, ws contact.Workspace) (columns, header []string) {
 
 // writeSafely is write with a panic turned into an internal error, so the
 // upload is stopped (not left waiting for rows) and the message retried.
-func (w *Worker) writeSafely(ctx context.Context, j *jobs.Job, caller tenant.Caller, f search.Filter, out io.Writer, format string, columns, header []string) (rows int, cancelled bool, err error) {
+func (w *Worker) writeSafely(ctx context.Context, j *jobs.Job, caller tenant.Caller, scope contact.Scope, f search.Filter, out io.Writer, format string, columns, header []string) (rows int, cancelled bool, err error) {
 	defer errs.Recover(&err)
-	return w.write(ctx, j, caller, f, out, format, columns, header)
+	return w.write(ctx, j, caller, scope, f, out, format, columns, header)
 }
 
 func errOrCancelled(err error) error {
@@ -351,8 +367,9 @@ func contentType(format string) string {
 	return "text/csv; charset=utf-8"
 }
 
-// write writes the header and every matching contact to out.
-func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f search.Filter, out io.Writer, format string, columns, header []string) (int, bool, error) {
+// write writes the header and every matching contact to out that scope
+// sees (a selection by ids of a wallet-bound agent skips the others).
+func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, scope contact.Scope, f search.Filter, out io.Writer, format string, columns, header []string) (int, bool, error) {
 	rw, err := w.NewWriter(out, format, header)
 	if err != nil {
 		return 0, false, err
@@ -377,6 +394,9 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, f
 			return rows, false, err
 		}
 		for _, c := range cs {
+			if !scope.Sees(c) {
+				continue
+			}
 			if format == XLSX && rows >= MaxXLSXRows {
 				return rows, false, errs.E(errs.TooLarge, "export_too_many_rows_for_xlsx").With("max", strconv.Itoa(MaxXLSXRows))
 			}

@@ -586,7 +586,7 @@ func TestExportImportsBack(t *testing.T) {
 				t.Fatalf("no export: %+v", j)
 			}
 			files := &importFiles{objects: map[string][]byte{}}
-			imports := &importer.Service{Jobs: w.jobs, Uploads: uploads{}}
+			imports := &importer.Service{People: w.people, Jobs: w.jobs, Uploads: uploads{}}
 			index := &dynamo.Search{Client: w.client, Table: w.table}
 			worker := &importer.Worker{People: w.people, Contacts: w.contacts, Finder: index, Tags: w.tags, Jobs: w.jobs.Store,
 				Files: files, Failures: &dynamo.ImportFailures{Client: w.client, Table: w.table}}
@@ -757,5 +757,64 @@ func TestExportSelection(t *testing.T) {
 		if _, err := w.exports.Start(context.Background(), w.caller, doc); errs.KindOf(err) != errs.Invalid {
 			t.Errorf("Start %s = %v, want invalid", body, err)
 		}
+	}
+}
+
+// TestExportPermissions: who may export is the workspace's choice (owners
+// and managers by default), checked before anything else; an agent the
+// workspace lets export, in a wallet-bound workspace, exports its wallet
+// only, a selection by ids naming others' contacts included.
+func TestExportPermissions(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	mine := w.create(t, map[string]any{"name": "Ana", "phone": "11 98888-0001", "ownerId": "agent-1"})
+	theirs := w.create(t, map[string]any{"name": "Bia", "phone": "11 98888-0002", "ownerId": "agent-2"})
+	agent := tenant.Caller{Workspace: ws, Subject: "agent-1", Role: tenant.Agent}
+	manager := tenant.Caller{Workspace: ws, Subject: "manager-1", Role: tenant.Manager}
+	set := func(doc map[string]any) {
+		t.Helper()
+		if _, err := w.people.SetSettings(ctx, w.caller, 0, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := map[string]any{"format": "csv", "columns": []any{"id"}, "ids": []any{theirs.ID, mine.ID}}
+	for _, tc := range []struct {
+		name    string
+		perms   map[string]any
+		caller  tenant.Caller
+		allowed bool
+	}{
+		{"default, manager", nil, manager, true},
+		{"default, agent", nil, agent, false},
+		{"agents only, manager", map[string]any{"export": []any{"agent"}}, manager, false},
+		{"agents only, agent", map[string]any{"export": []any{"agent"}}, agent, true},
+		{"owners only, owner", map[string]any{"export": []any{}}, w.caller, true},
+		{"owners only, agent", map[string]any{"export": []any{}}, agent, false},
+	} {
+		if tc.perms != nil {
+			set(map[string]any{"permissions": tc.perms})
+		}
+		before := len(w.queue.msgs)
+		_, err := w.exports.Start(ctx, tc.caller, body)
+		if allowed := err == nil; allowed != tc.allowed || (err != nil && errs.KindOf(err) != errs.Forbidden) {
+			t.Errorf("%s: %v, want allowed %v", tc.name, err, tc.allowed)
+		}
+		if !tc.allowed && len(w.queue.msgs) != before {
+			t.Errorf("%s: refused, yet queued", tc.name)
+		}
+	}
+
+	set(map[string]any{"agentWalletOnly": true, "permissions": map[string]any{"export": []any{"agent"}}})
+	j, err := w.exports.Start(ctx, agent, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, j = w.run(t, j)
+	file, _, ok := w.files.get(export.Key(ws, j.ID, "csv"))
+	if !ok || j.Status != jobs.Succeeded {
+		t.Fatalf("export: %+v", j)
+	}
+	if rows := readBack(t, file, "x.csv"); len(rows) != 2 || rows[1][0] != mine.ID {
+		t.Errorf("a wallet-bound agent's export of %s and %s: %v, want the header and its own contact only", theirs.ID, mine.ID, rows)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/taxid"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // ContactRoutes returns the routes of the contacts function.
@@ -22,6 +23,7 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
 		{Key: "GET /v1/settings", Handle: h.settings},
 		{Key: "PATCH /v1/settings", Handle: h.setSettings},
+		{Key: "GET /v1/me", Handle: h.me},
 	}
 }
 
@@ -134,8 +136,63 @@ func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, e
 
 // SettingsJSON is the workspace's settings.
 type SettingsJSON struct {
-	DefaultCountry  string `json:"defaultCountry"`
-	AgentWalletOnly bool   `json:"agentWalletOnly"`
+	DefaultCountry  string          `json:"defaultCountry"`
+	AgentWalletOnly bool            `json:"agentWalletOnly"`
+	Permissions     PermissionsJSON `json:"permissions"`
+}
+
+// PermissionsJSON is the roles that may take each action, in effect (the
+// defaults filled in, the owner always among them).
+type PermissionsJSON struct {
+	Import           []tenant.Role `json:"import"`
+	Export           []tenant.Role `json:"export"`
+	Delete           []tenant.Role `json:"delete"`
+	BulkDelete       []tenant.Role `json:"bulkDelete"`
+	RemoveDuplicates []tenant.Role `json:"removeDuplicates"`
+}
+
+func settingsView(w contact.Workspace) SettingsJSON {
+	p := w.Permissions
+	return SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly, Permissions: PermissionsJSON{
+		Import: p.Roles(tenant.Import), Export: p.Roles(tenant.Export), Delete: p.Roles(tenant.Delete),
+		BulkDelete: p.Roles(tenant.BulkDelete), RemoveDuplicates: p.Roles(tenant.RemoveDuplicates),
+	}}
+}
+
+// MeJSON is the caller and what it may do, for a front end to show only
+// the actions that will work.
+type MeJSON struct {
+	ID          string  `json:"id"`
+	Workspace   string  `json:"workspace"`
+	Role        string  `json:"role"`
+	WalletOnly  bool    `json:"walletOnly"` // sees only the contacts it owns
+	Permissions MayJSON `json:"permissions"`
+}
+
+// MayJSON is whether the caller may take each action.
+type MayJSON struct {
+	Import           bool `json:"import"`
+	Export           bool `json:"export"`
+	Delete           bool `json:"delete"`
+	BulkDelete       bool `json:"bulkDelete"`
+	RemoveDuplicates bool `json:"removeDuplicates"`
+	ChangeSettings   bool `json:"changeSettings"` // PATCH /v1/settings, PUT /v1/contact-fields
+}
+
+func (h contactHandlers) me(ctx context.Context, r *Request) (Response, error) {
+	me, err := h.svc.Me(ctx, r.Caller)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, MeJSON{
+		ID: me.Caller.Subject, Workspace: me.Caller.Workspace, Role: string(me.Caller.Role),
+		WalletOnly: contact.ScopeOf(me.Workspace, me.Caller).Wallet != "",
+		Permissions: MayJSON{
+			Import: me.May[tenant.Import], Export: me.May[tenant.Export], Delete: me.May[tenant.Delete],
+			BulkDelete: me.May[tenant.BulkDelete], RemoveDuplicates: me.May[tenant.RemoveDuplicates],
+			ChangeSettings: me.ChangeSettings,
+		},
+	}), nil
 }
 
 func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, error) {
@@ -143,7 +200,7 @@ func (h contactHandlers) settings(ctx context.Context, r *Request) (Response, er
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}, "ETag", ETag(w.Version)), nil
+	return JSON(http.StatusOK, settingsView(w), "ETag", ETag(w.Version)), nil
 }
 
 func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response, error) {
@@ -159,7 +216,7 @@ func (h contactHandlers) setSettings(ctx context.Context, r *Request) (Response,
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, SettingsJSON{DefaultCountry: w.Region(), AgentWalletOnly: w.AgentWalletOnly}, "ETag", ETag(w.Version)), nil
+	return JSON(http.StatusOK, settingsView(w), "ETag", ETag(w.Version)), nil
 }
 
 // FieldSettingsJSON is the field settings as the API shows them.

@@ -188,14 +188,14 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	talk := &conversation.Service{People: svc, Store: conversations, Outbound: sent}
 	routes = append(routes, httpapi.ConversationRoutes(talk, codec, keys)...)
 	merges := &dynamo.Merges{Client: client, Table: table}
-	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}}
+	js := &jobs.Service{Store: &dynamo.Jobs{Client: client, Table: table}, Permissions: svc}
 	queued := &jobQueue{}
 	routes = append(routes, httpapi.MergeRoutes(&merge.Service{People: svc, Store: merges}, contacts, codec, js, queued)...)
 	routes = append(routes, httpapi.JobRoutes(js, codec, fileLinks)...)
-	routes = append(routes, httpapi.ImportRoutes(&importer.Service{Jobs: js, Uploads: fakeUploads{}})...)
+	routes = append(routes, httpapi.ImportRoutes(&importer.Service{People: svc, Jobs: js, Uploads: fakeUploads{}})...)
 	finderAll := &search.Service{Index: &dynamo.Search{Client: client, Table: table}, Contacts: svc, Workspaces: svc.Workspaces, Tags: tags}
 	bulkQueue := &bulkQueue{}
-	deleter := &bulk.Service{Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
+	deleter := &bulk.Service{People: svc, Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))

@@ -22,6 +22,7 @@ var isolatedElsewhere = map[string]string{
 	"PUT /v1/contact-fields":             "TestWorkspaceSettingsIsolated",
 	"GET /v1/settings":                   "TestWorkspaceSettingsIsolated",
 	"PATCH /v1/settings":                 "TestWorkspaceSettingsIsolated",
+	"GET /v1/me":                         "TestWorkspaceSettingsIsolated",
 	"POST /v1/conversations":             "TestConversationTenantIsolation",
 	"GET /v1/message-templates":          "TestTemplatePutAndList",
 	"PUT /v1/message-templates/{name}":   "TestTemplatePutAndList",
@@ -73,13 +74,19 @@ func TestWorkspaceSettingsIsolated(t *testing.T) {
 	f.do(t, call{route: "PUT /v1/contact-fields", body: `{"fields":[{"key":"plano","label":"Plano","type":"text"}]}`}).want(t, http.StatusOK)
 	f.do(t, call{route: "PATCH /v1/settings", body: `{"defaultCountry":"PT"}`}).want(t, http.StatusOK)
 	f.do(t, call{route: "PUT /v1/channels", body: `{"channels":[{"id":"wa2","type":"whatsapp","provider":"unofficial"}]}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"permissions":{"export":["agent"]}}`}).want(t, http.StatusOK)
 	for route, want := range map[string]string{
 		"GET /v1/contact-fields": "plano",
 		"GET /v1/settings":       `"PT"`,
 		"GET /v1/channels":       "wa2",
+		"GET /v1/me":             `"export":true`, // an agent's, as acme lets agents export
 	} {
-		mine := f.do(t, call{route: route}).want(t, http.StatusOK)
-		theirs := f.do(t, call{route: route, workspace: "globex"}).want(t, http.StatusOK)
+		role := ""
+		if route == "GET /v1/me" {
+			role = "agent"
+		}
+		mine := f.do(t, call{route: route, role: role}).want(t, http.StatusOK)
+		theirs := f.do(t, call{route: route, role: role, workspace: "globex"}).want(t, http.StatusOK)
 		if !strings.Contains(mine.raw, want) || strings.Contains(theirs.raw, want) {
 			t.Errorf("%s: acme %s, globex %s; want %s in acme's only", route, mine.raw, theirs.raw, want)
 		}

@@ -12,7 +12,7 @@ import (
 
 // JobLinks gives the presigned URLs of a job's files ("errorReport",
 // "download"); nil gives none. The job routes call it only for a caller
-// the job's files are visible to (jobs.Job.FilesVisibleTo).
+// the job's files are visible to (jobs.Service.FilesVisible).
 type JobLinks func(ctx context.Context, j *jobs.Job) (map[string]string, error)
 
 // JobRoutes returns the job routes of the jobs function.
@@ -80,7 +80,11 @@ func (h jobHandlers) one(ctx context.Context, r *Request, j *jobs.Job, err error
 	if err != nil {
 		return Response{}, err
 	}
-	v, err := h.view(ctx, r, j)
+	visible, err := h.svc.FilesVisible(ctx, r.Caller, j)
+	if err != nil {
+		return Response{}, err
+	}
+	v, err := h.view(ctx, j, visible[0])
 	if err != nil {
 		return Response{}, err
 	}
@@ -89,10 +93,10 @@ func (h jobHandlers) one(ctx context.Context, r *Request, j *jobs.Job, err error
 
 // view is a job as the caller may see it: with what its files hold (the
 // links, the file's ignored columns) only when they are visible to the
-// caller.
-func (h jobHandlers) view(ctx context.Context, r *Request, j *jobs.Job) (JobJSON, error) {
+// caller (visible: jobs.Service.FilesVisible).
+func (h jobHandlers) view(ctx context.Context, j *jobs.Job, visible bool) (JobJSON, error) {
 	v := jobView(j)
-	if !j.FilesVisibleTo(r.Caller) {
+	if !visible {
 		return v, nil
 	}
 	if cols := j.Params["ignoredColumns"]; cols != "" {
@@ -123,9 +127,13 @@ func (h jobHandlers) list(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	visible, err := h.svc.FilesVisible(ctx, r.Caller, list...)
+	if err != nil {
+		return Response{}, err
+	}
 	out := PageJSON[JobJSON]{Items: make([]JobJSON, 0, len(list))}
-	for _, j := range list {
-		v, err := h.view(ctx, r, j)
+	for i, j := range list {
+		v, err := h.view(ctx, j, visible[i])
 		if err != nil {
 			return Response{}, err
 		}

@@ -320,7 +320,7 @@ func TestMayStartIsTheServicesRule(t *testing.T) {
 			caller.Role, _ = tenant.ParseRole(role)
 			c.role = role
 			r := f.do(t, c)
-			if refused := r.status == http.StatusForbidden; refused == jobs.MayStart(caller, typ) {
+			if refused := r.status == http.StatusForbidden; refused == jobs.MayStart(nil, caller, typ) {
 				t.Errorf("%s as %s: status %d, but MayStart = %v", c.route, role, r.status, !refused)
 			}
 		}

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"slices"
@@ -38,7 +39,42 @@ var ownerOnly = map[string]bool{
 // get 403 on the manager-only routes and on no other; managers and admins
 // only on the owner-only ones; owners never.
 func TestRoleMatrix(t *testing.T) {
+	roleMatrix(t, newFixture(t), nil)
+}
+
+// permissionRoutes are the routes whose roles the workspace chooses
+// (PATCH /v1/settings {"permissions"}), by action.
+var permissionRoutes = map[string]string{
+	"POST /v1/imports":              "import",
+	"POST /v1/exports":              "export",
+	"DELETE /v1/contacts/{id}":      "delete",
+	"POST /v1/contacts/bulk-delete": "bulkDelete",
+	"POST /v1/duplicates/remove":    "removeDuplicates",
+}
+
+// TestRoleMatrixChosenPermissions is the matrix in a workspace that chose
+// other roles than the defaults for every action: managers may not import,
+// delete or remove duplicates but may bulk delete; agents may import,
+// export and remove duplicates. The routes of the permissions follow the
+// choice, every other route answers as before, owners are never refused.
+func TestRoleMatrixChosenPermissions(t *testing.T) {
 	f := newFixture(t)
+	chosen := map[string][]string{
+		"import":           {"agent"},
+		"export":           {"manager", "agent"},
+		"delete":           {},
+		"bulkDelete":       {"manager"},
+		"removeDuplicates": {"agent"},
+	}
+	body, _ := json.Marshal(map[string]any{"permissions": chosen})
+	f.do(t, call{route: "PATCH /v1/settings", body: string(body)}).want(t, http.StatusOK)
+	roleMatrix(t, f, chosen)
+}
+
+// roleMatrix runs the matrix; chosen (nil: the defaults) are the roles the
+// workspace lets take each action of permissionRoutes besides owners.
+func roleMatrix(t *testing.T, f *fixture, chosen map[string][]string) {
+	t.Helper()
 	id := f.create(t, mariaBody)
 	tagID := f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated).body["id"].(string)
 	routes := f.api.RouteKeys()
@@ -64,6 +100,16 @@ func TestRoleMatrix(t *testing.T) {
 			r := f.do(t, c)
 			forbidden := r.status == http.StatusForbidden
 			want := role == "agent" && managerOnly[route] || role != "owner" && ownerOnly[route]
+			if action, ok := permissionRoutes[route]; ok && chosen != nil {
+				roles, set := chosen[action]
+				if set {
+					asRole := role
+					if role == "admin" {
+						asRole = "manager"
+					}
+					want = role != "owner" && !slices.Contains(roles, asRole)
+				}
+			}
 			if forbidden != want {
 				t.Errorf("%s as %s: status %d, want 403 = %v (%s)", route, role, r.status, want, r.raw)
 			}
@@ -210,6 +256,7 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"GET /v1/contact-fields":           noContactData(""),
 	"PUT /v1/contact-fields":           noContactData(`{"fields":[]}`),
 	"GET /v1/settings":                 noContactData(""),
+	"GET /v1/me":                       noContactData(""),
 	"PATCH /v1/settings":               noContactData(`{"agentWalletOnly":false}`),
 	"GET /v1/channels":                 noContactData(""),
 	"PUT /v1/channels":                 noContactData(`{"channels":[]}`),

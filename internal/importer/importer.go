@@ -81,8 +81,16 @@ type JobStarter interface {
 	Create(ctx context.Context, j *jobs.Job) error
 }
 
+// Permits tells whether the workspace lets a caller take an action
+// (contact.Service).
+type Permits interface {
+	// Require returns Forbidden unless the caller may take a.
+	Require(ctx context.Context, caller tenant.Caller, a tenant.Action) error
+}
+
 // Service starts imports.
 type Service struct {
+	People  Permits // who may import
 	Jobs    JobStarter
 	Uploads Uploads
 }
@@ -90,11 +98,11 @@ type Service struct {
 var fileNamePattern = regexp.MustCompile(`^[^/\\\x00-\x1f]{1,200}$`)
 
 // Start validates {fileName, mode, mapping?}, records the job (queued until
-// the file lands) and returns the upload; owners and managers.
-// Errors: Forbidden, Invalid.
+// the file lands) and returns the upload; the roles the workspace lets
+// import (owners and managers by default). Errors: Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Language, doc map[string]any) (*jobs.Job, Upload, error) {
-	if !jobs.MayStart(caller, jobs.TypeImport) {
-		return nil, Upload{}, contact.ErrForbidden
+	if err := s.People.Require(ctx, caller, tenant.Import); err != nil {
+		return nil, Upload{}, err
 	}
 	params := map[string]string{"role": string(caller.Role), "lang": string(lang)}
 	var problems []errs.FieldError
@@ -211,6 +219,7 @@ type Failure struct {
 
 // Contacts is what the importer needs of the contact store.
 type Contacts interface {
+	Get(ctx context.Context, workspace, id string) (*contact.Contact, error)
 	Create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error
 	Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*contact.Contact) error) (*contact.Contact, error)
 }
@@ -308,7 +317,11 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	if j, err = w.begin(ctx, j, mapping); err != nil {
 		return false, err
 	}
-	run := &importRun{w: w, job: j, ws: settings, mapping: mapping, names: names, header: r.Header().Cells,
+	// The import acts in the scope of who started it: an agent of a
+	// wallet-bound workspace (one the workspace lets import) matches and
+	// updates only the contacts of its wallet.
+	starter := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
+	run := &importRun{w: w, job: j, ws: settings, scope: contact.ScopeOf(settings, starter), mapping: mapping, names: names, header: r.Header().Cells,
 		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}, replay: replay}
 	return run.rows(ctx, r, lease)
 }
@@ -417,6 +430,7 @@ type importRun struct {
 	w       *Worker
 	job     *jobs.Job
 	ws      contact.Workspace
+	scope   contact.Scope // the contacts the import may match and update
 	mapping sheets.Mapping
 	names   *tag.Names
 	header  []string
@@ -668,8 +682,12 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	case existing != "" && mode == Create:
 		return outcome{status: "skipped", reasons: []string{run.msg("import_exists")}}, nil
 	case existing == "":
+		p := in.profile
+		if p.OwnerID == "" && run.scope.Wallet != "" {
+			p.OwnerID = run.scope.Wallet // a wallet-bound agent's new contacts are its own
+		}
 		c := &contact.Contact{
-			Workspace: ws, ID: id, Profile: in.profile,
+			Workspace: ws, ID: id, Profile: p,
 			TagIDs: tagIDs, CreatedAt: w.Clock.Now(), CreatedBy: contact.ImportActor(run.job.ID), UpdatedAt: w.Clock.Now(), UpdatedBy: contact.ImportActor(run.job.ID), Version: 1,
 			ImportJob: run.job.ID,
 		}
@@ -710,27 +728,51 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 }
 
 // find returns the oldest existing contact with the row's phone, else
-// with its email, or "".
+// with its email, or "": of those in the import's scope (as a conversation
+// start by phone does, holders outside a wallet-bound agent's wallet are
+// passed over, a GetItem each).
 func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
 	ws := run.job.Workspace
 	if in.profile.Phone != "" {
 		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(in.profile.Phone))
-		if err != nil || len(found) > 0 {
-			return first(found), err
+		if err != nil {
+			return "", err
+		}
+		if id, err := run.first(ctx, found); err != nil || id != "" {
+			return id, err
 		}
 	}
 	if in.profile.Email != "" {
 		found, err := run.w.Finder.LookupEmail(ctx, ws, contact.EmailKey(in.profile.Email))
-		return first(found), err
+		if err != nil {
+			return "", err
+		}
+		return run.first(ctx, found)
 	}
 	return "", nil
 }
 
-func first(list []string) string {
-	if len(list) == 0 {
-		return ""
+// first returns the first id of list in the import's scope, or "".
+func (run *importRun) first(ctx context.Context, list []string) (string, error) {
+	if run.scope.Wallet == "" {
+		if len(list) == 0 {
+			return "", nil
+		}
+		return list[0], nil
 	}
-	return list[0]
+	for _, id := range list {
+		c, err := run.w.Contacts.Get(ctx, run.job.Workspace, id)
+		if contact.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if run.scope.Sees(c) {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // mergeProfile sets on p the fields the row gives.

@@ -171,7 +171,7 @@ func newWorld(t testing.TB) *world {
 	tags := &tag.Service{Tags: tagStore, Contacts: contacts, People: people}
 	return &world{
 		client: client, table: table, people: people, contacts: contacts, index: index, tags: tags, jobs: js, files: files,
-		imports: &importer.Service{Jobs: js, Uploads: fakeUploads{}},
+		imports: &importer.Service{People: people, Jobs: js, Uploads: fakeUploads{}},
 		worker: &importer.Worker{
 			People: people, Contacts: contacts, Finder: index, Tags: tags, Jobs: js.Store, Files: files,
 			Failures: &dynamo.ImportFailures{Client: client, Table: table},
@@ -1418,5 +1418,75 @@ func TestImportKindAndAvatar(t *testing.T) {
 	checkEnded(t, pt, counts{updated: 1}, 1)
 	if got := w.byPhone(t, "+5511970000001"); got.Kind != contact.Person {
 		t.Errorf("after the Portuguese upsert kind = %q, want person", got.Kind)
+	}
+}
+
+// TestImportPermissions: who may import is the workspace's choice (owners
+// and managers by default), checked before anything else. An agent the
+// workspace lets import, in a wallet-bound workspace, matches and updates
+// only its own contacts: a row with the number of another wallet's
+// contact makes a new contact in the agent's wallet and leaves the other
+// unchanged (as a conversation start by phone does).
+func TestImportPermissions(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	agent := tenant.Caller{Workspace: ws, Subject: "agent-1", Role: tenant.Agent}
+	manager := tenant.Caller{Workspace: ws, Subject: "manager-1", Role: tenant.Manager}
+	set := func(doc map[string]any) {
+		t.Helper()
+		if _, err := w.people.SetSettings(ctx, w.caller, 0, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := map[string]any{"fileName": "a.csv", "mode": "upsert"}
+	for _, tc := range []struct {
+		name    string
+		perms   map[string]any
+		caller  tenant.Caller
+		allowed bool
+	}{
+		{"default, manager", nil, manager, true},
+		{"default, agent", nil, agent, false},
+		{"agents only, manager", map[string]any{"import": []any{"agent"}}, manager, false},
+		{"agents only, agent", map[string]any{"import": []any{"agent"}}, agent, true},
+		{"owners only, owner", map[string]any{"import": []any{}}, w.caller, true},
+		{"owners only, manager", map[string]any{"import": []any{}}, manager, false},
+	} {
+		if tc.perms != nil {
+			set(map[string]any{"permissions": tc.perms})
+		}
+		_, _, err := w.imports.Start(ctx, tc.caller, errs.English, start)
+		if allowed := err == nil; allowed != tc.allowed || (err != nil && errs.KindOf(err) != errs.Forbidden) {
+			t.Errorf("%s: %v, want allowed %v", tc.name, err, tc.allowed)
+		}
+	}
+
+	mine, _, err := w.people.Create(ctx, w.caller, contact.CreateRequest{Document: map[string]any{"name": "Ana", "phone": "11 98888-0001", "ownerId": "agent-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := w.people.Create(ctx, w.caller, contact.CreateRequest{Document: map[string]any{"name": "Bia", "phone": "11 98888-0002", "ownerId": "agent-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(map[string]any{"agentWalletOnly": true, "permissions": map[string]any{"import": []any{"agent"}}})
+	w.caller = agent
+	j := w.runToEnd(t, w.start(t, "wallet.csv", importer.Upsert, errs.English, []byte("name,phone\nAna Nova,11 98888-0001\nBia Nova,11 98888-0002\n")))
+	checkEnded(t, j, counts{created: 1, updated: 1}, 2)
+	w.caller = tenant.Caller{Workspace: ws, Subject: "user-1", Role: tenant.Owner}
+	if got, _ := w.people.Get(ctx, w.caller, mine.ID); got.Name != "Ana Nova" {
+		t.Errorf("the agent's own contact: %q, want updated", got.Name)
+	}
+	if got, _ := w.people.Get(ctx, w.caller, theirs.ID); got.Name != "Bia" || got.Version != theirs.Version {
+		t.Errorf("another wallet's contact: %q v%d, want unchanged", got.Name, got.Version)
+	}
+	found, err := w.index.LookupPhone(ctx, ws, "+5511988880002")
+	if err != nil || len(found) != 2 {
+		t.Fatalf("holders of the other wallet's number: %v %v, want 2", found, err)
+	}
+	for _, id := range found {
+		if c, _ := w.people.Get(ctx, w.caller, id); id != theirs.ID && (c.OwnerID != "agent-1" || c.Name != "Bia Nova") {
+			t.Errorf("the new contact: owner %q, name %q; want agent-1's Bia Nova", c.OwnerID, c.Name)
+		}
 	}
 }

@@ -39,19 +39,30 @@ const (
 	TypeRemoveDuplicates = "remove_duplicates"
 )
 
-// MayStart reports whether caller's role may start a job of type typ:
-// imports, exports and removing duplicates are for owners and managers, a
-// bulk delete for owners. It is the one rule: the services check it before
-// starting a job, and a job's files are shown only to those it lets start
-// one (see FilesVisibleTo).
-func MayStart(caller tenant.Caller, typ string) bool {
+// ActionOf is the permission (tenant.Action) that starting a job of type
+// typ asks for.
+func ActionOf(typ string) (tenant.Action, bool) {
 	switch typ {
-	case TypeImport, TypeExport, TypeRemoveDuplicates:
-		return caller.IsManager()
+	case TypeImport:
+		return tenant.Import, true
+	case TypeExport:
+		return tenant.Export, true
 	case TypeBulkDelete:
-		return caller.Role == tenant.Owner
+		return tenant.BulkDelete, true
+	case TypeRemoveDuplicates:
+		return tenant.RemoveDuplicates, true
 	}
-	return false
+	return "", false
+}
+
+// MayStart reports whether the workspace's permissions p let caller start a
+// job of type typ (by default imports, exports and removing duplicates are
+// for owners and managers, a bulk delete for owners). The services check
+// the same permission before starting a job, and a job's files are shown
+// only to those it lets start one (see FilesVisibleTo).
+func MayStart(p tenant.Permissions, caller tenant.Caller, typ string) bool {
+	a, ok := ActionOf(typ)
+	return ok && p.Allows(caller, a)
 }
 
 // Job is one piece of background work.
@@ -79,10 +90,11 @@ type Job struct {
 
 // FilesVisibleTo reports whether caller may have the links to the job's
 // files (an export's download, an import's error report with its raw
-// rows): whoever may start a job of its type, and whoever started it.
+// rows): whoever the workspace's permissions p let start a job of its
+// type, and whoever started it.
 // Everyone else still sees its status, progress and counts.
-func (j *Job) FilesVisibleTo(caller tenant.Caller) bool {
-	return MayStart(caller, j.Type) || j.CreatedBy == caller.Subject
+func (j *Job) FilesVisibleTo(p tenant.Permissions, caller tenant.Caller) bool {
+	return MayStart(p, caller, j.Type) || j.CreatedBy == caller.Subject
 }
 
 // Done reports whether the job ended.
@@ -139,15 +151,45 @@ var (
 	ErrEnded    = errs.E(errs.Conflict, "job_ended")
 )
 
+// PermissionSource gives a workspace's permissions (contact.Service).
+type PermissionSource interface {
+	Permissions(ctx context.Context, workspace string) (tenant.Permissions, error)
+}
+
 // Service starts, shows and cancels jobs.
 type Service struct {
 	Store Store
-	Clock clock.Clock // the system clock when nil
+	// Permissions decides whose job files are shown; nil: the default
+	// permissions (the functions that only start jobs need none).
+	Permissions PermissionSource
+	Clock       clock.Clock // the system clock when nil
 }
 
-// Start records a queued job of type typ and hands it to queue.
+// FilesVisible reports, for each job of list, whether its files are visible
+// to caller (Job.FilesVisibleTo). The workspace's permissions are read once,
+// and only when a job's answer depends on them: never for an owner, nor for
+// jobs the caller started.
+func (s *Service) FilesVisible(ctx context.Context, caller tenant.Caller, list ...*Job) ([]bool, error) {
+	out := make([]bool, len(list))
+	var p tenant.Permissions
+	read := caller.Role == tenant.Owner || s.Permissions == nil
+	for i, j := range list {
+		if !read && j.CreatedBy != caller.Subject {
+			var err error
+			if p, err = s.Permissions.Permissions(ctx, caller.Workspace); err != nil {
+				return nil, err
+			}
+			read = true
+		}
+		out[i] = j.FilesVisibleTo(p, caller)
+	}
+	return out, nil
+}
+
+// Start records a queued job of type typ, with the caller's role (the
+// worker acts with it), and hands it to queue.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, typ string, queue Queue) (*Job, error) {
-	j := s.New(caller, typ, nil)
+	j := s.New(caller, typ, map[string]string{"role": string(caller.Role)})
 	if err := s.Store.Create(ctx, j); err != nil {
 		return nil, err
 	}

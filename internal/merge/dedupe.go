@@ -16,11 +16,14 @@ type JobStarter interface {
 	Start(ctx context.Context, caller tenant.Caller, typ string, queue jobs.Queue) (*jobs.Job, error)
 }
 
-// StartRemoveDuplicates records the job and queues it; owners and managers
-// only. Errors: Forbidden.
+// StartRemoveDuplicates records the job and queues it; the roles the
+// workspace lets remove duplicates (owners and managers by default). The
+// job runs with the starter's role (jobs.Service.Start records it): an
+// agent of a wallet-bound workspace merges only the groups it sees whole.
+// Errors: Forbidden.
 func (s *Service) StartRemoveDuplicates(ctx context.Context, caller tenant.Caller, js JobStarter, queue jobs.Queue) (*jobs.Job, error) {
-	if !jobs.MayStart(caller, jobs.TypeRemoveDuplicates) {
-		return nil, errs.E(errs.Forbidden, "forbidden_role")
+	if err := s.People.Require(ctx, caller, tenant.RemoveDuplicates); err != nil {
+		return nil, err
 	}
 	return js.Start(ctx, caller, jobs.TypeRemoveDuplicates, queue)
 }
@@ -57,7 +60,10 @@ func (s *Service) RemoveDuplicates(ctx context.Context, index DuplicateIndex, st
 			return false, err
 		}
 	}
-	caller := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Owner}
+	caller := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
+	if caller.Role == "" {
+		caller.Role = tenant.Owner // a job started before the role was recorded
+	}
 	for {
 		groups, more, err := index.Duplicates(ctx, ws, j.Cursor, groupsPage)
 		if err != nil {

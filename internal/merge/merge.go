@@ -98,6 +98,8 @@ type People interface {
 	Scope(ctx context.Context, caller tenant.Caller) (contact.Scope, error)
 	// HasLinked reports whether any contact names id as its main contact.
 	HasLinked(ctx context.Context, ws, id string) (bool, error)
+	// Require returns Forbidden unless the workspace lets the caller take a.
+	Require(ctx context.Context, caller tenant.Caller, a tenant.Action) error
 }
 
 // Service merges contacts, undoes merges and lists them.
