@@ -86,10 +86,11 @@ type Contact struct {
 	// ImportJob is the import job writing the contact, when one is: its
 	// creation is then "imported" on the timeline. Not stored.
 	ImportJob string
-	// SharedKeys are the duplicate keys (DuplicateKeys) other contacts held
-	// when the repository created it; PossibleDuplicates the ids of those
-	// the creator may see (Service.Create). Not stored.
-	SharedKeys         []string
+	// Holders are the ids of up to MaxPossibleDuplicates+1 contacts that
+	// held a duplicate key of it (DuplicateKeys) when the repository created
+	// it (kept with a create's idempotency record, not on the contact);
+	// PossibleDuplicates those the creator may see (Service.Create).
+	Holders            []string
 	PossibleDuplicates []string
 }
 

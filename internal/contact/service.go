@@ -46,6 +46,7 @@ type IdempotencyRecord struct {
 type Repository interface {
 	// Create stores a new contact with its phone and email lookups and its
 	// "created" timeline entry, and rec when not nil, all in one transaction.
+	// It sets c.Holders (kept with rec).
 	// Errors: Conflict "idempotency_key_in_use" when rec.Key was stored meanwhile.
 	Create(ctx context.Context, c *Contact, rec *IdempotencyRecord) error
 	// Get returns the contact. Errors: NotFound.
@@ -64,10 +65,6 @@ type Repository interface {
 	// Linked returns up to limit ids of the contacts linked to mainID,
 	// reading its own writes.
 	Linked(ctx context.Context, workspace, mainID string, limit int) ([]string, error)
-	// Holders returns up to limit ids of the contacts holding a duplicate
-	// key (DuplicateKeys: a phone identity or an email key), oldest first,
-	// reading its own writes.
-	Holders(ctx context.Context, workspace, key string, limit int) ([]string, error)
 }
 
 // Service creates, reads, updates and deletes contacts.
@@ -130,9 +127,7 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRe
 				if rec.Fingerprint != req.Fingerprint {
 					return nil, false, ErrKeyReused
 				}
-				// The holders of its keys now (the first answer's are not kept).
 				c := rec.Contact
-				c.SharedKeys = DuplicateKeys(c)
 				c.PossibleDuplicates, err = s.possibleDuplicates(ctx, caller, c)
 				return c, true, err
 			}
@@ -160,39 +155,32 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, req CreateRe
 // MaxPossibleDuplicates bounds the possible duplicates a create lists.
 const MaxPossibleDuplicates = 10
 
-// possibleDuplicates returns the ids of the contacts the caller may see that
-// shared a key of c when it was created. Only the keys its create found held
-// (c.SharedKeys, from the duplicate counters the create reads anyway) are
-// looked up: a create with no duplicate reads nothing more.
+// possibleDuplicates returns the ids of c's holders (the contacts sharing a
+// key of it when it was created) the caller may see: for a wallet-bound
+// agent, a read of each.
 func (s *Service) possibleDuplicates(ctx context.Context, caller tenant.Caller, c *Contact) ([]string, error) {
 	out := []string{}
-	if len(c.SharedKeys) == 0 {
+	if len(c.Holders) == 0 {
 		return out, nil
 	}
 	scope, err := s.Scope(ctx, caller)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range c.SharedKeys {
-		holders, err := s.Contacts.Holders(ctx, c.Workspace, k, MaxPossibleDuplicates+1)
-		if err != nil {
-			return nil, err
+	for _, id := range c.Holders {
+		if id == c.ID || slices.Contains(out, id) || len(out) == MaxPossibleDuplicates {
+			continue
 		}
-		for _, id := range holders {
-			if id == c.ID || slices.Contains(out, id) || len(out) == MaxPossibleDuplicates {
+		if scope.Wallet != "" {
+			other, err := s.Contacts.Get(ctx, c.Workspace, id)
+			if IsNotFound(err) || err == nil && !scope.Sees(other) {
 				continue
 			}
-			if scope.Wallet != "" {
-				other, err := s.Contacts.Get(ctx, c.Workspace, id)
-				if IsNotFound(err) || err == nil && !scope.Sees(other) {
-					continue
-				}
-				if err != nil {
-					return nil, err
-				}
+			if err != nil {
+				return nil, err
 			}
-			out = append(out, id)
 		}
+		out = append(out, id)
 	}
 	return out, nil
 }

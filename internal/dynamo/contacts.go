@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,10 +85,21 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 	if err != nil {
 		return err
 	}
-	c.SharedKeys = nil
+	// The possible duplicates: only a key the counters say is held is
+	// looked up, so a create without duplicates reads nothing more.
+	c.Holders = nil
 	for _, k := range contact.DuplicateKeys(c) {
-		if held[k] > 0 {
-			c.SharedKeys = append(c.SharedKeys, k)
+		if held[k] == 0 {
+			continue
+		}
+		ids, err := s.holders(ctx, c.Workspace, k, contact.MaxPossibleDuplicates+1)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !slices.Contains(c.Holders, id) {
+				c.Holders = append(c.Holders, id)
+			}
 		}
 	}
 	firstCounter := len(writes)
@@ -433,7 +445,9 @@ func (s *Contacts) Idempotency(ctx context.Context, workspace, k string) (*conta
 	if it.ExpiresAt < time.Now().Unix() {
 		return nil, nil // expired; TTL deletes it within days
 	}
-	return &contact.IdempotencyRecord{Key: k, Fingerprint: it.Fingerprint, Contact: it.Contact.contact(), ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
+	c := it.Contact.contact()
+	c.Holders = it.Holders
+	return &contact.IdempotencyRecord{Key: k, Fingerprint: it.Fingerprint, Contact: c, ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
 }
 
 // idempotencyItem remembers the first outcome of a create.
@@ -443,13 +457,14 @@ type idempotencyItem struct {
 	Type        string      `dynamodbav:"type"`
 	Fingerprint string      `dynamodbav:"fingerprint"`
 	Contact     contactItem `dynamodbav:"contact"`
-	ExpiresAt   int64       `dynamodbav:"expiresAt"` // the table's TTL attribute
+	Holders     []string    `dynamodbav:"holders,omitempty"` // the contact's possible duplicates then
+	ExpiresAt   int64       `dynamodbav:"expiresAt"`         // the table's TTL attribute
 }
 
 func marshalIdempotency(ws string, rec *contact.IdempotencyRecord) (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMap(idempotencyItem{
 		PK: idempotencyPK(ws, rec.Key), SK: idempotencySK, Type: typeIdempotency,
-		Fingerprint: rec.Fingerprint, Contact: toContactItem(rec.Contact), ExpiresAt: rec.ExpiresAt.Unix(),
+		Fingerprint: rec.Fingerprint, Contact: toContactItem(rec.Contact), Holders: rec.Contact.Holders, ExpiresAt: rec.ExpiresAt.Unix(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("marshal idempotency record: %w", err)

@@ -33,9 +33,9 @@ func (s *Contacts) Linked(ctx context.Context, ws, mainID string, limit int) ([]
 	return ids, nil
 }
 
-// Holders implements contact.Repository: one strongly consistent Query of
-// the phone or email lookups of key, Limit limit.
-func (s *Contacts) Holders(ctx context.Context, ws, k string, limit int) ([]string, error) {
+// holders returns up to limit ids of the contacts holding a duplicate key,
+// oldest first: one strongly consistent Query of its lookups.
+func (s *Contacts) holders(ctx context.Context, ws, k string, limit int) ([]string, error) {
 	var pk string
 	switch {
 	case strings.HasPrefix(k, "p:"):

@@ -378,9 +378,10 @@ func TestCreateReadUpdateDelete(t *testing.T) {
 		t.Errorf("pendingActions = %v, want []", got)
 	}
 
+	// The GET is the 201 without possibleDuplicates (a create's only).
 	got := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
-	if got.raw != created.raw {
-		t.Errorf("GET body differs from the created one:\n%s\n%s", got.raw, created.raw)
+	if want := strings.Replace(created.raw, `,"possibleDuplicates":[]`, "", 1); got.raw != want {
+		t.Errorf("GET body differs from the created one:\n%s\n%s", got.raw, want)
 	}
 
 	patched := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, headers: map[string]string{"If-Match": `"1"`},
