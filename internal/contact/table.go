@@ -69,8 +69,10 @@ var Fields = []Field{
 	textField("ownerId", func(p *Profile) *string { return &p.OwnerID }),
 	textField("telegramId", func(p *Profile) *string { return &p.TelegramID }),
 	func() Field {
+		// Exported, so an export imported again keeps the picture; not a
+		// field a front end lays out with the others.
 		f := textField("avatarUrl", func(p *Profile) *string { return &p.AvatarURL })
-		f.Cell, f.Exported, f.Shown = nil, false, false
+		f.Shown = false
 		return f
 	}(),
 	{Name: "tags", Exported: true, Shown: true},

@@ -16,7 +16,7 @@ func TestFieldLists(t *testing.T) {
 	}{
 		{"shown", func(f Field) bool { return f.Shown }, []string{"name", "firstName", "lastName", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "tags"}},
 		{"editable", func(f Field) bool { return f.Editable }, []string{"name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl", "customFields"}},
-		{"exported", func(f Field) bool { return f.Exported }, []string{"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "tags", "blocked", "createdAt", "updatedAt"}},
+		{"exported", func(f Field) bool { return f.Exported }, []string{"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt"}},
 		{"merged", func(f Field) bool { return f.Merged }, []string{"name", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl"}},
 		{"imported", func(f Field) bool { return f.Imported }, []string{"name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl"}},
 	}

@@ -225,11 +225,11 @@ func readBack(t testing.TB, body []byte, name string) [][]string {
 
 var header = []string{
 	"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
-	"country", "language", "ownerId", "telegramId", "tags", "blocked", "createdAt", "updatedAt", "Plano",
+	"country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt", "Plano",
 }
 
 // tagsCol is the column of tags, whose order is the store's (a set).
-const tagsCol = 14
+const tagsCol = 15
 
 // people are the contacts exported: name, and the cells the export must
 // give them (every column but id, tags, createdAt and updatedAt, which
