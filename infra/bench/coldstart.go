@@ -174,6 +174,7 @@ func runColdStarts(ctx context.Context, cfg *config, r *report) error {
 			t.env["AWS_ENDPOINT_URL_S3"] = p.MotoEndpoint
 			t.env["AWS_S3_USE_PATH_STYLE"] = "true"
 			t.env["AWS_ENDPOINT_URL_SQS"] = p.MotoEndpoint
+			t.env["AWS_ENDPOINT_URL_SSM"] = p.MotoEndpoint // the cursor secret
 		}
 		for k, v := range fn.Env {
 			t.env[k] = v
