@@ -50,7 +50,8 @@ type counterItem struct {
 
 // counterWrites returns the updates of the duplicate counters the changes
 // make, each conditioned on the counter read (one consistent BatchGetItem
-// when any key changes, none otherwise).
+// when any key changes, none otherwise), and of the family counts
+// (familyWrites).
 func counterWrites(ctx context.Context, client *dynamodb.Client, table, ws string, changes ...change) ([]types.TransactWriteItem, error) {
 	return counterWritesSeeing(ctx, client, table, ws, nil, changes...)
 }
@@ -73,8 +74,9 @@ func counterWritesSeeing(ctx context.Context, client *dynamodb.Client, table, ws
 			delete(delta, k)
 		}
 	}
+	counts := familyWrites(table, ws, changes)
 	if len(delta) == 0 {
-		return nil, nil
+		return counts, nil
 	}
 	keys := slices.Sorted(maps.Keys(delta))
 	current, err := readCounters(ctx, client, table, ws, keys)
@@ -112,7 +114,7 @@ func counterWritesSeeing(ctx context.Context, client *dynamodb.Client, table, ws
 		}
 		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av, ConditionExpression: cond, ExpressionAttributeValues: nilIfEmpty(vals)}})
 	}
-	return out, nil
+	return append(out, counts...), nil
 }
 
 func nilIfEmpty(m map[string]types.AttributeValue) map[string]types.AttributeValue {

@@ -31,6 +31,7 @@ const (
 	typeChannels           = "channels"
 	typeTemplate           = "template"
 	typeStats              = "stats"
+	typeCount              = "count"
 )
 
 func workspacePrefix(ws string) string { return "W#" + ws + "#" }

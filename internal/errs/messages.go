@@ -62,6 +62,7 @@ var catalog = map[string]message{
 	"suggestion_not_found":          {"No such merge suggestion (its contacts may have changed).", "Sugestão de mesclagem inexistente (os contatos podem ter mudado)."},
 	"suggestion_changed":            {"The contacts of this suggestion changed; reload it.", "Os contatos desta sugestão mudaram; recarregue-a."},
 	"confirm_count_mismatch":        {"The workspace has {current} contacts, not the number confirmed. Confirm again.", "A área de trabalho tem {current} contatos, não o número confirmado. Confirme novamente."},
+	"count_unavailable":             {"No counter keeps this filter: count the list, the whole workspace, one wallet, one tag or the pending list (with blocked=true or not).", "Nenhum contador guarda este filtro: conte a lista, a área de trabalho inteira, uma carteira, uma etiqueta ou os pendentes (com blocked=true ou não)."},
 	"job_not_found":                 {"Job not found.", "Tarefa não encontrada."},
 	"job_ended":                     {"This job has already ended.", "Esta tarefa já terminou."},
 	"job_not_started":               {"The job never started: its file did not arrive, or the event that was to start it was lost. Start it again.", "A tarefa não começou: o arquivo não chegou, ou o evento que a iniciaria se perdeu. Inicie-a de novo."},

@@ -442,3 +442,80 @@ func TestPossibleDuplicatesAtCreate(t *testing.T) {
 		t.Errorf("wallet-bound agent, its own duplicate: %v, want [%v]", got, mine.body["id"])
 	}
 }
+
+// countOf answers GET /v1/contacts/count for query.
+func (f *fixture) countOf(t *testing.T, query map[string]string) int {
+	t.Helper()
+	return int(f.do(t, call{route: "GET /v1/contacts/count", query: query}).want(t, http.StatusOK).body["count"].(float64))
+}
+
+// listedCount walks a whole list and counts its rows.
+func (f *fixture) listedCount(t *testing.T, query map[string]string) int {
+	t.Helper()
+	n, q := 0, map[string]string{"limit": "100"}
+	for k, v := range query {
+		q[k] = v
+	}
+	for {
+		r := f.do(t, call{route: "GET /v1/contacts", query: q}).want(t, http.StatusOK)
+		n += len(items(r))
+		cur, _ := r.body["nextCursor"].(string)
+		if cur == "" {
+			return n
+		}
+		q["cursor"] = cur
+	}
+}
+
+// TestCountsFollowEveryWrite: after creates, edits of owner and tags,
+// blocks, unblocks, a merge, its undo, a second merge and deletes, every
+// count GET /v1/contacts/count answers is the length of the list it
+// counts; filters no counter keeps are a 422 count_unavailable.
+func TestCountsFollowEveryWrite(t *testing.T) {
+	f := newFixture(t)
+	var all []string
+	for i := 0; i < 12; i++ {
+		body := fmt.Sprintf(`{"name":"Conta %02d","phone":"(11) 93%03d-%04d"}`, i, i, i)
+		switch i % 4 {
+		case 1:
+			body = fmt.Sprintf(`{"name":"Conta %02d","email":"conta%d@x.com","ownerId":"agent-1","tags":["VIP"]}`, i, i)
+		case 2:
+			body = fmt.Sprintf(`{"name":"Conta %02d","phone":"(11) 93%03d-%04d","tags":["VIP","Atacado"]}`, i, i, i)
+		}
+		all = append(all, f.create(t, body))
+	}
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: all[0], body: `{"ownerId":"agent-1"}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: all[1], body: `{"ownerId":"agent-2"}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/tags", id: all[3], body: `{"tags":["VIP"]}`}).want(t, http.StatusOK)
+	vip := f.do(t, call{route: "GET /v1/contacts/{id}", id: all[1]}).want(t, http.StatusOK).body["tags"].([]any)[0].(map[string]any)["id"].(string)
+	f.do(t, call{route: "DELETE /v1/contacts/{id}/tags/{tagId}", id: all[2], tagID: vip}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/block", id: all[5]}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/block", id: all[6]}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/unblock", id: all[6]}).want(t, http.StatusOK)
+	merged := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: all[4], body: `{"sourceIds":["` + all[7] + `","` + all[9] + `"]}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": merged.body["id"].(string)}, body: `{}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: all[8], body: `{"sourceIds":["` + all[10] + `"]}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: all[11]}).want(t, http.StatusNoContent)
+	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: all[5]}).want(t, http.StatusNoContent)
+	for _, q := range []map[string]string{
+		{}, {"blocked": "true"}, {"ownerId": "agent-1"}, {"ownerId": "agent-2"}, {"ownerId": "agent-3"},
+		{"tag": "VIP"}, {"tag": "Atacado"}, {"pending": "true"}, {"tag": "VIP", "blocked": "true"},
+	} {
+		if got, want := f.countOf(t, q), f.listedCount(t, q); got != want {
+			t.Errorf("count %v = %d, the list has %d", q, got, want)
+		}
+	}
+	if got := f.countOf(t, nil); got != 9 {
+		t.Errorf("count of the workspace = %d, want 9 (12 created, 1 merged into another, 2 deleted)", got)
+	}
+	for _, q := range []map[string]string{{"q": "conta"}, {"tag": "VIP", "ownerId": "agent-1"}, {"ownerId": "none"}, {"kind": "group"}, {"tag": "VIP,Atacado"}} {
+		r := f.do(t, call{route: "GET /v1/contacts/count", query: q}).want(t, http.StatusUnprocessableEntity)
+		if r.body["code"] != "count_unavailable" {
+			t.Errorf("count %v: %v, want count_unavailable", q, r.body["code"])
+		}
+	}
+	f.do(t, call{route: "GET /v1/contacts/count", query: map[string]string{"limit": "5"}}).want(t, http.StatusUnprocessableEntity)
+	if got := f.do(t, call{route: "GET /v1/contacts/count", workspace: "globex"}).want(t, http.StatusOK).body["count"]; got != 0.0 {
+		t.Errorf("another workspace counts %v", got)
+	}
+}

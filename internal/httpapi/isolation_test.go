@@ -15,6 +15,7 @@ var isolatedElsewhere = map[string]string{
 	"POST /v1/contacts":                  "TestTenantIsolation (lists) and TestIdempotency (keys per workspace)",
 	"GET /v1/contacts":                   "TestTenantIsolation (lists)",
 	"GET /v1/contacts/lookup":            "TestTenantIsolation (lists)",
+	"GET /v1/contacts/count":             "TestCountsFollowEveryWrite (another workspace counts 0)",
 	"GET /v1/tags":                       "TestTenantIsolation (tags unchanged)",
 	"POST /v1/tags":                      "TestTenantIsolation (tags unchanged)",
 	"POST /v1/contacts/tags":             "TestTenantIsolation (bulk tagging)",

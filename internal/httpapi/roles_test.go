@@ -215,6 +215,14 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 		}
 		return out
 	},
+	"GET /v1/contacts/count": func(w *walletWorld) []walletCall {
+		// Its own wallet, or nothing: never how many others hold.
+		return []walletCall{
+			{call{}, http.StatusOK},
+			{call{query: map[string]string{"ownerId": "agent-2"}}, http.StatusOK},
+			{call{query: map[string]string{"tag": "VIP"}}, http.StatusUnprocessableEntity},
+		}
+	},
 	"GET /v1/contacts/lookup": func(w *walletWorld) []walletCall {
 		return []walletCall{
 			{call{query: map[string]string{"phone": w.twinPhone}}, http.StatusOK},

@@ -14,7 +14,21 @@ func SearchRoutes(svc *search.Service) []Route {
 	return []Route{
 		{Key: "GET /v1/contacts", Handle: h.list},
 		{Key: "GET /v1/contacts/lookup", Handle: h.lookup},
+		{Key: "GET /v1/contacts/count", Handle: h.count},
 	}
+}
+
+// CountJSON is how many contacts a filter matches.
+type CountJSON struct {
+	Count int `json:"count"`
+}
+
+func (h searchHandlers) count(ctx context.Context, r *Request) (Response, error) {
+	n, err := h.svc.Count(ctx, r.Caller, r.Event.QueryStringParameters)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, CountJSON{Count: n}), nil
 }
 
 type searchHandlers struct{ svc *search.Service }

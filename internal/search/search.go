@@ -102,6 +102,33 @@ type Index interface {
 	// LookupEmail returns the ids of the contacts with this email key,
 	// reading its own writes.
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+	// CountOf returns how many contacts q matches, from counters kept with
+	// every write, without reading rows. Errors: Invalid "count_unavailable"
+	// for a q no counter keeps (text, several filters, no owner, kind).
+	CountOf(ctx context.Context, q Query) (int, error)
+}
+
+// Count answers GET /v1/contacts/count: the filters of a list (no cursor,
+// limit or sort), counted by the index's counters; a wallet-bound agent
+// counts its wallet. Errors: Invalid (a filter, or count_unavailable).
+func (s *Service) Count(ctx context.Context, caller tenant.Caller, params map[string]string) (int, error) {
+	for _, k := range []string{"cursor", "limit", "sort"} {
+		if _, ok := params[k]; ok {
+			return 0, errs.Validation([]errs.FieldError{errs.Field(k, "unknown_field")})
+		}
+	}
+	var catalog map[string]contact.TagRef
+	load := func() (err error) {
+		if catalog == nil {
+			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
+		}
+		return err
+	}
+	q, none, err := s.resolve(ctx, caller, params, load, func() map[string]contact.TagRef { return catalog })
+	if err != nil || none {
+		return 0, err
+	}
+	return s.Index.CountOf(ctx, q)
 }
 
 // ContactReader reads one contact under the caller's access rules
@@ -153,6 +180,9 @@ type Result struct {
 	NextCursor string
 	Partial    bool // the page's read budget ran out (Page.Partial)
 }
+
+// ErrCountUnavailable: no counter keeps the count of that filter.
+var ErrCountUnavailable = errs.E(errs.Invalid, "count_unavailable")
 
 // ErrBadCursor is a cursor that was not made for this request.
 var ErrBadCursor = errs.E(errs.Malformed, "cursor_invalid")
