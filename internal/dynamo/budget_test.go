@@ -106,3 +106,52 @@ func TestReadBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestRarestFamilyFirst: with two tags, a page reads the family the counts
+// say is smaller, whichever the filter names first: the rare tag's two
+// contacts come in one page within a budget the common tag's family
+// would exhaust; likewise pending against a tag.
+func TestRarestFamilyFirst(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
+	owner := tenant.Caller{Workspace: "acme", Subject: "owner-1", Role: tenant.Owner}
+	for i := 0; i < 60; i++ {
+		doc := map[string]any{"name": fmt.Sprintf("Cliente %02d", i), "phone": fmt.Sprintf("(11) 9%04d-0000", 3000+i)}
+		c, _, err := svc.Create(ctx, owner, contact.CreateRequest{Document: doc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags := []string{"common"}
+		if i == 10 || i == 40 {
+			tags = append(tags, "rare")
+		}
+		pending := i%20 == 7 // no phone, no email: as a channel's visitor
+		if _, err := repo.Update(ctx, "acme", c.ID, 0, func(c *contact.Contact) error {
+			c.TagIDs = tags
+			if pending {
+				c.Phone = ""
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    search.Query
+		want int
+	}{
+		{"the common tag named first", search.Query{TagIDs: []string{"common", "rare"}}, 2},
+		{"pending and the common tag", search.Query{TagIDs: []string{"common"}, Pending: true}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.q.Workspace, tc.q.Limit = "acme", 10
+			got, pages, partial := walk(t, &dynamo.Search{Client: client, Table: table, ReadBudget: 12}, tc.q)
+			if len(got) != tc.want || pages != 1 || partial != 0 {
+				t.Errorf("%d rows in %d pages (%d partial), want %d in one page: the large family was read", len(got), pages, partial, tc.want)
+			}
+		})
+	}
+}
