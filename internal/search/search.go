@@ -117,14 +117,7 @@ func (s *Service) Count(ctx context.Context, caller tenant.Caller, params map[st
 			return 0, errs.Validation([]errs.FieldError{errs.Field(k, "unknown_field")})
 		}
 	}
-	var catalog map[string]contact.TagRef
-	load := func() (err error) {
-		if catalog == nil {
-			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
-		}
-		return err
-	}
-	q, none, err := s.resolve(ctx, caller, params, load, func() map[string]contact.TagRef { return catalog })
+	q, none, err := s.resolve(ctx, caller, params, s.catalogOf(ctx, caller.Workspace))
 	if err != nil || none {
 		return 0, err
 	}
@@ -190,14 +183,8 @@ var ErrBadCursor = errs.E(errs.Malformed, "cursor_invalid")
 // List serves GET /v1/contacts from the query parameters (repeated values
 // joined with commas, as HTTP API sends them). Errors: Invalid, Malformed.
 func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[string]string) (Result, error) {
-	var catalog map[string]contact.TagRef // read only when a filter or a row needs it
-	loadCatalog := func() (err error) {
-		if catalog == nil {
-			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
-		}
-		return err
-	}
-	q, none, err := s.resolve(ctx, caller, params, loadCatalog, func() map[string]contact.TagRef { return catalog })
+	catalog := s.catalogOf(ctx, caller.Workspace) // read only when a filter or a row needs it
+	q, none, err := s.resolve(ctx, caller, params, catalog)
 	if err != nil || none {
 		return Result{Items: []Summary{}}, err
 	}
@@ -223,11 +210,11 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 	}
 	for i := range res.Items {
 		if len(res.Items[i].TagIDs) > 0 {
-			if err := loadCatalog(); err != nil {
+			if err := catalog.load(); err != nil {
 				return Result{}, err
 			}
 		}
-		res.Items[i].Tags = resolveTags(catalog, res.Items[i].TagIDs)
+		res.Items[i].Tags = resolveTags(catalog.tags, res.Items[i].TagIDs)
 	}
 	if page.More {
 		raw, _ := json.Marshal(struct{ After string }{page.Last})
@@ -379,19 +366,19 @@ func resolveTags(catalog map[string]contact.TagRef, ids []string) []contact.TagR
 
 // resolve validates list parameters into a Query for the caller: tag names
 // resolved, an agent bound to a wallet kept to it. none: nothing can match.
-func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[string]string, loadCatalog func() error, catalog func() map[string]contact.TagRef) (Query, bool, error) {
+func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[string]string, catalog *tagCatalog) (Query, bool, error) {
 	q, problems := parseParams(params)
 	if len(problems) > 0 {
 		return Query{}, false, errs.Validation(problems)
 	}
 	q.Workspace = caller.Workspace
 	if len(q.TagIDs) > 0 {
-		if err := loadCatalog(); err != nil {
+		if err := catalog.load(); err != nil {
 			return Query{}, false, err
 		}
 	}
 	for i, ref := range q.TagIDs {
-		id, ok := resolveTag(catalog(), ref)
+		id, ok := resolveTag(catalog.tags, ref)
 		if !ok {
 			return Query{}, false, errs.Validation([]errs.FieldError{errs.Field("tag", "tag_unknown", "value", ref)})
 		}
@@ -408,6 +395,24 @@ func (s *Service) resolve(ctx context.Context, caller tenant.Caller, params map[
 		q.OwnerID = wallet
 	}
 	return q, false, nil
+}
+
+// tagCatalog is the workspace's tag catalogue, read once when first needed.
+type tagCatalog struct {
+	read func() (map[string]contact.TagRef, error)
+	tags map[string]contact.TagRef
+}
+
+func (s *Service) catalogOf(ctx context.Context, ws string) *tagCatalog {
+	return &tagCatalog{read: func() (map[string]contact.TagRef, error) { return s.Tags.Catalog(ctx, ws) }}
+}
+
+// load reads the catalogue unless it was read.
+func (c *tagCatalog) load() (err error) {
+	if c.tags == nil {
+		c.tags, err = c.read()
+	}
+	return err
 }
 
 // Filter is a list filter resolved for a caller: every contact it matches
@@ -432,14 +437,7 @@ func (s *Service) NewFilter(ctx context.Context, caller tenant.Caller, filter ma
 	if len(problems) > 0 {
 		return Filter{}, errs.Validation(problems)
 	}
-	var catalog map[string]contact.TagRef
-	load := func() (err error) {
-		if catalog == nil {
-			catalog, err = s.Tags.Catalog(ctx, caller.Workspace)
-		}
-		return err
-	}
-	q, none, err := s.resolve(ctx, caller, filter, load, func() map[string]contact.TagRef { return catalog })
+	q, none, err := s.resolve(ctx, caller, filter, s.catalogOf(ctx, caller.Workspace))
 	if e := errs.As(err); err != nil && e.Kind == errs.Invalid {
 		for i := range e.Fields {
 			e.Fields[i].Field = "filter." + e.Fields[i].Field
