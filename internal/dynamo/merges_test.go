@@ -19,6 +19,7 @@ import (
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/merge"
+	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
 
@@ -285,6 +286,7 @@ func TestLargeMergeCrashAtEachStep(t *testing.T) {
 						t.Fatal(err)
 					}
 					w.checkMerged(t, notes)
+					checkListCount(t, w.client, w.table)
 					if _, err := w.merges.Undo(ctx, w.caller, id); err != nil {
 						t.Fatal(err)
 					}
@@ -294,6 +296,7 @@ func TestLargeMergeCrashAtEachStep(t *testing.T) {
 					}
 				}
 				sameItems(t, "after undo", w.items(t), before)
+				checkListCount(t, w.client, w.table)
 				w.checkNoSnapshots(t, id)
 			})
 		}
@@ -372,5 +375,20 @@ func TestMergeRace(t *testing.T) {
 	}
 	if notes != 2 {
 		t.Errorf("notes after the race = %d, want 2", notes)
+	}
+}
+
+// checkListCount: the count of acme's list is the number of rows the list
+// has, however the merge's steps were interrupted and resumed.
+func checkListCount(t *testing.T, client *dynamodb.Client, table string) {
+	t.Helper()
+	idx := &dynamo.Search{Client: client, Table: table}
+	n, err := idx.CountOf(context.Background(), search.Query{Workspace: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, _ := walk(t, idx, search.Query{Workspace: "acme", Limit: 100})
+	if n != len(rows) {
+		t.Errorf("the list's count is %d, the list has %d rows", n, len(rows))
 	}
 }
