@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,9 @@ const DefaultReadBudget = 2000
 // ends at the merge's frontier (every row up to it was read in every
 // stream), partial, with the frontier as the next page's start.
 func (s *Search) Find(ctx context.Context, q search.Query) (search.Page, error) {
+	if absent, err := s.absentWord(ctx, q); err != nil || absent {
+		return search.Page{Items: []search.Summary{}}, err
+	}
 	via, err := s.smallest(ctx, &q)
 	if err != nil {
 		return search.Page{}, err
@@ -248,6 +252,48 @@ func (s *Search) query(st stream, after string) *dynamodb.QueryInput {
 	return in
 }
 
+// absentWord reports whether a word of a several-word name search (the
+// lead aside) starts no name word of the workspace: then nothing matches,
+// and a Query of one row per shard says so, instead of reading the lead's
+// tokens up to the read budget ("maria zzzz": 8 calls, 4 RCU, an empty
+// last page rather than partial ones). It costs a multi-word search that
+// matches 8 calls more.
+func (s *Search) absentWord(ctx context.Context, q search.Query) (bool, error) {
+	if q.Text.Kind != searchkey.QueryName || len(q.Text.Words) < 2 {
+		return false, nil
+	}
+	lead := leadWord(q.Text.Words) // read anyway: an absent lead ends at once
+	for _, w := range q.Text.Words {
+		if w == lead {
+			continue
+		}
+		found := make([]bool, indexShards)
+		failed := make([]error, indexShards)
+		var wg sync.WaitGroup
+		for i := range indexShards {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer errs.Recover(&failed[i])
+				in := s.query(stream{pk: searchPK(q.Workspace, strconv.Itoa(i)), prefix: tokenName + w, forward: true}, "")
+				in.Limit = aws.Int32(1)
+				out, err := s.Client.Query(ctx, in)
+				failed[i], found[i] = err, err == nil && len(out.Items) > 0
+			}()
+		}
+		wg.Wait()
+		for _, err := range failed {
+			if err != nil {
+				return false, fmt.Errorf("look for the word %q: %w", w, err)
+			}
+		}
+		if !slices.Contains(found, true) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Families a list of several filters may be read from (plan's via).
 const (
 	viaOwner   = "owner"
@@ -381,17 +427,23 @@ func (s *Search) plan(q search.Query, via string) []stream {
 	return shards(func(sh string) string { return listPK(ws, state, sh) }, ordered)
 }
 
-// nameStreams search the longest query word as a prefix of name tokens;
-// every other word must prefix some word of the name. A contact whose name
-// has several words matching is returned once: for its first matching word.
-func (s *Search) nameStreams(q search.Query, shards func(func(string) string, stream) []stream, filters func(*indexRow) bool) []stream {
-	words := q.Text.Words
+// leadWord is the word a name search reads the tokens of: the longest.
+func leadWord(words []string) string {
 	lead := words[0]
 	for _, w := range words {
 		if len(w) > len(lead) {
 			lead = w
 		}
 	}
+	return lead
+}
+
+// nameStreams search the longest query word as a prefix of name tokens;
+// every other word must prefix some word of the name. A contact whose name
+// has several words matching is returned once: for its first matching word.
+func (s *Search) nameStreams(q search.Query, shards func(func(string) string, stream) []stream, filters func(*indexRow) bool) []stream {
+	words := q.Text.Words
+	lead := leadWord(words)
 	return shards(func(sh string) string { return searchPK(q.Workspace, sh) }, stream{
 		prefix: tokenName + lead, forward: true,
 		keep: func(r *indexRow, sk string) bool {
