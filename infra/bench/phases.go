@@ -92,7 +92,7 @@ var searchRows = []struct{ name, label string }{
 	{"Owner", "owner (a wallet): `ownerId=agent-3`"},
 	{"ListActive", "most recently active first: `sort=-lastActivityAt`"},
 	{"ActiveAndOwner", "active first, one owner: `sort=-lastActivityAt&ownerId=agent-3` (filtered rows)"},
-	{"NameNoMatch", "worst case, a second word that matches nothing: `q=maria zzzz` (partial page)"},
+	{"NameNoMatch", "worst case, a second word that matches nothing: `q=maria zzzz` (the probe answers)"},
 	{"RareSecondTag", "worst case, a rare second tag: `tag=a,rare` (1 contact in 2,000)"},
 	{"TagAndOwnerNoMatch", "tag and owner with no match: `tag=rare&ownerId=agent-3`"},
 	{"PendingAndTag", "worst case, pending with a tag: `pending=true&tag=a` (none pending)"},

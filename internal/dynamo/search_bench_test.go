@@ -91,6 +91,7 @@ func loadBench(b *testing.B) *benchFixture {
 				flush()
 			}()
 		}
+		counts := map[string]int{} // the family counts Create would keep
 		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 		for i := 0; i < n; i++ {
 			at := base.Add(time.Duration(i) * time.Minute)
@@ -133,6 +134,15 @@ func loadBench(b *testing.B) *benchFixture {
 				av, _ := attributevalue.MarshalMap(r)
 				items <- types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}
 			}
+			for _, fam := range families(c) {
+				counts[fam]++
+			}
+		}
+		for fam, n := range counts {
+			items <- types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+				attrPK: &types.AttributeValueMemberS{Value: countPK("bench", fam)}, attrSK: &types.AttributeValueMemberS{Value: countSK(0)},
+				"type": &types.AttributeValueMemberS{Value: typeCount}, "n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)},
+			}}}
 		}
 		close(items)
 		wg.Wait()
