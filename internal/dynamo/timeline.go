@@ -2,8 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -78,7 +80,13 @@ func (s *Contacts) EditNote(ctx context.Context, ws, contactID string, e contact
 			":at": &types.AttributeValueMemberS{Value: formatTime(e.EditedAt)}, ":by": &types.AttributeValueMemberS{Value: e.EditedBy},
 		},
 	})
-	return noteWriteError(err, "edit note "+e.ID)
+	if err := noteWriteError(err, "edit note "+e.ID); err != nil {
+		return err
+	}
+	return s.followKeptNote(ctx, ws, contactID, e.ID, func(body map[string]any) bool {
+		body["text"], body["editedAt"], body["editedBy"] = e.Text, timestampOf(e.EditedAt), e.EditedBy
+		return true
+	})
 }
 
 // DeleteNote implements contact.TimelineStore: one conditional DeleteItem.
@@ -89,8 +97,60 @@ func (s *Contacts) DeleteNote(ctx context.Context, ws, contactID, noteID string)
 		ExpressionAttributeNames:  map[string]string{"#e": "event"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":note": &types.AttributeValueMemberS{Value: "note"}},
 	})
-	return noteWriteError(err, "delete note "+noteID)
+	if err := noteWriteError(err, "delete note "+noteID); err != nil {
+		return err
+	}
+	return s.followKeptNote(ctx, ws, contactID, noteID, func(map[string]any) bool { return false })
 }
+
+// followKeptNote brings the response kept for a retry of the request that
+// created the note (an Idempotency-Key's, found through the contact's
+// references) in line with the note: change edits its body (true) or
+// deletes it with its reference (false), so no replay gives back a text
+// the note no longer has. One Query of the contact's references and a
+// GetItem each, on every edit or delete of a note.
+func (s *Contacts) followKeptNote(ctx context.Context, ws, contactID, noteID string, change func(body map[string]any) bool) error {
+	refs, err := queryPrefix(ctx, s.Client, s.Table, contactPK(ws, contactID), "REF#", true, 0)
+	if err != nil {
+		return fmt.Errorf("read the references of %s: %w", contactID, err)
+	}
+	for _, ref := range refs {
+		if str(ref, "refSK") != httpIdempotencySK {
+			continue
+		}
+		rk := key(str(ref, "refPK"), httpIdempotencySK)
+		out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: rk, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return fmt.Errorf("read a kept response: %w", err)
+		}
+		var body map[string]any
+		if out.Item == nil || json.Unmarshal([]byte(str(out.Item, "body")), &body) != nil || body["id"] != noteID || body["type"] != "note" {
+			continue
+		}
+		if !change(body) {
+			if err := batchDelete(ctx, s.Client, s.Table, []map[string]types.AttributeValue{rk, keyOf(ref)}); err != nil {
+				return fmt.Errorf("delete the kept response of note %s: %w", noteID, err)
+			}
+			continue
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("marshal the kept note: %w", err)
+		}
+		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.Table, Key: rk, UpdateExpression: aws.String("SET body = :b"), ConditionExpression: aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":b": &types.AttributeValueMemberS{Value: string(b)}},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &ccf) {
+			return fmt.Errorf("update the kept response of note %s: %w", noteID, err)
+		}
+	}
+	return nil
+}
+
+// timestampOf formats t as the API does (milliseconds, UTC).
+func timestampOf(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // noteWriteError is ErrNoteNotFound for a failed condition (gone meanwhile).
 func noteWriteError(err error, what string) error {

@@ -519,3 +519,25 @@ func TestCountsFollowEveryWrite(t *testing.T) {
 		t.Errorf("another workspace counts %v", got)
 	}
 }
+
+// TestKeptNoteFollowsTheNote: the response kept for a retry of a note's
+// creation (Idempotency-Key) is edited with the note, and deleted with it,
+// so no replay gives back a text the note no longer has.
+func TestKeptNoteFollowsTheNote(t *testing.T) {
+	f := newFixture(t)
+	id := f.create(t, mariaBody)
+	post := call{route: "POST /v1/contacts/{id}/notes", id: id, body: `{"text":"texto original secreto"}`, headers: map[string]string{"Idempotency-Key": "nota-1"}}
+	noteID := f.do(t, post).want(t, http.StatusCreated).body["id"].(string)
+	f.do(t, call{route: "PATCH /v1/contacts/{id}/notes/{noteId}", id: id, params: map[string]string{"noteId": noteID}, body: `{"text":"texto corrigido"}`}).want(t, http.StatusOK)
+	replay := f.do(t, post).want(t, http.StatusCreated)
+	if replay.headers["Idempotent-Replayed"] != "true" || replay.body["id"] != noteID || replay.body["text"] != "texto corrigido" || replay.body["editedBy"] == nil {
+		t.Errorf("replay after the edit: %v %v", replay.headers, replay.body)
+	}
+	if got := f.holding(t, "texto original secreto"); len(got) != 0 {
+		t.Errorf("the first text is still kept: %v", got)
+	}
+	f.do(t, call{route: "DELETE /v1/contacts/{id}/notes/{noteId}", id: id, params: map[string]string{"noteId": noteID}}).want(t, http.StatusNoContent)
+	if got := f.holding(t, "texto corrigido"); len(got) != 0 {
+		t.Errorf("the deleted note's text is still kept: %v", got)
+	}
+}
