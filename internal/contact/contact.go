@@ -68,6 +68,11 @@ type Contact struct {
 	// ListedActivityStep, so a burst of messages rewrites the rows once.
 	ListedActivityAt time.Time
 	ListedInboundAt  time.Time
+	// Counted: the contact's families are in the workspace's counts. Every
+	// write that goes through the counts sets it (the store); a contact
+	// written before the counts existed has it unset and is not counted,
+	// nor uncounted when it goes. Not in the API.
+	Counted bool
 	// Channels are the ids of the channels the contact is connected to (it
 	// wrote there, or a conversation was started there): list rows show
 	// from them where a conversation can start. Kept by the store.

@@ -6,7 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
@@ -183,5 +185,65 @@ func TestAbsentWordEndsAtOnce(t *testing.T) {
 	got, _, _ := walk(t, idx, search.Query{Workspace: "acme", Text: searchkey.ParseQuery("souz mariana"), Limit: 10})
 	if len(got) != 40 {
 		t.Errorf("souz mariana: %d rows, want 40", len(got))
+	}
+}
+
+// TestOldContactsCountOnceWritten: a contact written before the counts
+// existed (no "counted" flag, not in its families' counts) is not
+// subtracted when it goes, and is added by its next write: the counts
+// never go below the truth for the contacts written since.
+func TestOldContactsCountOnceWritten(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	svc := &contact.Service{Contacts: &dynamo.Contacts{Client: client, Table: table}, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
+	owner := tenant.Caller{Workspace: "acme", Subject: "owner-1", Role: tenant.Owner}
+	idx := &dynamo.Search{Client: client, Table: table}
+	count := func() int {
+		t.Helper()
+		n, err := idx.CountOf(ctx, search.Query{Workspace: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// As an older release left it: the contact, its rows, no count.
+	old := func(name, phone string) string {
+		t.Helper()
+		c, _, err := svc.Create(ctx, owner, contact.CreateRequest{Document: map[string]any{"name": name, "phone": phone}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []*dynamodb.UpdateItemInput{
+			{TableName: &table, Key: map[string]types.AttributeValue{"PK": str("W#acme#C#" + c.ID), "SK": str("CONTACT")}, UpdateExpression: aws.String("REMOVE counted")},
+			{TableName: &table, Key: map[string]types.AttributeValue{"PK": str("W#acme#N#L#A"), "SK": str("S#0")}, UpdateExpression: aws.String("ADD n :d"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: "-1"}}},
+		} {
+			if _, err := client.UpdateItem(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c.ID
+	}
+	a, b := old("Antigo A", "(11) 97000-0001"), old("Antigo B", "(11) 97000-0002")
+	if got := count(); got != 0 {
+		t.Fatalf("count with two old contacts = %d, want 0 (they were never counted)", got)
+	}
+	if err := svc.Delete(ctx, owner, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 0 {
+		t.Errorf("count after deleting an old contact = %d, want 0 (not subtracted)", got)
+	}
+	if _, err := svc.Update(ctx, owner, b, 0, map[string]any{"company": "Nova"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Errorf("count after writing the other = %d, want 1 (counted from its write)", got)
+	}
+	if _, err := svc.Update(ctx, owner, b, 0, map[string]any{"company": "Outra"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Errorf("count after writing it again = %d, want 1 (counted once)", got)
 	}
 }

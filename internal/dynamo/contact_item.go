@@ -49,6 +49,7 @@ type contactItem struct {
 	ListedActivityAt   string         `dynamodbav:"listedActivityAt,omitempty"`
 	ListedInboundAt    string         `dynamodbav:"listedInboundAt,omitempty"`
 	Channels           []string       `dynamodbav:"connectedChannels,omitempty,stringset"`
+	Counted            bool           `dynamodbav:"counted,omitempty"`
 	MergeLock          string         `dynamodbav:"mergeLock,omitempty"`
 	Merges             []string       `dynamodbav:"merges,omitempty,stringset"`
 	MergedInto         string         `dynamodbav:"mergedInto,omitempty"` // a merged contact's tombstone
@@ -84,7 +85,7 @@ func toContactItem(c *contact.Contact) contactItem {
 		ConversationStatus: c.ConversationStatus, MergeLock: c.MergeLock, Merges: c.Merges,
 		LastActivityAt: formatTime(c.LastActivityAt), LastInboundAt: formatTime(c.LastInboundAt),
 		ListedActivityAt: formatTime(c.ListedActivityAt), ListedInboundAt: formatTime(c.ListedInboundAt),
-		Channels:  c.Channels,
+		Channels: c.Channels, Counted: c.Counted,
 		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy,
 		UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy,
 		Version: c.Version,
@@ -114,7 +115,7 @@ func (it contactItem) contact() *contact.Contact {
 		ConversationStatus: it.ConversationStatus, MergeLock: it.MergeLock, Merges: it.Merges,
 		LastActivityAt: parseTime(it.LastActivityAt), LastInboundAt: parseTime(it.LastInboundAt),
 		ListedActivityAt: parseTime(it.ListedActivityAt), ListedInboundAt: parseTime(it.ListedInboundAt),
-		Channels:  it.Channels,
+		Channels: it.Channels, Counted: it.Counted,
 		CreatedAt: parseTime(it.CreatedAt), CreatedBy: it.CreatedBy,
 		UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy,
 		Version: it.Version,

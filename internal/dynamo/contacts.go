@@ -55,6 +55,7 @@ func (s *Contacts) Create(ctx context.Context, c *contact.Contact, rec *contact.
 var errCounterRace = errors.New("duplicate counter changed meanwhile")
 
 func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.IdempotencyRecord) error {
+	c.Counted = true
 	item, err := marshalContact(c)
 	if err != nil {
 		return err
@@ -217,6 +218,7 @@ func isConflictOnly(err error) bool {
 // write stores c over old, moving its lookups and adding an "updated"
 // timeline entry, on condition that old is still the stored version.
 func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed contact.Change) error {
+	c.Counted = true // counted from now on (an old contact's first write adds it)
 	item, err := marshalContact(c)
 	if err != nil {
 		return err

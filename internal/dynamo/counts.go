@@ -34,9 +34,10 @@ func ownerFamily(owner, state string) string { return "O#" + owner + "#" + state
 func tagFamily(tagID, state string) string   { return "T#" + tagID + "#" + state }
 func pendingFamily(state string) string      { return "P#" + state }
 
-// families returns the counted families c belongs to (none for nil).
+// families returns the counted families c belongs to: none for nil or a
+// contact not counted (written before the counts existed).
 func families(c *contact.Contact) []string {
-	if c == nil {
+	if c == nil || !c.Counted {
 		return nil
 	}
 	state := stateOf(c)

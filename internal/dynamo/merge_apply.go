@@ -277,6 +277,7 @@ func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merge
 		}
 		return aws.String("mergeLock = :m"), map[string]types.AttributeValue{":m": &types.AttributeValueMemberS{Value: rec.ID}}
 	}
+	merged.Counted = true
 	item, err := marshalContact(merged)
 	if err != nil {
 		return nil, err
