@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -508,6 +509,10 @@ func TestCountsFollowEveryWrite(t *testing.T) {
 	if got := f.countOf(t, nil); got != 9 {
 		t.Errorf("count of the workspace = %d, want 9 (12 created, 1 merged into another, 2 deleted)", got)
 	}
+	// "Delete all" is confirmed against the same counters: the list's count
+	// and the blocked list's.
+	total := strconv.Itoa(f.countOf(t, nil) + f.countOf(t, map[string]string{"blocked": "true"}))
+	f.do(t, call{route: "POST /v1/contacts/bulk-delete", body: `{"all":true,"confirmCount":` + total + `}`}).want(t, http.StatusAccepted)
 	for _, q := range []map[string]string{{"q": "conta"}, {"tag": "VIP", "ownerId": "agent-1"}, {"ownerId": "none"}, {"kind": "group"}, {"tag": "VIP,Atacado"}} {
 		r := f.do(t, call{route: "GET /v1/contacts/count", query: q}).want(t, http.StatusUnprocessableEntity)
 		if r.body["code"] != "count_unavailable" {
