@@ -547,6 +547,13 @@ func securityProblems(doc document) []string {
 	for _, id := range sortedKeys(ofType(res, "AWS::Lambda::EventSourceMapping")) {
 		props := properties(res, id)
 		fn, q := refName(props["FunctionName"]), refName(props["EventSourceArn"])
+		if ofType(res, "AWS::DynamoDB::Table")[q] {
+			// A stream's readers are one per shard and ParallelizationFactor.
+			if props["ParallelizationFactor"] == nil && properties(res, fn)["ReservedConcurrentExecutions"] == nil {
+				problems = append(problems, fn+": no concurrency bound (ParallelizationFactor on "+id+", or ReservedConcurrentExecutions)")
+			}
+			continue
+		}
 		mapped[fn] = append(mapped[fn], q)
 		if stack.Path(props, "ScalingConfig", "MaximumConcurrency") == nil && properties(res, fn)["ReservedConcurrentExecutions"] == nil {
 			problems = append(problems, fn+": no concurrency cap (ScalingConfig.MaximumConcurrency on "+id+", or ReservedConcurrentExecutions)")

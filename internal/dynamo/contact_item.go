@@ -150,6 +150,11 @@ type lookupItem struct {
 	Type      string `dynamodbav:"type"`
 	ContactID string `dynamodbav:"contactId"`
 	Value     string `dynamodbav:"value"`
+	// A conversation's lookup, written when it opens, also says how: its
+	// stream record is the conversation.started event.
+	Channel string `dynamodbav:"channel,omitempty"`
+	Actor   string `dynamodbav:"actor,omitempty"`
+	At      string `dynamodbav:"at,omitempty"`
 }
 
 // lookups returns the lookup items of c: by phone, by email, and under its

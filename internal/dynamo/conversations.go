@@ -484,7 +484,8 @@ func (s *Conversations) create(req conversation.OpenRequest, st openState) (conv
 	if err != nil {
 		return conversation.Opened{}, nil, err
 	}
-	lookup, err := attributevalue.MarshalMap(lookupItem{PK: conversationLookupPK(req.Workspace, conv.ID), SK: channelUserSK, Type: typeConversationLookup, ContactID: req.ContactID, Value: conv.ID})
+	lookup, err := attributevalue.MarshalMap(lookupItem{PK: conversationLookupPK(req.Workspace, conv.ID), SK: channelUserSK, Type: typeConversationLookup, ContactID: req.ContactID, Value: conv.ID,
+		Channel: conv.Channel, Actor: conv.Actor, At: formatTime(req.At)})
 	if err != nil {
 		return conversation.Opened{}, nil, fmt.Errorf("marshal conversation lookup: %w", err)
 	}
