@@ -50,6 +50,12 @@ func resource(t *testing.T, p *platform.Platform, kind, logicalID string) string
 				return b.Name
 			}
 		}
+	case "bus":
+		for _, b := range p.Stack.Buses {
+			if b.LogicalID == logicalID {
+				return b.Name
+			}
+		}
 	case "table":
 		for _, tb := range p.Stack.Tables {
 			if tb.LogicalID == logicalID {

@@ -85,6 +85,7 @@ type Record struct {
 	ID       string // the stream record's id: the same on every redelivery
 	Sequence string // its position in its shard
 	Insert   bool   // the item did not exist before the write
+	Remove   bool   // the write deleted the item
 	At       time.Time
 	Old, New Image // what the item was and is; zero when absent or of no interest
 }
@@ -170,7 +171,7 @@ func (t *Translator) Events(ctx context.Context, r Record) ([]Event, error) {
 func (t *Translator) contactEvents(ctx context.Context, r Record, add func(Event)) error {
 	o, n := r.Old.Contact, r.New.Contact
 	switch {
-	case n == nil && o != nil && !r.hasNewItem():
+	case n == nil && o != nil && r.Remove:
 		add(Event{Type: ContactDeleted, Workspace: o.Workspace, ContactID: o.ID, Version: o.Version, At: r.At})
 		return nil
 	case n == nil || (o == nil && !r.Insert):
@@ -214,14 +215,6 @@ func (t *Translator) contactEvents(ctx context.Context, r Record, add func(Event
 		add(e)
 	}
 	return nil
-}
-
-// hasNewItem reports whether the item still exists after the write (as a
-// tombstone, say), as opposed to a removal.
-func (r Record) hasNewItem() bool { return !r.New.empty() || r.Insert }
-
-func (i Image) empty() bool {
-	return i.Contact == nil && i.ConversationStart == nil && i.Conversation == nil && i.Merge == nil && i.Job == nil
 }
 
 // fieldChanges returns the profile fields (and country, main contact) that

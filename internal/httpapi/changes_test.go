@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
@@ -28,9 +26,11 @@ import (
 	"github.com/omnichannel/contacts/infra/local/awsemu"
 	"github.com/omnichannel/contacts/infra/local/template"
 	"github.com/omnichannel/contacts/internal/changes"
+	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/eventbus"
 	"github.com/omnichannel/contacts/internal/lambdaevents"
+	"github.com/omnichannel/contacts/internal/tenant"
 )
 
 // stream reads a fixture table's DynamoDB stream from where it last stopped,
@@ -49,10 +49,8 @@ func (f *fixture) stream(t *testing.T) *stream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	s := &stream{arn: aws.ToString(out.Table.LatestStreamArn), shards: map[string]string{},
-		client: dynamodbstreams.New(dynamodbstreams.Options{Region: "us-east-1", BaseEndpoint: &endpoint,
-			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})}
+		client: awsemu.NewStreamsClient(os.Getenv("DYNAMODB_ENDPOINT"))}
 	if s.arn == "" {
 		t.Fatal("the fixture's table has no stream: template.yaml's StreamSpecification?")
 	}
@@ -164,7 +162,7 @@ func (b *fakeBridge) events(t *testing.T) []published {
 func (f *fixture) eventsHandler(bridge *fakeBridge) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	pub := &changes.Publisher{Tags: &dynamo.Tags{Client: f.client, Table: f.table},
 		Bus: &eventbus.Bus{Client: bridge, Name: "contacts", Sleep: func(context.Context, time.Duration) {}}}
-	return lambdaevents.Stream(slog.New(slog.NewTextHandler(io.Discard, nil)), dynamo.StreamImage, pub)
+	return lambdaevents.Stream(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), dynamo.StreamImage, pub)
 }
 
 // publish runs the events function over what the table's stream has, and
@@ -307,4 +305,200 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// sampleStreamEvent loads events/events.json, the events function's sample:
+// a stream batch as Lambda hands it (a tag, a contact created, its phone
+// lookup, the contact changed, deleted, an index entry deleted).
+func sampleStreamEvent(t *testing.T) events.DynamoDBEvent {
+	t.Helper()
+	b, err := os.ReadFile("../../events/events.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("events/events.json is not a DynamoDB stream event: %v", err)
+	}
+	return ev
+}
+
+// TestSampleStreamEvent: the sample publishes created, tagged, updated and
+// deleted; delivered again (Lambda redelivers after a crash), it publishes
+// the same events with the same ids, so a consumer drops the repeats.
+func TestSampleStreamEvent(t *testing.T) {
+	f := newFixture(t)
+	ev := sampleStreamEvent(t)
+	bridge := &fakeBridge{}
+	h := f.eventsHandler(bridge)
+	for range 2 {
+		if resp, err := h(context.Background(), ev); err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("events function: %v %v", resp, err)
+		}
+	}
+	evs := bridge.events(t)
+	want := []string{changes.ContactCreated, changes.ContactTagged, changes.ContactUpdated, changes.ContactDeleted}
+	if got := typesOf(evs); !slices.Equal(got, append(want, want...)) {
+		t.Fatalf("published %v, want %v twice", got, want)
+	}
+	for i := range want {
+		if a, b := evs[i].Detail["id"], evs[i+len(want)].Detail["id"]; a != b || a == "" {
+			t.Errorf("redelivered %s has id %v, first %v", evs[i].Type, b, a)
+		}
+	}
+	checkSchemas(t, evs)
+}
+
+// TestEventsPutFailures: an entry EventBridge refuses is sent again; one it
+// keeps refusing makes the function report its record, so Lambda reads the
+// shard again from there: nothing before it is sent twice, nothing after it
+// is lost.
+func TestEventsPutFailures(t *testing.T) {
+	f := newFixture(t)
+	ev := sampleStreamEvent(t)
+
+	once := &fakeBridge{refuse: func(call int, e ebtypes.PutEventsRequestEntry) bool {
+		return call == 1 && aws.ToString(e.DetailType) == changes.ContactTagged
+	}}
+	if resp, err := f.eventsHandler(once)(context.Background(), ev); err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("a refusal retried: %v %v", resp, err)
+	}
+	if got := typesOf(once.events(t)); len(got) != 4 || once.calls != 2 {
+		t.Errorf("after one refusal: %v in %d calls, want 4 events in 2", got, once.calls)
+	}
+
+	always := &fakeBridge{refuse: func(_ int, e ebtypes.PutEventsRequestEntry) bool {
+		return aws.ToString(e.DetailType) == changes.ContactUpdated
+	}}
+	resp, err := f.eventsHandler(always)(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("refused for good: %v %v, want the record reported", resp, err)
+	}
+	from := resp.BatchItemFailures[0].ItemIdentifier
+	modify := slices.IndexFunc(ev.Records, func(r events.DynamoDBEventRecord) bool { return r.EventName == "MODIFY" })
+	if want := ev.Records[modify].Change.SequenceNumber; from != want {
+		t.Errorf("reported record %s, want %s (the update's)", from, want)
+	}
+	if got := typesOf(always.events(t)); len(got) < 2 || got[0] != changes.ContactCreated || got[1] != changes.ContactTagged {
+		t.Errorf("published before the refused one: %v", got)
+	}
+	// Lambda hands the records from the reported one again.
+	always.refuse = nil
+	again := events.DynamoDBEvent{Records: ev.Records[modify:]}
+	if resp, err := f.eventsHandler(always)(context.Background(), again); err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("retry: %v %v", resp, err)
+	}
+	got := typesOf(always.events(t))
+	if n := len(got); n < 4 || got[n-2] != changes.ContactUpdated || got[n-1] != changes.ContactDeleted {
+		t.Errorf("after the retry: %v, want it to end with updated, deleted", got)
+	}
+}
+
+// TestChangeEventsOfMergesConversationsJobs: a merge publishes
+// contact.merged (not the sources' deletion), its undo merge_undone; a
+// conversation's start and close publish theirs; an export's end publishes
+// export.finished once, however often its job item is written.
+func TestChangeEventsOfMergesConversationsJobs(t *testing.T) {
+	f := newFixture(t)
+	s := f.stream(t)
+	bridge := &fakeBridge{}
+	ids := f.createInOrder(t, `{"name":"Ana Lima","phone":"(11) 91111-1111"}`, `{"name":"Ana L.","email":"ana@example.com"}`)
+	m := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: ids[0], body: `{"sourceIds":["` + ids[1] + `"]}`}).want(t, http.StatusOK)
+	mergeID := m.body["id"].(string)
+	f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": mergeID}, body: `{}`}).want(t, http.StatusOK)
+	conv := f.startConversation(t, `{"contactId":"`+ids[0]+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
+	f.closeConversation(t, conv, `{"reason":"resolvido"}`, http.StatusOK)
+	f.closeConversation(t, conv, `{}`, http.StatusOK) // closed already: no event
+
+	evs := f.publish(t, s, bridge)
+	var got []string
+	for _, e := range evs {
+		if e.Type != changes.ContactCreated && e.Type != changes.ContactUpdated {
+			got = append(got, e.Type)
+		}
+	}
+	want := []string{changes.ContactMerged, changes.ContactMergeUndone, changes.ConversationStarted, changes.ConversationClosed}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events: %v, want %v (besides created and updated)", got, want)
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case changes.ContactMerged, changes.ContactMergeUndone:
+			if e.Detail["mergeId"] != mergeID || e.Detail["targetId"] != ids[0] || !jsonEqual(e.Detail["sourceIds"], []string{ids[1]}) {
+				t.Errorf("%s: %v", e.Type, e.Detail)
+			}
+		case changes.ConversationStarted, changes.ConversationClosed:
+			if e.Detail["conversationId"] != conv || e.Detail["channel"] != "sms" || e.Detail["contactId"] != ids[0] {
+				t.Errorf("%s: %v", e.Type, e.Detail)
+			}
+		}
+	}
+	if e := evs[slices.IndexFunc(evs, func(e published) bool { return e.Type == changes.ConversationClosed })]; e.Detail["reason"] != "resolvido" || e.Detail["actor"] == nil {
+		t.Errorf("closed: %v", e.Detail)
+	}
+	checkSchemas(t, evs)
+}
+
+// TestBulkDeleteEvents: deleting 2,000 contacts in a bulk delete publishes
+// 2,000 contact.deleted, one per contact, and one bulk_delete.finished.
+func TestBulkDeleteEvents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 contacts")
+	}
+	const n = 2000
+	f := newFixture(t)
+	start := time.Now()
+	owner := tenant.Caller{Workspace: "acme", Subject: "owner-1", Role: tenant.Owner}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				_, _, err := f.people.Create(context.Background(), owner, contact.CreateRequest{Document: map[string]any{"name": fmt.Sprintf("Pessoa %04d", i), "email": fmt.Sprintf("p%d@example.com", i)}})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("created %d contacts in %v", n, time.Since(start))
+	s := f.stream(t)
+	s.records(t) // the creations: not this test's
+	t.Logf("read their stream in %v", time.Since(start))
+	bridge := &fakeBridge{}
+	f.do(t, call{route: "POST /v1/contacts/bulk-delete", body: fmt.Sprintf(`{"all":true,"confirmCount":%d}`, n)}).want(t, http.StatusAccepted)
+	f.drainBulk(t)
+	t.Logf("deleted in %v", time.Since(start))
+	evs := f.publish(t, s, bridge)
+	t.Logf("published in %v", time.Since(start))
+	deleted, finished := map[string]bool{}, 0
+	for _, e := range evs {
+		switch e.Type {
+		case changes.ContactDeleted:
+			deleted[e.Detail["contactId"].(string)] = true
+		case changes.BulkDeleteFinished:
+			finished++
+			if e.Detail["status"] != "succeeded" || e.Detail["counts"].(map[string]any)["deleted"] != float64(n) {
+				t.Errorf("finished: %v", e.Detail)
+			}
+		default:
+			t.Errorf("unexpected %s", e.Type)
+		}
+	}
+	if len(deleted) != n || finished != 1 || len(evs) != n+1 {
+		t.Errorf("%d contact.deleted for %d contacts, %d bulk_delete.finished, %d events in all", len(deleted), n, finished, len(evs))
+	}
+	if max := (len(evs) + eventbus.MaxEntries - 1) / eventbus.MaxEntries; bridge.calls > max+len(evs)/100+1 {
+		t.Errorf("%d PutEvents calls for %d events", bridge.calls, len(evs))
+	}
 }

@@ -54,6 +54,7 @@ func Stream(log *slog.Logger, decode ImageDecoder, pub RecordPublisher) func(con
 func StreamRecord(r events.DynamoDBEventRecord, decode ImageDecoder) (changes.Record, error) {
 	rec := changes.Record{
 		ID: r.EventID, Sequence: r.Change.SequenceNumber, Insert: r.EventName == string(events.DynamoDBOperationTypeInsert),
+		Remove: r.EventName == string(events.DynamoDBOperationTypeRemove),
 		At: r.Change.ApproximateCreationDateTime.UTC().Truncate(time.Second),
 	}
 	for _, side := range []struct {

@@ -47,8 +47,10 @@ type DynamoStreams struct {
 	Poll time.Duration
 }
 
-// RunStreamMapping reads the table's stream until ctx ends and invokes the
-// function as Lambda's DynamoDB event source mapping does:
+// Start begins reading the table's stream, as Lambda's DynamoDB event
+// source mapping does, and hands spawn the loop that goes on until ctx
+// ends: the shards' iterators are taken before Start returns, so with
+// StartingPosition LATEST no write made after it is missed.
 //
 //   - each shard is read in order, one batch of up to BatchSize records at a
 //     time, handed to the function as an events.DynamoDBEvent whose records
@@ -61,12 +63,12 @@ type DynamoStreams struct {
 //   - after MaximumRetryAttempts retries the batch is given up: its shard
 //     and sequence numbers go to OnFailureQueueURL, and reading goes on.
 //
-// Where it differs from Lambda: one poller per shard in turn (no
+// Where it differs from Lambda: one poller reads the shards in turn (no
 // ParallelizationFactor, no BisectBatchOnFunctionError), no
 // MaximumRecordAgeInSeconds, and no batching window (a batch is what one
-// GetRecords returns). It returns an error only when the table has no
-// stream; it logs the others to log and carries on.
-func (d *DynamoStreams) RunStreamMapping(ctx context.Context, mp StreamMapping, inv Invoker, log io.Writer) error {
+// GetRecords returns). Start returns an error when the table has no
+// stream; the loop logs the others to log and carries on.
+func (d *DynamoStreams) Start(ctx context.Context, mp StreamMapping, inv Invoker, log io.Writer, spawn func(func() error)) error {
 	if log == nil {
 		log = io.Discard
 	}
@@ -86,28 +88,38 @@ func (d *DynamoStreams) RunStreamMapping(ctx context.Context, mp StreamMapping, 
 	}
 	p := &streamPoller{d: d, mp: mp, arn: arn, inv: inv, shards: map[string]*shardReader{},
 		log: &prefixWriter{w: log, prefix: "awsemu: stream " + mp.Table + " -> " + mp.Function + ": "}}
-	if err := p.discover(ctx, mp.StartingPosition); err != nil {
+	if err := p.discover(ctx, cmpOr(mp.StartingPosition, string(streamtypes.ShardIteratorTypeLatest))); err != nil {
 		return fmt.Errorf("stream mapping %s <- %s: %w", mp.Function, mp.Table, err)
 	}
-	for ctx.Err() == nil {
-		busy := false
-		for _, s := range p.order {
-			if sh := p.shards[s]; !sh.closed {
-				n, err := p.read(ctx, sh)
-				if err != nil && ctx.Err() == nil {
-					fmt.Fprintf(p.log, "shard %s: %v\n", s, err)
+	spawn(func() error {
+		for ctx.Err() == nil {
+			busy := false
+			for _, s := range p.order {
+				if sh := p.shards[s]; !sh.closed {
+					n, err := p.read(ctx, sh)
+					if err != nil && ctx.Err() == nil {
+						fmt.Fprintf(p.log, "shard %s: %v\n", s, err)
+					}
+					busy = busy || n > 0
 				}
-				busy = busy || n > 0
+			}
+			if !busy {
+				if err := p.discover(ctx, string(streamtypes.ShardIteratorTypeTrimHorizon)); err != nil && ctx.Err() == nil {
+					fmt.Fprintf(p.log, "describing the stream: %v\n", err)
+				}
+				sleep(ctx, d.Poll)
 			}
 		}
-		if !busy {
-			if err := p.discover(ctx, string(streamtypes.ShardIteratorTypeTrimHorizon)); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(p.log, "describing the stream: %v\n", err)
-			}
-			sleep(ctx, d.Poll)
-		}
-	}
+		return nil
+	})
 	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 type streamPoller struct {
@@ -268,45 +280,56 @@ func StreamEvent(arn string, records []streamtypes.Record) events.DynamoDBEvent 
 	return ev
 }
 
+// streamImage gives an item in the stream's JSON form, as Lambda's event
+// has it (the same JSON the Lambda event's attribute values read).
 func streamImage(item map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	if item == nil {
 		return nil
 	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	wire := make(map[string]any, len(item))
 	for k, v := range item {
-		out[k] = streamValue(v)
+		wire[k] = streamValue(v)
+	}
+	b, err := json.Marshal(wire)
+	if err != nil {
+		panic(fmt.Sprintf("awsemu: encode a stream image: %v", err)) // strings, numbers and bytes only
+	}
+	var out map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("awsemu: decode a stream image: %v", err))
 	}
 	return out
 }
 
-func streamValue(v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
+// streamValue is an attribute value in DynamoDB's JSON form.
+func streamValue(v streamtypes.AttributeValue) map[string]any {
 	switch v := v.(type) {
 	case *streamtypes.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
+		return map[string]any{"S": v.Value}
 	case *streamtypes.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
+		return map[string]any{"N": v.Value}
 	case *streamtypes.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
+		return map[string]any{"BOOL": v.Value}
 	case *streamtypes.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
+		return map[string]any{"B": v.Value}
 	case *streamtypes.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
+		return map[string]any{"SS": v.Value}
 	case *streamtypes.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
+		return map[string]any{"NS": v.Value}
 	case *streamtypes.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
+		return map[string]any{"BS": v.Value}
 	case *streamtypes.AttributeValueMemberL:
-		list := make([]events.DynamoDBAttributeValue, len(v.Value))
+		list := make([]any, len(v.Value))
 		for i, e := range v.Value {
 			list[i] = streamValue(e)
 		}
-		return events.NewListAttribute(list)
+		return map[string]any{"L": list}
 	case *streamtypes.AttributeValueMemberM:
-		m := make(map[string]events.DynamoDBAttributeValue, len(v.Value))
+		m := make(map[string]any, len(v.Value))
 		for k, e := range v.Value {
 			m[k] = streamValue(e)
 		}
-		return events.NewMapAttribute(m)
+		return map[string]any{"M": m}
 	}
-	return events.NewNullAttribute()
+	return map[string]any{"NULL": true}
 }

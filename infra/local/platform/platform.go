@@ -75,6 +75,7 @@ type Platform struct {
 	log       io.Writer
 	dynamo    *dynamolocal.Server
 	moto      *awsemu.Moto
+	db        *dynamodb.Client
 	queues    map[string]awsemu.QueueInfo // by queue name
 	functions map[string]*lambdart.Function
 	server    *http.Server
@@ -101,7 +102,7 @@ func Start(ctx context.Context, opt Options) (p *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(st.Queues) > 0 || len(st.Buckets) > 0 || len(secretsOf(st)) > 0 {
+	if len(st.Queues) > 0 || len(st.Buckets) > 0 || len(st.Buses) > 0 || len(secretsOf(st)) > 0 {
 		if err := p.startMoto(ctx); err != nil {
 			return nil, err
 		}
@@ -122,10 +123,10 @@ func Start(ctx context.Context, opt Options) (p *Platform, err error) {
 			return nil, err
 		}
 	}
+	p.startEventSources(runCtx) // first: a stream read from LATEST sees every request
 	if err := p.serveAPI(ln); err != nil {
 		return nil, err
 	}
-	p.startEventSources(runCtx)
 	return p, nil
 }
 
@@ -194,7 +195,7 @@ func secretsOf(st *stack.Stack) map[string]string {
 }
 
 func (p *Platform) startMoto(ctx context.Context) error {
-	done := p.step("starting moto server (S3, SQS, SSM)")
+	done := p.step("starting moto server (S3, SQS, SSM, EventBridge)")
 	m, err := awsemu.StartMoto(ctx, awsemu.MotoOptions{Log: p.log})
 	if err != nil {
 		return fmt.Errorf("start moto server: %w", err)
@@ -230,6 +231,7 @@ func (p *Platform) startDynamo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.db = client
 	tpl, err := template.Load(p.opt.Template)
 	if err != nil {
 		return err
@@ -285,6 +287,22 @@ func (p *Platform) createQueuesAndBuckets(ctx context.Context) error {
 	if err := p.moto.CreateBuckets(ctx, buckets); err != nil {
 		return err
 	}
+	var buses []string
+	busNames := map[string]string{}
+	for _, b := range p.Stack.Buses {
+		buses, busNames[b.LogicalID] = append(buses, b.Name), b.Name
+	}
+	var rules []awsemu.RuleSpec
+	for _, r := range p.Stack.Rules {
+		spec := awsemu.RuleSpec{Name: r.Name, Bus: busNames[r.Bus], Pattern: r.Pattern}
+		for _, q := range r.Queues {
+			spec.QueueARNs = append(spec.QueueARNs, p.queues[names[q]].ARN)
+		}
+		rules = append(rules, spec)
+	}
+	if err := p.moto.CreateBuses(ctx, buses, rules); err != nil {
+		return err
+	}
 	done()
 	return nil
 }
@@ -308,6 +326,7 @@ func (p *Platform) buildAndStartFunctions(ctx context.Context) error {
 			env["AWS_S3_USE_PATH_STYLE"] = "true" // moto serves buckets by path
 			env["AWS_ENDPOINT_URL_SQS"] = p.MotoEndpoint
 			env["AWS_ENDPOINT_URL_SSM"] = p.MotoEndpoint
+			env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = p.MotoEndpoint
 		}
 		for k, v := range fn.Env {
 			env[k] = v
@@ -357,14 +376,26 @@ func (p *Platform) startEventSources(ctx context.Context) {
 	if p.moto == nil {
 		return
 	}
-	queues, buckets := map[string]string{}, map[string]string{}
+	queues, buckets, tables := map[string]string{}, map[string]string{}, map[string]string{}
+	for _, t := range p.Stack.Tables {
+		tables[t.LogicalID] = t.Name
+	}
 	for _, q := range p.Stack.Queues {
 		queues[q.LogicalID] = q.Name
 	}
 	for _, b := range p.Stack.Buckets {
 		buckets[b.LogicalID] = b.Name
 	}
+	streams := &awsemu.DynamoStreams{DB: p.db, Streams: awsemu.NewStreamsClient(p.DynamoEndpoint), SQS: p.moto.SQSClient()}
 	for _, fn := range p.Stack.Functions {
+		for _, e := range fn.Streams {
+			mp := awsemu.StreamMapping{Function: fn.LogicalID, Table: tables[e.Table], BatchSize: e.BatchSize, StartingPosition: e.StartingPosition,
+				ReportBatchItemFailures: e.ReportBatchItemFailures, MaximumRetryAttempts: e.MaximumRetryAttempts, OnFailureQueueURL: p.queues[queues[e.OnFailure]].URL}
+			// Started before the API serves, so LATEST misses no request.
+			if err := streams.Start(ctx, mp, p, p.log, func(run func() error) { p.run(ctx, "stream "+mp.Table+" → "+fn.LogicalID, run) }); err != nil {
+				fmt.Fprintf(p.log, "stream %s → %s: %v\n", mp.Table, fn.LogicalID, err)
+			}
+		}
 		for _, e := range fn.SQS {
 			mp := awsemu.SQSMapping{Function: fn.LogicalID, QueueName: queues[e.Queue], BatchSize: e.BatchSize, MaximumBatchingWindow: e.MaximumBatchingWindow, ReportBatchItemFailures: e.ReportBatchItemFailures}
 			p.run(ctx, "SQS "+mp.QueueName+" → "+fn.LogicalID, func() error { return p.moto.RunSQSMapping(ctx, mp, p, p.log) })
@@ -395,6 +426,9 @@ func (p *Platform) Invoke(ctx context.Context, function string, payload []byte) 
 	}
 	return f.Invoke(ctx, payload)
 }
+
+// StateDir is where the platform keeps its state (.local by default).
+func (p *Platform) StateDir() string { return p.opt.StateDir }
 
 // Function returns a running function by logical id, or nil.
 func (p *Platform) Function(logicalID string) *lambdart.Function { return p.functions[logicalID] }
@@ -457,7 +491,7 @@ func (p *Platform) Endpoints() string {
 	fmt.Fprintf(&b, "HTTP API        %s\n", p.APIURL)
 	fmt.Fprintf(&b, "DynamoDB Local  %s\n", p.DynamoEndpoint)
 	if p.MotoEndpoint != "" {
-		fmt.Fprintf(&b, "S3 and SQS      %s (moto)\n", p.MotoEndpoint)
+		fmt.Fprintf(&b, "S3, SQS, SSM, EventBridge %s (moto)\n", p.MotoEndpoint)
 	}
 	for _, fn := range p.Stack.Functions {
 		for _, r := range fn.Routes {
@@ -465,4 +499,53 @@ func (p *Platform) Endpoints() string {
 		}
 	}
 	return b.String()
+}
+
+// EndpointsEnv describes the local stack as KEY=value lines, for the AWS
+// CLI (`set -a; . .local/endpoints.env; set +a`) and tests: the endpoints,
+// local credentials, and every table, bucket, queue and bus of the template
+// under its logical id in upper snake case (ImportBucket → IMPORT_BUCKET,
+// InboundQueue → INBOUND_QUEUE_URL, EventBus → EVENT_BUS_NAME).
+func (p *Platform) EndpointsEnv() string {
+	var b strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, v) }
+	line("AWS_REGION", stack.Region)
+	line("AWS_DEFAULT_REGION", stack.Region)
+	line("AWS_ACCESS_KEY_ID", "local")
+	line("AWS_SECRET_ACCESS_KEY", "local")
+	line("API_URL", p.APIURL)
+	line("AWS_ENDPOINT_URL_DYNAMODB", p.DynamoEndpoint)
+	if p.MotoEndpoint != "" {
+		for _, svc := range []string{"S3", "SQS", "SSM", "EVENTBRIDGE"} {
+			line("AWS_ENDPOINT_URL_"+svc, p.MotoEndpoint)
+		}
+	}
+	for i, t := range p.Stack.Tables {
+		if i == 0 {
+			line("TABLE_NAME", t.Name)
+		}
+		line(snake(t.LogicalID)+"_TABLE_NAME", t.Name)
+	}
+	for _, bk := range p.Stack.Buckets {
+		line(snake(bk.LogicalID), bk.Name)
+	}
+	for _, q := range p.Stack.Queues {
+		line(snake(q.LogicalID)+"_URL", p.queues[q.Name].URL)
+	}
+	for _, bus := range p.Stack.Buses {
+		line(snake(bus.LogicalID)+"_NAME", bus.Name)
+	}
+	return b.String()
+}
+
+// snake turns a logical id into upper snake case: EventBus → EVENT_BUS.
+func snake(id string) string {
+	var b strings.Builder
+	for i, r := range id {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }

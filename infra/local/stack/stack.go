@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ type Stack struct {
 	Tables     []Table
 	Queues     []Queue
 	Buckets    []Bucket
+	Buses      []Bus
+	Rules      []Rule
 	API        *HTTPAPI // nil when the template has no AWS::Serverless::HttpApi
 }
 
@@ -43,8 +46,9 @@ type Function struct {
 	MemoryMB  int
 	Env       map[string]string
 	Routes    []Route
-	SQS       []SQSEvent // SAM SQS events and AWS::Lambda::EventSourceMapping resources
-	S3        []S3Event  // SAM S3 events and buckets' NotificationConfiguration.LambdaConfigurations
+	SQS       []SQSEvent    // SAM SQS events and AWS::Lambda::EventSourceMapping resources
+	Streams   []StreamEvent // AWS::Lambda::EventSourceMapping resources of a table's stream
+	S3        []S3Event     // SAM S3 events and buckets' NotificationConfiguration.LambdaConfigurations
 	// OnFailure is the logical id of the queue that asynchronous invocations
 	// (S3 events) go to once their retries are spent, "" for none
 	// (EventInvokeConfig.DestinationConfig.OnFailure).
@@ -70,6 +74,16 @@ type SQSEvent struct {
 	MaximumConcurrency      int // ScalingConfig.MaximumConcurrency; 0 for none
 }
 
+// StreamEvent is a DynamoDB stream event source mapping.
+type StreamEvent struct {
+	Table                   string // logical id
+	BatchSize               int
+	StartingPosition        string
+	ReportBatchItemFailures bool
+	MaximumRetryAttempts    int    // -1: until the records expire
+	OnFailure               string // logical id of the queue, "" for none
+}
+
 // S3Event is an S3 event subscription.
 type S3Event struct {
 	Bucket         string // logical id
@@ -91,6 +105,18 @@ type Queue struct {
 	ReceiveMessageWait     int
 	DeadLetterTarget       string // logical id of the DLQ
 	MaxReceiveCount        int
+}
+
+// Bus is an AWS::Events::EventBus.
+type Bus struct{ LogicalID, Name string }
+
+// Rule is an AWS::Events::Rule of a bus of the template whose targets are
+// queues of the template.
+type Rule struct {
+	LogicalID, Name string
+	Bus             string // logical id
+	Pattern         string // the event pattern, as JSON
+	Queues          []string
 }
 
 // Bucket is an AWS::S3::Bucket.
@@ -201,6 +227,13 @@ func newResolver(raw map[string]any, opt Options) *resolver {
 			if fifo, _ := props["FifoQueue"].(bool); fifo && !strings.HasSuffix(name, ".fifo") {
 				name += ".fifo"
 			}
+		case "AWS::Events::EventBus":
+			name = stringProp(props, "Name", opt.StackName+"-"+id)
+			if m, ok := props["Name"].(map[string]any); ok {
+				if src, ok := m["Fn::Sub"].(string); ok {
+					name = r.subPlain(src)
+				}
+			}
 		case "AWS::S3::Bucket":
 			name = stringProp(props, "BucketName", strings.ToLower(opt.StackName+"-"+id))
 			if m, ok := props["BucketName"].(map[string]any); ok {
@@ -222,6 +255,10 @@ func newResolver(raw map[string]any, opt Options) *resolver {
 		if typ == "AWS::SQS::Queue" {
 			url, _ := r.attr(id, "QueueUrl")
 			r.byARN[url] = id
+		}
+		if typ == "AWS::DynamoDB::Table" {
+			arn, _ := r.attr(id, "StreamArn")
+			r.byARN[arn] = id
 		}
 	}
 	return r
@@ -284,6 +321,10 @@ func (r *resolver) attr(id, attribute string) (string, bool) {
 		return name, true
 	case "AWS::S3::Bucket.Arn":
 		return "arn:aws:s3:::" + name, true
+	case "AWS::Events::EventBus.Arn":
+		return "arn:aws:events:" + Region + ":" + AccountID + ":event-bus/" + name, true
+	case "AWS::Events::EventBus.Name":
+		return name, true
 	case "AWS::S3::Bucket.DomainName", "AWS::S3::Bucket.RegionalDomainName":
 		return name + ".s3.amazonaws.com", true
 	case "AWS::Serverless::Function.Arn":
@@ -366,6 +407,13 @@ func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	conditions, _ := doc["Conditions"].(map[string]any)
+	ids = slices.DeleteFunc(ids, func(id string) bool {
+		// A resource whose Condition is false is not made.
+		res, _ := resources[id].(map[string]any)
+		c, ok := res["Condition"].(string)
+		return ok && conditions[c] == false
+	})
 	for _, id := range ids {
 		res, _ := resources[id].(map[string]any)
 		props, _ := res["Properties"].(map[string]any)
@@ -374,6 +422,22 @@ func build(doc map[string]any, r *resolver, opt Options) (*Stack, error) {
 			st.Tables = append(st.Tables, Table{LogicalID: id, Name: r.names[id]})
 		case "AWS::S3::Bucket":
 			st.Buckets = append(st.Buckets, Bucket{LogicalID: id, Name: r.names[id]})
+		case "AWS::Events::EventBus":
+			st.Buses = append(st.Buses, Bus{LogicalID: id, Name: r.names[id]})
+		case "AWS::Events::Rule":
+			rule := Rule{LogicalID: id, Name: r.names[id], Bus: r.byARN[scalar(props["EventBusName"])]}
+			pattern, err := json.Marshal(props["EventPattern"])
+			if err != nil || rule.Bus == "" {
+				return nil, fmt.Errorf("rule %s: the local platform runs rules of a bus of the template with an event pattern", id)
+			}
+			rule.Pattern = string(pattern)
+			for _, t := range asList(props["Targets"]) {
+				tm, _ := t.(map[string]any)
+				if q := r.byARN[scalar(tm["Arn"])]; r.types[q] == "AWS::SQS::Queue" {
+					rule.Queues = append(rule.Queues, q)
+				}
+			}
+			st.Rules = append(st.Rules, rule)
 		case "AWS::SQS::Queue":
 			q := Queue{
 				LogicalID: id, Name: r.names[id],
@@ -435,6 +499,14 @@ func attachEventSources(st *Stack, ids []string, resources map[string]any, r *re
 		case "AWS::Lambda::EventSourceMapping":
 			fn := functions[r.byARN[scalar(props["FunctionName"])]]
 			q := r.byARN[scalar(props["EventSourceArn"])]
+			if fn != nil && r.types[q] == "AWS::DynamoDB::Table" {
+				e := StreamEvent{Table: q, BatchSize: intProp(props, "BatchSize", 100), StartingPosition: scalar(props["StartingPosition"]),
+					MaximumRetryAttempts: intProp(props, "MaximumRetryAttempts", -1),
+					OnFailure:            r.byARN[scalar(Path(props, "DestinationConfig", "OnFailure", "Destination"))]}
+				e.ReportBatchItemFailures = slices.Contains(stringList(props["FunctionResponseTypes"]), "ReportBatchItemFailures")
+				fn.Streams = append(fn.Streams, e)
+				continue
+			}
 			if fn == nil || r.types[q] != "AWS::SQS::Queue" {
 				return fmt.Errorf("event source mapping %s: the local platform runs mappings of a queue of the template to a function of the template", id)
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -40,6 +41,11 @@ func run(opt platform.Options) int {
 		}
 		fmt.Println("    stopped everything")
 	}()
+	envFile := filepath.Join(p.StateDir(), "endpoints.env")
+	if err := os.WriteFile(envFile, []byte(p.EndpointsEnv()), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "make dev: %v\n", err)
+		return 1
+	}
 	token, err := p.Token("local-owner", "acme", "owner")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "make dev: token: %v\n", err)
@@ -47,7 +53,8 @@ func run(opt platform.Options) int {
 	}
 	fmt.Printf("\nReady in %.1fs.\n\n%s\nAn owner token of workspace \"acme\" (12 h; `make token` prints others):\n\n  export TOKEN=%s\n\n", time.Since(start).Seconds(), p.Endpoints(), token)
 	fmt.Printf("Try:\n  curl -s -X POST %s/v1/contacts -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n       -d '{\"name\":\"Maria da Silva\",\"phone\":\"(11) 99999-1234\"}'\n", p.APIURL)
-	fmt.Printf("  curl -s %s/v1/contacts/<id> -H \"Authorization: Bearer $TOKEN\"\n\nCtrl-C stops everything.\n\n", p.APIURL)
+	fmt.Printf("  curl -s %s/v1/contacts/<id> -H \"Authorization: Bearer $TOKEN\"\n\n", p.APIURL)
+	fmt.Printf("Endpoints, names and local credentials for the AWS CLI: %s\n  (set -a; . %s; set +a; aws events list-rules --event-bus-name $EVENT_BUS_NAME)\n\nCtrl-C stops everything.\n\n", envFile, envFile)
 	<-ctx.Done()
 	return 0
 }
