@@ -55,7 +55,7 @@ func StreamRecord(r events.DynamoDBEventRecord, decode ImageDecoder) (changes.Re
 	rec := changes.Record{
 		ID: r.EventID, Sequence: r.Change.SequenceNumber, Insert: r.EventName == string(events.DynamoDBOperationTypeInsert),
 		Remove: r.EventName == string(events.DynamoDBOperationTypeRemove),
-		At: r.Change.ApproximateCreationDateTime.UTC().Truncate(time.Second),
+		At:     r.Change.ApproximateCreationDateTime.UTC().Truncate(time.Second),
 	}
 	for _, side := range []struct {
 		image map[string]events.DynamoDBAttributeValue
