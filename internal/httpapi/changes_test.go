@@ -28,10 +28,18 @@ import (
 	"github.com/omnichannel/contacts/internal/changes"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/dynamo"
+	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
 	"github.com/omnichannel/contacts/internal/eventbus"
 	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
+
+// newStreamFixture is newFixture on a table with the template's stream.
+func newStreamFixture(t *testing.T) *fixture {
+	t.Helper()
+	client, table := dynamotest.NewStreamTable(t)
+	return newFixtureOn(t, client, table)
+}
 
 // stream reads a fixture table's DynamoDB stream from where it last stopped,
 // as Lambda's event source mapping does, and hands the records to the
@@ -243,7 +251,7 @@ func checkSchemas(t *testing.T, evs []published) {
 // the events function, publish each change once, in order per contact,
 // with the contact's version rising, and nothing for requests that failed.
 func TestChangeEvents(t *testing.T) {
-	f := newFixture(t)
+	f := newStreamFixture(t)
 	s := f.stream(t)
 	bridge := &fakeBridge{}
 	id := f.create(t, `{"name":"Maria Souza","phone":"(11) 98765-4321","tags":["VIP"]}`)
@@ -329,7 +337,7 @@ func sampleStreamEvent(t *testing.T) events.DynamoDBEvent {
 // deleted; delivered again (Lambda redelivers after a crash), it publishes
 // the same events with the same ids, so a consumer drops the repeats.
 func TestSampleStreamEvent(t *testing.T) {
-	f := newFixture(t)
+	f := newStreamFixture(t)
 	ev := sampleStreamEvent(t)
 	bridge := &fakeBridge{}
 	h := f.eventsHandler(bridge)
@@ -356,7 +364,7 @@ func TestSampleStreamEvent(t *testing.T) {
 // shard again from there: nothing before it is sent twice, nothing after it
 // is lost.
 func TestEventsPutFailures(t *testing.T) {
-	f := newFixture(t)
+	f := newStreamFixture(t)
 	ev := sampleStreamEvent(t)
 
 	once := &fakeBridge{refuse: func(call int, e ebtypes.PutEventsRequestEntry) bool {
@@ -401,7 +409,7 @@ func TestEventsPutFailures(t *testing.T) {
 // conversation's start and close publish theirs; an export's end publishes
 // export.finished once, however often its job item is written.
 func TestChangeEventsOfMergesConversationsJobs(t *testing.T) {
-	f := newFixture(t)
+	f := newStreamFixture(t)
 	s := f.stream(t)
 	bridge := &fakeBridge{}
 	ids := f.createInOrder(t, `{"name":"Ana Lima","phone":"(11) 91111-1111"}`, `{"name":"Ana L.","email":"ana@example.com"}`)
@@ -448,7 +456,7 @@ func TestBulkDeleteEvents(t *testing.T) {
 		t.Skip("2,000 contacts")
 	}
 	const n = 2000
-	f := newFixture(t)
+	f := newStreamFixture(t)
 	start := time.Now()
 	owner := tenant.Caller{Workspace: "acme", Subject: "owner-1", Role: tenant.Owner}
 	var wg sync.WaitGroup

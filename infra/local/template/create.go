@@ -12,11 +12,14 @@ import (
 
 // CreateTable creates the table resource logicalID of tpl as a table called
 // name, waits until it is ACTIVE and, if the resource declares one, enables
-// its time to live.
-func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *Template, logicalID, name string) error {
+// its time to live. Each of opts may change the input first.
+func CreateTable(ctx context.Context, client *dynamodb.Client, tpl *Template, logicalID, name string, opts ...func(*dynamodb.CreateTableInput)) error {
 	in, err := tpl.TableInput(logicalID, name)
 	if err != nil {
 		return err
+	}
+	for _, o := range opts {
+		o(in)
 	}
 	if _, err := client.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("creating table %s: %w", name, err)
