@@ -28,6 +28,10 @@ var (
 	ErrExists = errs.E(errs.Conflict, "contact_exists")
 	// ErrMerging refuses a write to a contact a merge or its undo holds.
 	ErrMerging = errs.E(errs.Conflict, "contact_merging")
+	// ErrExternalIDTaken refuses an externalId another contact of the
+	// workspace holds.
+	ErrExternalIDTaken = &errs.Error{Kind: errs.Conflict, Code: "external_id_taken",
+		Fields: []errs.FieldError{errs.Field("externalId", "external_id_taken")}}
 )
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
@@ -65,6 +69,9 @@ type Repository interface {
 	// Linked returns up to limit ids of the contacts linked to mainID,
 	// reading its own writes.
 	Linked(ctx context.Context, workspace, mainID string, limit int) ([]string, error)
+	// ByExternalID returns the id of the contact holding externalID, or "",
+	// reading its own writes.
+	ByExternalID(ctx context.Context, workspace, externalID string) (string, error)
 }
 
 // Service creates, reads, updates and deletes contacts.

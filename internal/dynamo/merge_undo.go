@@ -280,7 +280,7 @@ func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored 
 			}
 		}
 	}
-	return writes, nil
+	return settleGuards(writes), nil
 }
 
 // finishUndo runs the remaining steps of an undo in steps.

@@ -229,6 +229,7 @@ type Contacts interface {
 type Finder interface {
 	LookupPhone(ctx context.Context, workspace, identity string) ([]string, error)
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+	LookupExternalID(ctx context.Context, workspace, externalID string) ([]string, error)
 }
 
 // Settings reads a workspace's settings and custom fields (contact.Service).
@@ -727,12 +728,22 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
 }
 
-// find returns the oldest existing contact with the row's phone, else
-// with its email, or "": of those in the import's scope (as a conversation
+// find returns the existing contact holding the row's externalId, else the
+// oldest with its phone, else with its email, or "": of those in the import's scope (as a conversation
 // start by phone does, holders outside a wallet-bound agent's wallet are
 // passed over, a GetItem each).
 func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
 	ws := run.job.Workspace
+	if in.profile.ExternalID != "" {
+		// The workspace's own id says which contact the row is, first.
+		found, err := run.w.Finder.LookupExternalID(ctx, ws, in.profile.ExternalID)
+		if err != nil {
+			return "", err
+		}
+		if id, err := run.first(ctx, found); err != nil || id != "" {
+			return id, err
+		}
+	}
 	if in.profile.Phone != "" {
 		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(in.profile.Phone))
 		if err != nil {
