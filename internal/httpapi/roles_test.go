@@ -228,6 +228,14 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 			{call{query: map[string]string{"phone": w.twinPhone}}, http.StatusOK},
 			{call{query: map[string]string{"phone": "(11) 98555-0001"}}, http.StatusOK},
 			{call{query: map[string]string{"email": "oculta@fora.com"}}, http.StatusOK},
+			{call{query: map[string]string{"externalId": "erp-segredo-1"}}, http.StatusOK},
+		}
+	},
+	"PUT /v1/contacts/by-external-id/{externalId}": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			// Another wallet's contact: answered like one that does not exist, unchanged.
+			{call{params: map[string]string{"externalId": "erp-segredo-1"}, body: `{"name":"Agente","company":"Agente"}`}, http.StatusNotFound},
+			{call{params: map[string]string{"externalId": "erp-agente-1"}, body: `{"name":"Nova","email":"nova@agente.com"}`}, http.StatusCreated},
 		}
 	},
 	"POST /v1/contacts": func(w *walletWorld) []walletCall {
