@@ -120,7 +120,7 @@ func roleMatrix(t *testing.T, f *fixture, chosen map[string][]string) {
 // pathParams fills the path parameters of route other than {id} and {tagId}.
 func pathParams(route string) map[string]string {
 	out := map[string]string{}
-	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0", "noteId": "01jdx4t0v1w2x3y4z5a6b7c8d9"} {
+	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0", "noteId": "01jdx4t0v1w2x3y4z5a6b7c8d9", "externalId": "erp-42"} {
 		if strings.Contains(route, "{"+k+"}") {
 			out[k] = v
 		}
