@@ -436,7 +436,7 @@ type importRun struct {
 	names   *tag.Names
 	header  []string
 	lang    errs.Language
-	seen    map[string]int // phone identity or email key → first line in the file
+	seen    map[string]int // phone identity, email key or externalId → first line in the file
 	// replay is set while the rows may have been written by a run that
 	// died before its checkpoint: the first chunk of a run of a job that
 	// was already running.
@@ -547,8 +547,8 @@ func (run *importRun) applySafely(ctx context.Context, row sheets.Row, in *rowIn
 	return run.apply(ctx, row, in)
 }
 
-// dedupe skips a row that shares a phone or an email with an earlier row
-// of the file, and otherwise remembers its phone and email.
+// dedupe skips a row that shares a phone, an email or an externalId with
+// an earlier row of the file, and otherwise remembers them.
 func (run *importRun) dedupe(row sheets.Row, in *rowInput) *outcome {
 	for _, k := range in.keys {
 		if first, dup := run.seen[k]; dup {
@@ -568,7 +568,7 @@ type rowInput struct {
 	present map[string]bool // the fields the row gives
 	tags    []string
 	tagIDs  []string // the tags' ids, resolved in file order by chunk
-	keys    []string // phone identity and email key
+	keys    []string // phone identity, email key and externalId
 	failed  *outcome
 }
 
@@ -622,6 +622,9 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 		}
 	}
 	in.keys = contact.IdentityKeys(p.Phone, p.Email)
+	if p.ExternalID != "" {
+		in.keys = append(in.keys, "x:"+p.ExternalID)
+	}
 	return in
 }
 
