@@ -295,3 +295,49 @@ func TestCapacityExternalID(t *testing.T) {
 		return svc.Delete(ctx, caller, c.ID, 0)
 	})
 }
+
+// TestUpsertRace: concurrent PUTs of one externalId make one contact; every
+// call succeeds (the losers of the create update the winner's contact).
+func TestUpsertRace(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+	const n = 6
+	type outcome struct {
+		id      string
+		created bool
+		err     error
+	}
+	done := make(chan outcome, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c, created, err := svc.Upsert(ctx, caller, "erp-42", map[string]any{"name": "Maria", "phone": "+5511999991234"})
+			var id string
+			if c != nil {
+				id = c.ID
+			}
+			done <- outcome{id, created, err}
+		}()
+	}
+	ids, created := map[string]bool{}, 0
+	for i := 0; i < n; i++ {
+		o := <-done
+		if o.err != nil {
+			t.Errorf("upsert: %v", o.err)
+			continue
+		}
+		ids[o.id] = true
+		if o.created {
+			created++
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Errorf("%d upserts gave contacts %v, %d created; want one contact, created once", n, ids, created)
+	}
+	holder, err := repo.ByExternalID(ctx, "ws-a", "erp-42")
+	if err != nil || !ids[holder] {
+		t.Errorf("ByExternalID = %q, %v; want the one contact", holder, err)
+	}
+}
