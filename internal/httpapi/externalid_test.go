@@ -206,3 +206,25 @@ func TestExternalIDTenantIsolation(t *testing.T) {
 		t.Errorf("acme's contact name = %v, want %q", got, want)
 	}
 }
+
+// TestExternalIDUndoWhenTaken: an externalId a merge freed and another
+// contact took since cannot be given back: the undo is a 409
+// merge_undo_conflict and changes nothing.
+func TestExternalIDUndoWhenTaken(t *testing.T) {
+	f := newFixture(t)
+	ids := f.createInOrder(t,
+		`{"name":"Alvo","phone":"+5511966660001","externalId":"erp-alvo"}`,
+		`{"name":"Fonte","phone":"+5511966660002","externalId":"erp-fonte"}`,
+	)
+	m := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: ids[0], body: `{"sourceIds":["` + ids[1] + `"]}`}).want(t, http.StatusOK)
+	taker := f.create(t, `{"name":"Outra","phone":"+5511966660003","externalId":"erp-fonte"}`)
+	r := f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": m.body["id"].(string)}, body: `{}`}).want(t, http.StatusConflict)
+	if got, want := r.body["code"], "merge_undo_conflict"; got != want {
+		t.Errorf("undo code = %v, want %q", got, want)
+	}
+	f.wantLookup(t, "erp-fonte", taker)
+	f.wantLookup(t, "erp-alvo", ids[0])
+	if got, want := f.mergedInto(t, ids[1]), ids[0]; got != want {
+		t.Errorf("source merged into %q after the refused undo, want %q", got, want)
+	}
+}
