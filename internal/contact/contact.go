@@ -37,7 +37,10 @@ type Profile struct {
 	OwnerID       string // the agent whose wallet holds the contact
 	TelegramID    string
 	AvatarURL     string
-	CustomFields  map[string]any // validated against the workspace's definitions
+	// ExternalID is the workspace's own id of the contact (a CRM's or an
+	// ERP's): unique in the workspace, at most MaxExternalIDRunes.
+	ExternalID   string
+	CustomFields map[string]any // validated against the workspace's definitions
 }
 
 // TagRef is a tag as shown on a contact.

@@ -30,6 +30,7 @@ const (
 	MaxOwnerIDRunes    = 128
 	MaxTelegramIDRunes = 64
 	MaxURLRunes        = 2048
+	MaxExternalIDRunes = 200
 )
 
 // readOnlyFields are the contract's fields that no create or update may set.
@@ -133,6 +134,7 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 			p.AvatarURL = raw
 		}
 	}
+	p.ExternalID = c.externalID(doc)
 	p.CustomFields = buildCustomFields(doc["customFields"], ws, c)
 
 	if requireReach && p.Phone == "" && p.Email == "" && !hasField(c.errors, "phone", "email") {
@@ -146,6 +148,36 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 		}
 	}
 	return p, c.errors
+}
+
+// externalID reads the externalId member: trimmed, printable, at most
+// MaxExternalIDRunes; null or "" is none.
+func (c *checker) externalID(doc map[string]any) string {
+	before := len(c.errors)
+	s := c.text(doc, "externalId", MaxExternalIDRunes)
+	if len(c.errors) > before {
+		return ""
+	}
+	id, ok := CheckExternalID(s)
+	if !ok {
+		c.add(errs.Field("externalId", "external_id_invalid", "max", strconv.Itoa(MaxExternalIDRunes)))
+	}
+	return id
+}
+
+// CheckExternalID trims an external id and reports whether it keeps the
+// rules: at most MaxExternalIDRunes printable characters ("" is valid: none).
+func CheckExternalID(raw string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	if runeCount(s) > MaxExternalIDRunes || !utf8.ValidString(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return "", false
+		}
+	}
+	return s, true
 }
 
 // personal reads the fields that tell who a person is: phone (E.164, with
@@ -271,6 +303,7 @@ func (p Profile) Document() map[string]any {
 	set("ownerId", p.OwnerID)
 	set("telegramId", p.TelegramID)
 	set("avatarUrl", p.AvatarURL)
+	set("externalId", p.ExternalID)
 	if len(p.CustomFields) > 0 {
 		doc["customFields"] = cloneMap(p.CustomFields)
 	}

@@ -3,7 +3,9 @@ package contact
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/clock"
@@ -28,6 +30,10 @@ var (
 	ErrExists = errs.E(errs.Conflict, "contact_exists")
 	// ErrMerging refuses a write to a contact a merge or its undo holds.
 	ErrMerging = errs.E(errs.Conflict, "contact_merging")
+	// ErrExternalIDTaken refuses an externalId another contact of the
+	// workspace holds.
+	ErrExternalIDTaken = &errs.Error{Kind: errs.Conflict, Code: "external_id_taken",
+		Fields: []errs.FieldError{errs.Field("externalId", "external_id_taken")}}
 )
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
@@ -65,6 +71,9 @@ type Repository interface {
 	// Linked returns up to limit ids of the contacts linked to mainID,
 	// reading its own writes.
 	Linked(ctx context.Context, workspace, mainID string, limit int) ([]string, error)
+	// ByExternalID returns the id of the contact holding externalID, or "",
+	// reading its own writes.
+	ByExternalID(ctx context.Context, workspace, externalID string) (string, error)
 }
 
 // Service creates, reads, updates and deletes contacts.
@@ -274,6 +283,13 @@ func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Co
 // ifVersion > 0 demands that the contact is still at that version.
 // Errors: NotFound, Invalid, Precondition, Conflict.
 func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, ifVersion int, patch map[string]any) (*Contact, error) {
+	return s.update(ctx, caller, id, ifVersion, patch, nil)
+}
+
+// update is Update with check, when not nil, run on the contact as read
+// (after the access check, before the patch): an error it returns ends the
+// update.
+func (s *Service) update(ctx context.Context, caller tenant.Caller, id string, ifVersion int, patch map[string]any, check func(*Contact) error) (*Contact, error) {
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
@@ -288,6 +304,11 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	c, err := s.Contacts.Update(ctx, caller.Workspace, id, ifVersion, func(c *Contact) error {
 		if err := s.CheckAccess(ctx, caller, c); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
 		}
 		if linking {
 			main, err := s.linkTarget(ctx, caller, c, mainRef)
@@ -476,4 +497,100 @@ func (s *Service) CreateFromChannel(ctx context.Context, ws Workspace, p Profile
 	c.ID = ids.New(now)
 	err = s.Contacts.Create(ctx, c, nil)
 	return c, err == nil, err
+}
+
+// errExternalIDMoved is an upsert's update finding that the contact no
+// longer holds the externalId it was found by.
+var errExternalIDMoved = errors.New("externalId moved meanwhile")
+
+// maxUpsertAttempts bounds the rounds of an upsert racing creates, moves
+// and deletes of its externalId.
+const maxUpsertAttempts = 3
+
+// Upsert creates or updates the contact holding externalID
+// (PUT /v1/contacts/by-external-id/{externalId}): doc is a contact document
+// as Create takes; when a contact holds externalID it is applied to it as a
+// PATCH of the fields given (tags, when given, replace the contact's), so a
+// second identical call changes nothing. doc's externalId, when given, must
+// be externalID. created tells which happened. Errors: Invalid, NotFound
+// (the holder is outside the caller's wallet), Conflict.
+func (s *Service) Upsert(ctx context.Context, caller tenant.Caller, externalID string, doc map[string]any) (c *Contact, created bool, err error) {
+	xid, ok := CheckExternalID(externalID)
+	if !ok || xid == "" {
+		return nil, false, errs.Validation([]errs.FieldError{errs.Field("externalId", "external_id_invalid", "max", strconv.Itoa(MaxExternalIDRunes))})
+	}
+	if v, present := doc["externalId"]; present {
+		given, _ := v.(string)
+		if g, ok := CheckExternalID(given); !ok || g != xid {
+			return nil, false, errs.Validation([]errs.FieldError{errs.Field("externalId", "external_id_mismatch")})
+		}
+	}
+	doc = maps.Clone(doc)
+	doc["externalId"] = xid
+	for attempt := 1; ; attempt++ {
+		id, err := s.Contacts.ByExternalID(ctx, caller.Workspace, xid)
+		if err != nil {
+			return nil, false, err
+		}
+		if id == "" {
+			c, _, err := s.Create(ctx, caller, CreateRequest{Document: doc})
+			if errors.Is(err, ErrExternalIDTaken) && attempt < maxUpsertAttempts {
+				continue // created meanwhile by another call: update it
+			}
+			return c, err == nil, err
+		}
+		c, err := s.upsertUpdate(ctx, caller, id, xid, doc)
+		if errors.Is(err, errExternalIDMoved) || errors.Is(err, ErrNotFound) {
+			// Moved or deleted since it was found; a contact outside the
+			// caller's wallet that still holds it is a NotFound.
+			again, gerr := s.Contacts.ByExternalID(ctx, caller.Workspace, xid)
+			if gerr != nil {
+				return nil, false, gerr
+			}
+			if again == id && errors.Is(err, ErrNotFound) || attempt == maxUpsertAttempts {
+				return nil, false, notFoundOr(err)
+			}
+			continue
+		}
+		return c, false, err
+	}
+}
+
+// notFoundOr turns the internal errExternalIDMoved into a Conflict.
+func notFoundOr(err error) error {
+	if errors.Is(err, errExternalIDMoved) {
+		return ErrBusy.Wrap(err)
+	}
+	return err
+}
+
+// upsertUpdate applies doc to the contact id while it holds xid.
+func (s *Service) upsertUpdate(ctx context.Context, caller tenant.Caller, id, xid string, doc map[string]any) (*Contact, error) {
+	var tagIDs []string
+	rawTags, hasTags := doc["tags"]
+	if hasTags && s.TagRefs != nil {
+		doc = without(doc, "tags")
+		refs, ok := rawTags.([]any)
+		if !ok {
+			return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "invalid_type", "type", "array of tag ids or names")})
+		}
+		tags, err := s.TagRefs.ResolveTags(ctx, caller.Workspace, "tags", refs)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			if !slices.Contains(tagIDs, t.ID) {
+				tagIDs = append(tagIDs, t.ID)
+			}
+		}
+	}
+	return s.update(ctx, caller, id, 0, doc, func(c *Contact) error {
+		if c.ExternalID != xid {
+			return errExternalIDMoved
+		}
+		if hasTags && s.TagRefs != nil && !slices.Equal(c.TagIDs, tagIDs) {
+			c.TagIDs = tagIDs
+		}
+		return nil
+	})
 }

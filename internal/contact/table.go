@@ -44,6 +44,13 @@ func copyName(dst, src *Profile) {
 // Fields are the contact's standard fields, in their display and export order.
 var Fields = []Field{
 	{Name: "id", Exported: true, Cell: func(c *Contact) string { return c.ID }},
+	func() Field {
+		// Unique in the workspace: a merge keeps the target's, or moves a
+		// source's to a target without one. Not laid out with the others.
+		f := textField("externalId", func(p *Profile) *string { return &p.ExternalID })
+		f.Shown = false
+		return f
+	}(),
 	{Name: "name", Text: func(p *Profile) *string { return &p.Name }, Copy: copyName, Cell: func(c *Contact) string { return c.Name },
 		Editable: true, Imported: true, Merged: true, Exported: true, Shown: true},
 	{Name: "firstName", Text: func(p *Profile) *string { return &p.FirstName }, Copy: copyName, Cell: func(c *Contact) string { return c.FirstName },

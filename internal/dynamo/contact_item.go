@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -37,6 +38,7 @@ type contactItem struct {
 	OwnerID            string         `dynamodbav:"ownerId,omitempty"`
 	TelegramID         string         `dynamodbav:"telegramId,omitempty"`
 	AvatarURL          string         `dynamodbav:"avatarUrl,omitempty"`
+	ExternalID         string         `dynamodbav:"externalId,omitempty"`
 	CustomFields       map[string]any `dynamodbav:"customFields,omitempty"`
 	TagIDs             []string       `dynamodbav:"tagIds,omitempty,stringset"`
 	MainContactID      string         `dynamodbav:"mainContactId,omitempty"`
@@ -80,7 +82,7 @@ func toContactItem(c *contact.Contact) contactItem {
 		Phone: c.Phone, Email: c.Email, TaxID: c.TaxID, BirthDate: c.BirthDate,
 		Company: c.Company, Country: c.Country, CountryManual: c.CountryManual,
 		Language: c.Language, OwnerID: c.OwnerID, TelegramID: c.TelegramID, AvatarURL: c.AvatarURL,
-		CustomFields: c.CustomFields, MainContactID: c.MainContactID,
+		ExternalID: c.ExternalID, CustomFields: c.CustomFields, MainContactID: c.MainContactID,
 		Blocked: c.Blocked, BlockedAt: formatTime(c.BlockedAt), BlockedBy: c.BlockedBy,
 		ConversationStatus: c.ConversationStatus, MergeLock: c.MergeLock, Merges: c.Merges,
 		LastActivityAt: formatTime(c.LastActivityAt), LastInboundAt: formatTime(c.LastInboundAt),
@@ -108,7 +110,7 @@ func (it contactItem) contact() *contact.Contact {
 			Phone: it.Phone, Email: it.Email, TaxID: it.TaxID, BirthDate: it.BirthDate,
 			Company: it.Company, Country: it.Country, CountryManual: it.CountryManual,
 			Language: it.Language, OwnerID: it.OwnerID, TelegramID: it.TelegramID, AvatarURL: it.AvatarURL,
-			CustomFields: it.CustomFields,
+			ExternalID: it.ExternalID, CustomFields: it.CustomFields,
 		},
 		MainContactID: it.MainContactID,
 		Blocked:       it.Blocked, BlockedAt: parseTime(it.BlockedAt), BlockedBy: it.BlockedBy,
@@ -143,7 +145,8 @@ func unmarshalContact(av map[string]types.AttributeValue) (*contact.Contact, err
 	return it.contact(), nil
 }
 
-// lookupItem maps a phone identity or email key to a contact.
+// lookupItem maps a phone identity, an email key or an externalId to a
+// contact.
 type lookupItem struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
@@ -157,8 +160,8 @@ type lookupItem struct {
 	At      string `dynamodbav:"at,omitempty"`
 }
 
-// lookups returns the lookup items of c: by phone, by email, and under its
-// main contact.
+// lookups returns the lookup items of c: by phone, by email, under its
+// main contact, and the guard of its externalId.
 func lookups(c *contact.Contact) []lookupItem {
 	var out []lookupItem
 	if c.Phone != "" {
@@ -169,6 +172,65 @@ func lookups(c *contact.Contact) []lookupItem {
 	}
 	if c.MainContactID != "" {
 		out = append(out, lookupItem{PK: linkPK(c.Workspace, c.MainContactID), SK: lookupSK(c.ID), Type: typeLink, ContactID: c.ID, Value: c.MainContactID})
+	}
+	if c.ExternalID != "" {
+		out = append(out, lookupItem{PK: externalIDPK(c.Workspace, c.ExternalID), SK: externalIDSK, Type: typeExternalID, ContactID: c.ID, Value: c.ExternalID})
+	}
+	return out
+}
+
+// lookupPut writes a lookup item; an externalId's guard only where no
+// contact holds it yet.
+func lookupPut(table string, l lookupItem) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(l)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("marshal lookup: %w", err)
+	}
+	put := &types.Put{TableName: &table, Item: av}
+	if l.Type == typeExternalID {
+		put.ConditionExpression = aws.String("attribute_not_exists(PK)")
+	}
+	return types.TransactWriteItem{Put: put}, nil
+}
+
+// guardIndex returns the index in writes of the conditional put of an
+// externalId's guard, or -1.
+func guardIndex(writes []types.TransactWriteItem) int {
+	for i, w := range writes {
+		if w.Put != nil && w.Put.ConditionExpression != nil && str(w.Put.Item, "type") == typeExternalID {
+			return i
+		}
+	}
+	return -1
+}
+
+// settleGuards makes one transaction of a merge or an undo that moves an
+// externalId between its contacts valid: the guard's delete (from the
+// contact giving it up) and its put (for the contact taking it) are one
+// key, which a transaction may write once. The put stays, without its
+// condition: the guard is held by a contact of the same transaction, whose
+// own write is conditioned on its version or lock.
+func settleGuards(writes []types.TransactWriteItem) []types.TransactWriteItem {
+	puts := map[string]bool{}
+	for _, w := range writes {
+		if w.Put != nil && str(w.Put.Item, "type") == typeExternalID {
+			puts[str(w.Put.Item, attrPK)] = true
+		}
+	}
+	if len(puts) == 0 {
+		return writes
+	}
+	out := writes[:0:0]
+	for _, w := range writes {
+		switch {
+		case w.Delete != nil && puts[str(w.Delete.Key, attrPK)] && str(w.Delete.Key, attrSK) == externalIDSK:
+			continue
+		case w.Put != nil && str(w.Put.Item, "type") == typeExternalID:
+			p := *w.Put
+			p.ConditionExpression = nil
+			w = types.TransactWriteItem{Put: &p}
+		}
+		out = append(out, w)
 	}
 	return out
 }
@@ -230,11 +292,11 @@ func lookupWrites(table string, old, c *contact.Contact) ([]types.TransactWriteI
 	}
 	for _, l := range newL {
 		if !slices.ContainsFunc(oldL, func(x lookupItem) bool { return x.PK == l.PK && x.SK == l.SK && x.Value == l.Value }) {
-			av, err := attributevalue.MarshalMap(l)
+			put, err := lookupPut(table, l)
 			if err != nil {
-				return nil, fmt.Errorf("marshal lookup: %w", err)
+				return nil, err
 			}
-			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av}})
+			out = append(out, put)
 		}
 	}
 	return out, nil

@@ -65,12 +65,13 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}}}
 	for _, l := range lookups(c) {
-		put, err := s.put(l)
+		put, err := lookupPut(s.Table, l)
 		if err != nil {
 			return err
 		}
 		writes = append(writes, put)
 	}
+	guard := guardIndex(writes)
 	entry, err := s.put(newTimelineEntry(c, contact.Diff(nil, c).Event, nil, c.CreatedAt, c.CreatedBy))
 	if err != nil {
 		return err
@@ -131,6 +132,9 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 	if failed[0] {
 		return contact.ErrExists.Wrap(err)
 	}
+	if guard >= 0 && failed[guard] {
+		return contact.ErrExternalIDTaken.Wrap(err)
+	}
 	for i := firstCounter; i < firstCounter+len(counters); i++ {
 		if failed[i] || isConflictOnly(err) {
 			return fmt.Errorf("create contact %s: %w: %w", c.ID, errCounterRace, err)
@@ -183,6 +187,9 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		err = s.write(ctx, old, c, changed)
 		if c.MainContactID != old.MainContactID && c.MainContactID != "" && conditionFailures(err)[1] {
 			return nil, contact.ErrMainChanged.Wrap(err)
+		}
+		if errors.Is(err, contact.ErrExternalIDTaken) {
+			return nil, err
 		}
 		if !isRace(err) {
 			return c, err
@@ -257,6 +264,9 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 	}
 	writes = append(writes, counters...)
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if g := guardIndex(writes); g >= 0 && conditionFailures(err)[g] && !conditionFailures(err)[0] {
+		return contact.ErrExternalIDTaken.Wrap(err)
+	}
 	if err != nil {
 		return fmt.Errorf("update contact %s: %w", c.ID, err)
 	}

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -231,3 +232,112 @@ func TestCapacity(t *testing.T) {
 type nopPublisher struct{}
 
 func (nopPublisher) Publish(context.Context, contact.Event) error { return nil }
+
+// TestCapacityExternalID measures what an externalId adds, for
+// docs/data-model.md: its guard item is written, moved and deleted in the
+// contact's transaction (2 WCU per guard write), and found by one
+// strongly consistent GetItem. A contact without one costs what
+// TestCapacity says.
+func TestCapacityExternalID(t *testing.T) {
+	ctx := context.Background()
+	meter := &dynamotest.Meter{}
+	client, table := dynamotest.NewTable(t)
+	metered := dynamodb.New(client.Options(), dynamotest.WithMeter(meter))
+	repo := &dynamo.Contacts{Client: metered, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+
+	measure := func(op string, want dynamotest.Usage, fn func() error) {
+		t.Helper()
+		meter.Reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		got := meter.Total()
+		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
+		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
+			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
+				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
+		}
+	}
+	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25", "externalId": "erp-42"}
+	var c *contact.Contact
+	measure("create (phone+email+externalId)", dynamotest.Usage{Calls: 3, Read: 0.5, Write: 42}, func() (err error) {
+		c, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc})
+		return err
+	})
+	measure("update (externalId moves)", dynamotest.Usage{Calls: 3, Read: 1.5, Write: 8}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"externalId": "erp-43"})
+		return err
+	})
+	measure("lookup by externalId", dynamotest.Usage{Calls: 1, Read: 1}, func() error {
+		id, err := repo.ByExternalID(ctx, caller.Workspace, "erp-43")
+		if err == nil && id != c.ID {
+			err = fmt.Errorf("ByExternalID = %q, want %s", id, c.ID)
+		}
+		return err
+	})
+	measure("upsert, unchanged", dynamotest.Usage{Calls: 3, Read: 2.5}, func() error {
+		_, created, err := svc.Upsert(ctx, caller, "erp-43", map[string]any{"company": nil})
+		if err == nil && created {
+			err = fmt.Errorf("upsert created a contact")
+		}
+		return err
+	})
+	measure("create taken externalId (refused)", dynamotest.Usage{Calls: 3, Read: 0.5, Write: 0}, func() error {
+		_, _, err := svc.Create(ctx, caller, contact.CreateRequest{Document: map[string]any{"name": "Outra", "email": "outra@example.com", "externalId": "erp-43"}})
+		if !errors.Is(err, contact.ErrExternalIDTaken) {
+			return fmt.Errorf("create of a taken externalId: %v, want external_id_taken", err)
+		}
+		return nil
+	})
+	measure("delete (with externalId)", dynamotest.Usage{Calls: 4, Read: 3, Write: 44}, func() error {
+		return svc.Delete(ctx, caller, c.ID, 0)
+	})
+}
+
+// TestUpsertRace: concurrent PUTs of one externalId make one contact; every
+// call succeeds (the losers of the create update the winner's contact).
+func TestUpsertRace(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: client, Table: table}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+	const n = 6
+	type outcome struct {
+		id      string
+		created bool
+		err     error
+	}
+	done := make(chan outcome, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c, created, err := svc.Upsert(ctx, caller, "erp-42", map[string]any{"name": "Maria", "phone": "+5511999991234"})
+			var id string
+			if c != nil {
+				id = c.ID
+			}
+			done <- outcome{id, created, err}
+		}()
+	}
+	ids, created := map[string]bool{}, 0
+	for i := 0; i < n; i++ {
+		o := <-done
+		if o.err != nil {
+			t.Errorf("upsert: %v", o.err)
+			continue
+		}
+		ids[o.id] = true
+		if o.created {
+			created++
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Errorf("%d upserts gave contacts %v, %d created; want one contact, created once", n, ids, created)
+	}
+	holder, err := repo.ByExternalID(ctx, "ws-a", "erp-42")
+	if err != nil || !ids[holder] {
+		t.Errorf("ByExternalID = %q, %v; want the one contact", holder, err)
+	}
+}

@@ -18,6 +18,7 @@ const (
 	typePhoneLookup = "phone"
 	typeEmailLookup = "email"
 	typeLink        = "link"
+	typeExternalID  = "external_id"
 	typeTimeline    = "timeline"
 	typeIdempotency = "idempotency"
 	typeWorkspace   = "workspace"
@@ -57,6 +58,14 @@ func emailPK(ws, emailKey string) string { return workspacePrefix(ws) + "EMAIL#"
 func linkPK(ws, mainID string) string { return workspacePrefix(ws) + "LINK#" + mainID }
 
 func lookupSK(contactID string) string { return "C#" + contactID }
+
+// externalIDPK is the partition of the one contact of a workspace holding
+// an externalId: its guard, SK externalIDSK, written with
+// attribute_not_exists in the contact's transaction, so two contacts can
+// never hold the same externalId.
+func externalIDPK(ws, externalID string) string { return workspacePrefix(ws) + "XID#" + externalID }
+
+const externalIDSK = "XID"
 
 func idempotencyPK(ws, key string) string { return workspacePrefix(ws) + "IDEM#" + key }
 

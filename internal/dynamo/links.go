@@ -55,3 +55,29 @@ func (s *Contacts) holders(ctx context.Context, ws, k string, limit int) ([]stri
 	}
 	return ids, nil
 }
+
+// externalIDHolder returns the id of the contact holding externalID, or "":
+// one strongly consistent GetItem of its guard.
+func externalIDHolder(ctx context.Context, client *dynamodb.Client, table, ws, externalID string) (string, error) {
+	var it lookupItem
+	found, err := getItem(ctx, client, table, externalIDPK(ws, externalID), externalIDSK, true, "externalId guard", &it)
+	if err != nil || !found {
+		return "", err
+	}
+	return it.ContactID, nil
+}
+
+// ByExternalID implements contact.Repository.
+func (s *Contacts) ByExternalID(ctx context.Context, ws, externalID string) (string, error) {
+	return externalIDHolder(ctx, s.Client, s.Table, ws, externalID)
+}
+
+// LookupExternalID implements search.Index and importer.Finder: the
+// contact holding externalID, if any.
+func (s *Search) LookupExternalID(ctx context.Context, ws, externalID string) ([]string, error) {
+	id, err := externalIDHolder(ctx, s.Client, s.Table, ws, externalID)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	return []string{id}, nil
+}

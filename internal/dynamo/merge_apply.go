@@ -325,7 +325,7 @@ func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merge
 			}
 		}
 	}
-	return writes, nil
+	return settleGuards(writes), nil
 }
 
 // tombstone replaces a merged contact: it tells where the contact went.

@@ -64,6 +64,9 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 	if err != nil {
 		return merge.Record{}, err
 	}
+	if err := s.externalIDsFree(ctx, ws, cur, append([]*contact.Contact{restored}, sources...)); err != nil {
+		return merge.Record{}, err
+	}
 	final, err := s.undoWrites(ctx, rec, cur, restored, raw, sources, false)
 	if err != nil {
 		return merge.Record{}, err
@@ -73,6 +76,26 @@ func (s *Merges) Undo(ctx context.Context, ws, id, actor string, at time.Time) (
 		return s.undoAtOnce(ctx, ws, rec, append(final, back...))
 	}
 	return s.undoInSteps(ctx, ws, rec, cur)
+}
+
+// externalIDsFree checks that each externalId the undo gives back (to
+// restored contacts) is free or held by the target as it is now: one the
+// merge freed may have been taken by another contact since, and an undo
+// cannot take it back. Errors: Conflict "merge_undo_conflict".
+func (s *Merges) externalIDsFree(ctx context.Context, ws string, cur *contact.Contact, restored []*contact.Contact) error {
+	for _, c := range restored {
+		if c.ExternalID == "" || c.ExternalID == cur.ExternalID {
+			continue
+		}
+		holder, err := externalIDHolder(ctx, s.Client, s.Table, ws, c.ExternalID)
+		if err != nil {
+			return err
+		}
+		if holder != "" && holder != c.ID {
+			return merge.ErrUndoConflict.With("fields", "externalId")
+		}
+	}
+	return nil
 }
 
 // undoTarget reads the target of an applied merge as it is now, with its
@@ -111,6 +134,9 @@ func (s *Merges) undoAtOnce(ctx context.Context, ws string, rec mergeRecord, wri
 		ExpressionAttributeValues: map[string]types.AttributeValue{":applied": &types.AttributeValueMemberS{Value: merge.Applied}},
 	}})
 	if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		if g := guardIndex(writes); g >= 0 && conditionFailures(err)[g] {
+			return merge.Record{}, merge.ErrUndoConflict.Wrap(err).With("fields", "externalId")
+		}
 		if isRace(err) {
 			return merge.Record{}, contact.ErrBusy.Wrap(err)
 		}
@@ -280,7 +306,7 @@ func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored 
 			}
 		}
 	}
-	return writes, nil
+	return settleGuards(writes), nil
 }
 
 // finishUndo runs the remaining steps of an undo in steps.

@@ -392,3 +392,44 @@ func checkListCount(t *testing.T, client *dynamodb.Client, table string) {
 		t.Errorf("the list's count is %d, the list has %d rows", n, len(rows))
 	}
 }
+
+// TestMergeMovesExternalID: a source's externalId moves to a target
+// without one, in one transaction and in steps, and the undo gives it back
+// exactly (the guard item included).
+func TestMergeMovesExternalID(t *testing.T) {
+	for _, notes := range []int{1, 120} {
+		t.Run(fmt.Sprintf("%d notes", notes), func(t *testing.T) {
+			w := newMergeWorld(t, notes)
+			ctx := context.Background()
+			contacts := &dynamo.Contacts{Client: w.client, Table: w.table}
+			if _, err := w.people.Update(ctx, w.caller, w.source, 0, map[string]any{"externalId": "erp-fonte"}); err != nil {
+				t.Fatal(err)
+			}
+			before := w.items(t)
+			rec, err := w.merges.Merge(ctx, w.caller, w.target, map[string]any{"sourceIds": []any{w.source}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := rec.Steps, notes > 100; got != want {
+				t.Errorf("merge in steps = %v, want %v", got, want)
+			}
+			c, err := w.people.Get(ctx, w.caller, w.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := c.ExternalID, "erp-fonte"; got != want {
+				t.Errorf("target externalId = %q, want %q", got, want)
+			}
+			if got, err := contacts.ByExternalID(ctx, "acme", "erp-fonte"); err != nil || got != w.target {
+				t.Errorf("holder of erp-fonte = %q, %v; want the target %s", got, err, w.target)
+			}
+			if _, err := w.merges.Undo(ctx, w.caller, rec.ID); err != nil {
+				t.Fatal(err)
+			}
+			sameItems(t, "after undo", w.items(t), before)
+			if got, err := contacts.ByExternalID(ctx, "acme", "erp-fonte"); err != nil || got != w.source {
+				t.Errorf("holder of erp-fonte after undo = %q, %v; want the source %s", got, err, w.source)
+			}
+		})
+	}
+}

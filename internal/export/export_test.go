@@ -224,12 +224,12 @@ func readBack(t testing.TB, body []byte, name string) [][]string {
 }
 
 var header = []string{
-	"id", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
+	"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
 	"country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt", "Plano",
 }
 
 // tagsCol is the column of tags, whose order is the store's (a set).
-const tagsCol = 15
+const tagsCol = 16
 
 // people are the contacts exported: name, and the cells the export must
 // give them (every column but id, tags, createdAt and updatedAt, which
@@ -241,9 +241,9 @@ type person struct {
 }
 
 var people = []person{
-	{map[string]any{"name": "Ana Souza", "phone": "(11) 98888-0001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "15/03/1985", "company": "Padaria Pão Quente", "customFields": map[string]any{"plano": "Ouro"}},
+	{map[string]any{"name": "Ana Souza", "phone": "(11) 98888-0001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "15/03/1985", "company": "Padaria Pão Quente", "externalId": "erp-ana-1", "customFields": map[string]any{"plano": "Ouro"}},
 		[]any{"VIP", "Atacado"},
-		map[string]string{"firstName": "Ana", "lastName": "Souza", "phone": "+5511988880001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "1985-03-15", "company": "Padaria Pão Quente", "country": "BR", "Plano": "Ouro"}},
+		map[string]string{"externalId": "erp-ana-1", "firstName": "Ana", "lastName": "Souza", "phone": "+5511988880001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "1985-03-15", "company": "Padaria Pão Quente", "country": "BR", "Plano": "Ouro"}},
 	{map[string]any{"name": "Bruno Lima", "email": "bruno@exemplo.com", "company": "Souza; Filhos & Cia"},
 		[]any{"VIP"},
 		map[string]string{"firstName": "Bruno", "lastName": "Lima", "email": "bruno@exemplo.com", "company": "Souza; Filhos & Cia"}},
@@ -394,7 +394,7 @@ func TestExportCSVWithFilter(t *testing.T) {
 		t.Fatalf("no file at %s (%q)", key, ctype)
 	}
 	// As Brazilian Excel opens it: a BOM, ';', CRLF.
-	if !bytes.HasPrefix(body, []byte("\ufeffid;name;firstName;")) || !bytes.HasSuffix(body, []byte("\r\n")) ||
+	if !bytes.HasPrefix(body, []byte("\ufeffid;externalId;name;firstName;")) || !bytes.HasSuffix(body, []byte("\r\n")) ||
 		bytes.Count(body, []byte("\r\n")) != 6 {
 		t.Errorf("not an Excel pt-BR CSV:\n%s", body)
 	}

@@ -18,6 +18,7 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "GET /v1/contacts/{id}", Handle: h.get},
 		{Key: "PATCH /v1/contacts/{id}", Handle: h.update},
 		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
+		{Key: "PUT /v1/contacts/by-external-id/{externalId}", Handle: h.upsert},
 		{Key: "GET /v1/contacts/{id}/linked", Handle: h.linked},
 		{Key: "GET /v1/contact-fields", Handle: h.fields},
 		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
@@ -84,6 +85,23 @@ func (h contactHandlers) update(ctx context.Context, r *Request) (Response, erro
 	})
 	if err != nil {
 		return Response{}, err
+	}
+	return JSON(http.StatusOK, contactView(c), "ETag", ETag(c.Version)), nil
+}
+
+// upsert creates (201, Location) or updates (200) the contact holding the
+// path's externalId.
+func (h contactHandlers) upsert(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	c, created, err := h.svc.Upsert(ctx, r.Caller, r.Path("externalId"), doc)
+	if err != nil {
+		return Response{}, err
+	}
+	if created {
+		return JSON(http.StatusCreated, contactView(c), "Location", "/v1/contacts/"+c.ID, "ETag", ETag(c.Version)), nil
 	}
 	return JSON(http.StatusOK, contactView(c), "ETag", ETag(c.Version)), nil
 }
@@ -259,6 +277,7 @@ type ContactJSON struct {
 	OwnerID            *string        `json:"ownerId"`
 	TelegramID         *string        `json:"telegramId"`
 	AvatarURL          *string        `json:"avatarUrl"`
+	ExternalID         *string        `json:"externalId"`
 	Tags               []TagJSON      `json:"tags"`
 	CustomFields       map[string]any `json:"customFields"`
 	MainContactID      *string        `json:"mainContactId"`
@@ -287,7 +306,7 @@ func contactView(c *contact.Contact) ContactJSON {
 		Kind: string(c.Kind), Phone: opt(c.Phone), Email: opt(c.Email), TaxID: opt(formatTaxID(c.TaxID)),
 		BirthDate: opt(c.BirthDate), Company: opt(c.Company), Country: opt(c.Country),
 		Language: opt(c.Language), OwnerID: opt(c.OwnerID), TelegramID: opt(c.TelegramID),
-		AvatarURL: opt(c.AvatarURL), Tags: tagsView(c.Tags), CustomFields: c.CustomFields,
+		AvatarURL: opt(c.AvatarURL), ExternalID: opt(c.ExternalID), Tags: tagsView(c.Tags), CustomFields: c.CustomFields,
 		MainContactID: opt(c.MainContactID), Blocked: c.Blocked, BlockedAt: opt(timestamp(c.BlockedAt)),
 		BlockedBy: opt(c.BlockedBy), PendingActions: c.PendingActions(),
 		ConversationStatus: opt(c.ConversationStatus),

@@ -120,7 +120,7 @@ func roleMatrix(t *testing.T, f *fixture, chosen map[string][]string) {
 // pathParams fills the path parameters of route other than {id} and {tagId}.
 func pathParams(route string) map[string]string {
 	out := map[string]string{}
-	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0", "noteId": "01jdx4t0v1w2x3y4z5a6b7c8d9"} {
+	for k, v := range map[string]string{"channel": "whatsapp", "name": "welcome", "mergeId": "01jdx8k2m4n6p8r0s2t4v6w8y0", "noteId": "01jdx4t0v1w2x3y4z5a6b7c8d9", "externalId": "erp-42"} {
 		if strings.Contains(route, "{"+k+"}") {
 			out[k] = v
 		}
@@ -228,6 +228,14 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 			{call{query: map[string]string{"phone": w.twinPhone}}, http.StatusOK},
 			{call{query: map[string]string{"phone": "(11) 98555-0001"}}, http.StatusOK},
 			{call{query: map[string]string{"email": "oculta@fora.com"}}, http.StatusOK},
+			{call{query: map[string]string{"externalId": "erp-segredo-1"}}, http.StatusOK},
+		}
+	},
+	"PUT /v1/contacts/by-external-id/{externalId}": func(w *walletWorld) []walletCall {
+		return []walletCall{
+			// Another wallet's contact: answered like one that does not exist, unchanged.
+			{call{params: map[string]string{"externalId": "erp-segredo-1"}, body: `{"name":"Agente","company":"Agente"}`}, http.StatusNotFound},
+			{call{params: map[string]string{"externalId": "erp-agente-1"}, body: `{"name":"Nova","email":"nova@agente.com"}`}, http.StatusCreated},
 		}
 	},
 	"POST /v1/contacts": func(w *walletWorld) []walletCall {

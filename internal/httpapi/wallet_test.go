@@ -42,7 +42,7 @@ func newWalletWorld(t *testing.T) *walletWorld {
 	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`}).want(t, http.StatusOK)
 	w.tagID = f.do(t, call{route: "POST /v1/tags", body: `{"name":"VIP"}`}).want(t, http.StatusCreated).body["id"].(string)
 	w.mine = f.create(t, `{"name":"Minha Cliente","email":"minha@cliente.com","ownerId":"agent-1"}`)
-	w.hidden = f.create(t, `{"name":"Oculta Segredo","phone":"+55 11 98555-0001","email":"oculta@fora.com","company":"Fora Segredos","ownerId":"agent-2"}`)
+	w.hidden = f.create(t, `{"name":"Oculta Segredo","phone":"+55 11 98555-0001","email":"oculta@fora.com","company":"Fora Segredos","ownerId":"agent-2","externalId":"erp-segredo-1"}`)
 	w.shared = f.create(t, `{"name":"Compartilhada","phone":"+55 11 98555-0001","ownerId":"agent-1"}`)
 	w.twin = f.create(t, `{"name":"Gemea Segredo","phone":"`+w.twinPhone+`","email":"oculta@fora.com","ownerId":"agent-2"}`)
 	fundida := f.create(t, `{"name":"Fundida Segredo","email":"fundida@fora.com","ownerId":"agent-2"}`)

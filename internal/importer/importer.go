@@ -229,6 +229,7 @@ type Contacts interface {
 type Finder interface {
 	LookupPhone(ctx context.Context, workspace, identity string) ([]string, error)
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+	LookupExternalID(ctx context.Context, workspace, externalID string) ([]string, error)
 }
 
 // Settings reads a workspace's settings and custom fields (contact.Service).
@@ -435,7 +436,7 @@ type importRun struct {
 	names   *tag.Names
 	header  []string
 	lang    errs.Language
-	seen    map[string]int // phone identity or email key → first line in the file
+	seen    map[string]int // phone identity, email key or externalId → first line in the file
 	// replay is set while the rows may have been written by a run that
 	// died before its checkpoint: the first chunk of a run of a job that
 	// was already running.
@@ -546,8 +547,8 @@ func (run *importRun) applySafely(ctx context.Context, row sheets.Row, in *rowIn
 	return run.apply(ctx, row, in)
 }
 
-// dedupe skips a row that shares a phone or an email with an earlier row
-// of the file, and otherwise remembers its phone and email.
+// dedupe skips a row that shares a phone, an email or an externalId with
+// an earlier row of the file, and otherwise remembers them.
 func (run *importRun) dedupe(row sheets.Row, in *rowInput) *outcome {
 	for _, k := range in.keys {
 		if first, dup := run.seen[k]; dup {
@@ -567,7 +568,7 @@ type rowInput struct {
 	present map[string]bool // the fields the row gives
 	tags    []string
 	tagIDs  []string // the tags' ids, resolved in file order by chunk
-	keys    []string // phone identity and email key
+	keys    []string // phone identity, email key and externalId
 	failed  *outcome
 }
 
@@ -621,6 +622,9 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 		}
 	}
 	in.keys = contact.IdentityKeys(p.Phone, p.Email)
+	if p.ExternalID != "" {
+		in.keys = append(in.keys, "x:"+p.ExternalID)
+	}
 	return in
 }
 
@@ -727,12 +731,22 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
 }
 
-// find returns the oldest existing contact with the row's phone, else
-// with its email, or "": of those in the import's scope (as a conversation
+// find returns the existing contact holding the row's externalId, else the
+// oldest with its phone, else with its email, or "": of those in the import's scope (as a conversation
 // start by phone does, holders outside a wallet-bound agent's wallet are
 // passed over, a GetItem each).
 func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
 	ws := run.job.Workspace
+	if in.profile.ExternalID != "" {
+		// The workspace's own id says which contact the row is, first.
+		found, err := run.w.Finder.LookupExternalID(ctx, ws, in.profile.ExternalID)
+		if err != nil {
+			return "", err
+		}
+		if id, err := run.first(ctx, found); err != nil || id != "" {
+			return id, err
+		}
+	}
 	if in.profile.Phone != "" {
 		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(in.profile.Phone))
 		if err != nil {

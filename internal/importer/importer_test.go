@@ -1490,3 +1490,53 @@ func TestImportPermissions(t *testing.T) {
 		}
 	}
 }
+
+// byExternalID returns the contact holding externalID (failing when none
+// does), as the API shows it.
+func (w *world) byExternalID(t testing.TB, externalID string) *contact.Contact {
+	t.Helper()
+	found, err := w.index.LookupExternalID(context.Background(), ws, externalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d contacts with externalId %s, want 1", len(found), externalID)
+	}
+	c, err := w.people.Get(context.Background(), w.caller, found[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestImportExternalID: an externalId column (Portuguese headers
+// included) sets it, and upsert matches on it before the phone or email: a
+// row with a new number and a known externalId updates that contact.
+func TestImportExternalID(t *testing.T) {
+	w := newWorld(t)
+	body := []byte("Nome;Telefone;ID externo\r\n" +
+		"Ana;+5511970000011;erp-1\r\n" +
+		"Bia;+5511970000012;erp-2\r\n" +
+		"Cris;+5511970000013;erp-1\r\n")
+	j := w.runToEnd(t, w.start(t, "contatos.csv", importer.Create, errs.Portuguese, body))
+	// The third row's externalId is the first's: skipped as a duplicate in
+	// the file, nothing written.
+	checkEnded(t, j, counts{created: 2, skipped: 1}, 3)
+	if got, want := w.byExternalID(t, "erp-1").Name, "Ana"; got != want {
+		t.Errorf("erp-1 name = %q, want %q", got, want)
+	}
+	if got := w.phoneCount(t, "+5511970000013"); got != 0 {
+		t.Errorf("contacts with the failed row's phone = %d, want 0", got)
+	}
+	ana := w.byExternalID(t, "erp-1").ID
+
+	up := w.runToEnd(t, w.start(t, "sync.csv", importer.Upsert, errs.Portuguese, []byte("Identificador;Nome;Celular\r\nerp-1;Ana Maria;+5511970000099\r\nerp-3;Duda;+5511970000014\r\n")))
+	checkEnded(t, up, counts{created: 1, updated: 1}, 2)
+	got := w.byExternalID(t, "erp-1")
+	if got.ID != ana || got.Name != "Ana Maria" || got.Phone != "+5511970000099" {
+		t.Errorf("erp-1 after upsert = %s %q %q, want %s \"Ana Maria\" +5511970000099", got.ID, got.Name, got.Phone, ana)
+	}
+	if got, want := w.byExternalID(t, "erp-3").Name, "Duda"; got != want {
+		t.Errorf("erp-3 name = %q, want %q", got, want)
+	}
+}

@@ -102,6 +102,9 @@ type Index interface {
 	// LookupEmail returns the ids of the contacts with this email key,
 	// reading its own writes.
 	LookupEmail(ctx context.Context, workspace, emailKey string) ([]string, error)
+	// LookupExternalID returns the id of the contact holding externalID
+	// (none or one), reading its own writes.
+	LookupExternalID(ctx context.Context, workspace, externalID string) ([]string, error)
 	// CountOf returns how many contacts q matches, from counters kept with
 	// every write, without reading rows. Errors: Invalid "count_unavailable"
 	// for a q no counter keeps (text, several filters, no owner, kind).
@@ -224,14 +227,28 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 }
 
 // Lookup finds the contacts whose phone or email is exactly the one given
-// after normalisation, reading its own writes. Errors: Invalid.
+// after normalisation, or the contact holding an externalId, reading its
+// own writes. Errors: Invalid.
 func (s *Service) Lookup(ctx context.Context, caller tenant.Caller, params map[string]string) ([]*contact.Contact, error) {
 	rawPhone, rawEmail := strings.TrimSpace(params["phone"]), strings.TrimSpace(params["email"])
+	rawExternal, hasExternal := params["externalId"]
 	var ids []string
 	var err error
+	given := 0
+	for _, present := range []bool{rawPhone != "", rawEmail != "", hasExternal} {
+		if present {
+			given++
+		}
+	}
 	switch {
-	case (rawPhone == "") == (rawEmail == ""):
+	case given != 1:
 		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "phone_or_email_required")})
+	case hasExternal:
+		xid, ok := contact.CheckExternalID(rawExternal)
+		if !ok || xid == "" {
+			return nil, errs.Validation([]errs.FieldError{errs.Field("externalId", "external_id_invalid", "max", strconv.Itoa(contact.MaxExternalIDRunes))})
+		}
+		ids, err = s.Index.LookupExternalID(ctx, caller.Workspace, xid)
 	case rawPhone != "":
 		ws, werr := s.Workspaces.Workspace(ctx, caller.Workspace)
 		if werr != nil {

@@ -37,6 +37,7 @@ var aliases = map[string][]string{
 	"telegramId": {"telegram", "id telegram", "id do telegram", "telegram id"},
 	"kind":       {"tipo de contato", "contact type"},
 	"avatarUrl":  {"foto", "url da foto", "avatar", "photo", "photo url", "avatar url"},
+	"externalId": {"id externo", "identificador", "identificador externo", "codigo externo", "codigo do cliente", "external id", "external_id", "identifier"},
 	TagsField:    {"etiquetas", "etiqueta", "tags", "tag", "marcadores", "labels"},
 }
 
@@ -47,7 +48,7 @@ var genericName = map[string]bool{foldHeader("nome"): true, foldHeader("name"): 
 // mappable are the fields a column can map to besides custom fields: the
 // contract's standard fields and the other editable ones.
 var mappable = func() map[string]bool {
-	m := map[string]bool{"kind": true, "avatarUrl": true}
+	m := map[string]bool{"kind": true, "avatarUrl": true, "externalId": true}
 	for _, f := range contact.StandardFields {
 		m[f] = true
 	}
