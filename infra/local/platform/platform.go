@@ -520,11 +520,8 @@ func (p *Platform) EndpointsEnv() string {
 			line("AWS_ENDPOINT_URL_"+svc, p.MotoEndpoint)
 		}
 	}
-	for i, t := range p.Stack.Tables {
-		if i == 0 {
-			line("TABLE_NAME", t.Name)
-		}
-		line(snake(t.LogicalID)+"_TABLE_NAME", t.Name)
+	for _, t := range p.Stack.Tables {
+		line(strings.TrimSuffix(snake(t.LogicalID), "_TABLE")+"_NAME", t.Name) // Table → TABLE_NAME
 	}
 	for _, bk := range p.Stack.Buckets {
 		line(snake(bk.LogicalID), bk.Name)
