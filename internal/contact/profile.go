@@ -380,3 +380,7 @@ func toFloat(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// ValidEmail is the rule of an email address on a contact, shared with the
+// other entities that hold one (companies).
+func ValidEmail(s string) bool { return validEmail(s) }

@@ -1,0 +1,182 @@
+package company
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnichannel/contacts/internal/clock"
+	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/cursor"
+	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/mergepatch"
+	"github.com/omnichannel/contacts/internal/searchkey"
+	"github.com/omnichannel/contacts/internal/tenant"
+)
+
+// Errors of the list parameters (the codes the contact list uses).
+var (
+	ErrBadCursor = errs.E(errs.Malformed, "cursor_invalid")
+)
+
+// Service manages the workspace's companies. Roles are those of contacts:
+// every role creates, reads and edits companies; deleting one is for owners
+// and managers.
+type Service struct {
+	Companies  Repository
+	Workspaces contact.WorkspaceStore // the default region of phone numbers
+	Cursors    *cursor.Codec
+	Clock      clock.Clock // the system clock when nil
+}
+
+// Create adds a company from its document. Errors: Invalid, Conflict
+// company_tax_id_taken.
+func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[string]any) (*Company, error) {
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Parse(doc, ws.Region())
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	c := &Company{Workspace: caller.Workspace, ID: ids.New(now), Profile: p,
+		CreatedAt: now, CreatedBy: caller.Subject, UpdatedAt: now, UpdatedBy: caller.Subject, Version: 1}
+	if err := s.Companies.Create(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Get reads a company. Errors: NotFound.
+func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Company, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	return s.Companies.Get(ctx, caller.Workspace, id)
+}
+
+// Update applies a JSON merge patch to a company and validates the result
+// as a whole. Errors: NotFound, Invalid, Conflict, Precondition.
+func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, ifVersion int, patch map[string]any) (*Company, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	return s.Companies.Update(ctx, caller.Workspace, id, ifVersion, func(c *Company) error {
+		p, err := Parse(mergepatch.Apply(c.Document(), patch), ws.Region())
+		if err != nil {
+			return err
+		}
+		if p == c.Profile {
+			return nil
+		}
+		c.Profile = p
+		c.UpdatedAt, c.UpdatedBy = s.Clock.Now(), caller.Subject
+		return nil
+	})
+}
+
+// Delete removes a company; owners and managers only. Its contacts are
+// unlinked, never deleted. Errors: Forbidden, NotFound, Precondition.
+func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
+	if !caller.IsManager() {
+		return contact.ErrForbidden
+	}
+	if !ids.Valid(id) {
+		return ErrNotFound
+	}
+	return s.Companies.Delete(ctx, caller.Workspace, id, ifVersion, caller.Subject)
+}
+
+// Result is a page of the list and the cursor of the next one ("" at the end).
+type Result struct {
+	Companies  []Company
+	NextCursor string
+}
+
+var listParams = map[string]bool{"q": true, "sort": true, "limit": true, "cursor": true}
+
+// List answers GET /v1/companies: q (name words, accent- and
+// case-insensitive prefixes), sort (name, -createdAt), limit and cursor.
+// Errors: Invalid naming the parameter, Malformed cursor_invalid.
+func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[string]string) (Result, error) {
+	q, problems := parseList(params)
+	if len(problems) > 0 {
+		return Result{}, errs.Validation(problems)
+	}
+	scope := cursorScope + ":" + q.Sort + ":" + strings.Join(q.Words, " ")
+	if c := params["cursor"]; c != "" {
+		raw, err := s.Cursors.Decode(caller.Workspace, scope, c)
+		if err != nil || len(raw) == 0 {
+			return Result{}, ErrBadCursor
+		}
+		q.After = string(raw)
+	}
+	page, err := s.Companies.List(ctx, caller.Workspace, q)
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{Companies: page.Companies}
+	if page.Next != "" {
+		out.NextCursor = s.Cursors.Encode(caller.Workspace, scope, []byte(page.Next), cursorTTLHours*time.Hour)
+	}
+	return out, nil
+}
+
+func parseList(p map[string]string) (ListQuery, []errs.FieldError) {
+	var problems []errs.FieldError
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		if !listParams[k] {
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	q := ListQuery{Sort: SortName, Limit: DefaultLimit}
+	switch p["sort"] {
+	case "", SortName:
+	case SortNewest:
+		q.Sort = SortNewest
+	default:
+		problems = append(problems, errs.Field("sort", "choice_invalid", "choices", "name, -createdAt"))
+	}
+	if l := p["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			problems = append(problems, errs.Field("limit", "limit_invalid", "max", strconv.Itoa(MaxLimit)))
+		}
+		q.Limit = n
+	}
+	if raw := p["q"]; raw != "" {
+		if len([]rune(raw)) > searchkey.MaxQueryLen {
+			problems = append(problems, errs.Field("q", "too_long", "max", strconv.Itoa(searchkey.MaxQueryLen)))
+		}
+		q.Words = QueryWords(raw)
+	}
+	return q, problems
+}
+
+// QueryWords returns the words of a name query, the longest first: each
+// must start a word of a company's name (searchkey.NameWords).
+func QueryWords(q string) []string {
+	words := searchkey.NameWords(q)
+	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
+	return words
+}
+
+// Matches reports whether every query word starts a word of words.
+func Matches(words, query []string) bool {
+	for _, q := range query {
+		if !slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, q) }) {
+			return false
+		}
+	}
+	return true
+}
