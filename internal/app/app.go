@@ -145,3 +145,6 @@ func (d *Deps) Search() *dynamo.Search { return &dynamo.Search{Client: d.DB, Tab
 
 // Jobs returns the job store.
 func (d *Deps) Jobs() *dynamo.Jobs { return &dynamo.Jobs{Client: d.DB, Table: d.Table} }
+
+// Companies returns the company store.
+func (d *Deps) Companies() *dynamo.Companies { return &dynamo.Companies{Client: d.DB, Table: d.Table} }

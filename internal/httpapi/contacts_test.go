@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/bulk"
+	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
@@ -197,6 +198,7 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	bulkQueue := &bulkQueue{}
 	deleter := &bulk.Service{People: svc, Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
+	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: &dynamo.Companies{Client: client, Table: table}, Workspaces: svc.Workspaces, Cursors: codec}, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
