@@ -509,6 +509,7 @@ func TestTenantIsolation(t *testing.T) {
 	conv := f.startConversation(t, `{"contactId":"`+id+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
 	before := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	tagsBefore := f.do(t, call{route: "GET /v1/tags"}).want(t, http.StatusOK)
+	companyID := f.createCompany(t, `{"name":"Acme Ltda"}`)
 	routes := 0
 	for _, route := range f.api.RouteKeys() {
 		if !strings.Contains(route, "{id}") {
@@ -528,12 +529,17 @@ func TestTenantIsolation(t *testing.T) {
 				c.body = `{"sourceIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`
 			case strings.Contains(route, "/v1/conversations/{id}"):
 				c.id, c.body = conv, `{}`
+			case strings.Contains(route, "/v1/companies/{id}"):
+				c.id, c.body = companyID, `{"name":"Globex"}`
 			}
 			f.do(t, c).want(t, http.StatusNotFound)
 		})
 	}
 	if routes < 3 {
 		t.Fatalf("only %d routes name a contact, want at least 3", routes)
+	}
+	if got := f.do(t, call{route: "GET /v1/companies/{id}", id: companyID}).want(t, http.StatusOK); got.body["name"] != "Acme Ltda" || got.body["version"] != 1.0 {
+		t.Errorf("company changed by another workspace: %s", got.raw)
 	}
 	after := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	if after.raw != before.raw {

@@ -1,0 +1,144 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const acmeCompany = `{"name":"Clínica Saúde Viva","taxId":"12.ABC.345/01DE-35","domain":"SaudeViva.com.br","phone":"(11) 3333-4444","email":"contato@saudeviva.com.br","address":{"street":"Rua Augusta","number":"100","city":"São Paulo","state":"SP","postalCode":"01305-000","country":"BR"},"ownerId":"agent-1"}`
+
+// createCompany creates a company from body and returns its id.
+func (f *fixture) createCompany(t *testing.T, body string) string {
+	t.Helper()
+	return f.do(t, call{route: "POST /v1/companies", body: body}).want(t, http.StatusCreated).body["id"].(string)
+}
+
+// companyNames lists the companies' names of GET /v1/companies with query.
+func (f *fixture) companyNames(t *testing.T, c call) []string {
+	t.Helper()
+	c.route = "GET /v1/companies"
+	r := f.do(t, c).want(t, http.StatusOK)
+	var out []string
+	for _, it := range r.body["items"].([]any) {
+		out = append(out, it.(map[string]any)["name"].(string))
+	}
+	return out
+}
+
+// TestCompanies: create with a formatted CNPJ (stored canonical), read,
+// find by a word without accents, the same CNPJ again is 409 (free in
+// another workspace), rename under If-Match, delete; another workspace
+// gets 404 for the company.
+func TestCompanies(t *testing.T) {
+	f := newFixture(t)
+	created := f.do(t, call{route: "POST /v1/companies", body: acmeCompany}).want(t, http.StatusCreated)
+	id := created.body["id"].(string)
+	for field, want := range map[string]any{"name": "Clínica Saúde Viva", "taxId": "12ABC34501DE35", "domain": "saudeviva.com.br", "phone": "+551133334444", "ownerId": "agent-1", "version": 1.0, "createdBy": "user-owner-1"} {
+		if got := created.body[field]; got != want {
+			t.Errorf("created %s = %v, want %v", field, got, want)
+		}
+	}
+	if got, want := created.headers["Location"], "/v1/companies/"+id; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got := f.do(t, call{route: "GET /v1/companies/{id}", id: id}).want(t, http.StatusOK); got.headers["ETag"] != `"1"` || got.body["name"] != "Clínica Saúde Viva" {
+		t.Errorf("GET = %s %s, want the company with ETag \"1\"", got.headers["ETag"], got.raw)
+	}
+
+	for _, q := range []string{"saude", "CLINICA", "viv", "sau cli"} {
+		if got, want := f.companyNames(t, call{query: map[string]string{"q": q}}), []string{"Clínica Saúde Viva"}; !slices.Equal(got, want) {
+			t.Errorf("q=%s lists %q, want %q", q, got, want)
+		}
+	}
+	if got := f.companyNames(t, call{query: map[string]string{"q": "saude outra"}}); len(got) != 0 {
+		t.Errorf("q=saude outra lists %q, want none", got)
+	}
+
+	dup := f.do(t, call{route: "POST /v1/companies", body: `{"name":"Outra","taxId":"12ABC34501DE35"}`}).want(t, http.StatusConflict)
+	if got, want := dup.body["code"], "company_tax_id_taken"; got != want {
+		t.Errorf("same CNPJ: code %v, want %v", got, want)
+	}
+	f.do(t, call{route: "POST /v1/companies", body: `{"name":"Outra","taxId":"12ABC34501DE35"}`, workspace: "globex"}).want(t, http.StatusCreated)
+
+	bad := f.do(t, call{route: "POST /v1/companies", body: `{"taxId":"12.ABC.345/01DE-36","domain":"not a domain","address":{"city":1,"planet":"x"},"id":"x"}`}).want(t, http.StatusUnprocessableEntity)
+	for _, want := range []string{"name:required", "taxId:tax_id_check_digits", "domain:domain_invalid", "address.city:invalid_type", "address.planet:unknown_field", "id:unknown_field"} {
+		if !slices.Contains(bad.fieldErrors(), want) {
+			t.Errorf("invalid create: errors %v, want %s among them", bad.fieldErrors(), want)
+		}
+	}
+	cpf := f.do(t, call{route: "POST /v1/companies", body: `{"name":"Pessoa","taxId":"529.982.247-25"}`}).want(t, http.StatusUnprocessableEntity)
+	if got, want := cpf.fieldErrors(), []string{"taxId:cnpj_invalid"}; !slices.Equal(got, want) {
+		t.Errorf("a CPF as taxId: errors %v, want %v", got, want)
+	}
+
+	for _, route := range []string{"GET /v1/companies/{id}", "PATCH /v1/companies/{id}", "DELETE /v1/companies/{id}"} {
+		r := f.do(t, call{route: route, id: id, workspace: "globex", body: `{"name":"Globex"}`}).want(t, http.StatusNotFound)
+		if got, want := r.body["code"], "company_not_found"; got != want {
+			t.Errorf("%s from another workspace: code %v, want %v", route, got, want)
+		}
+	}
+	if got := f.companyNames(t, call{workspace: "globex", query: map[string]string{"q": "saude"}}); len(got) != 0 {
+		t.Errorf("another workspace finds %q", got)
+	}
+
+	f.do(t, call{route: "PATCH /v1/companies/{id}", id: id, body: `{"name":"Saúde Viva Matriz"}`, headers: map[string]string{"If-Match": `"7"`}}).want(t, http.StatusPreconditionFailed)
+	renamed := f.do(t, call{route: "PATCH /v1/companies/{id}", id: id, body: `{"name":"Saúde Viva Matriz","address":{"number":null}}`, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusOK)
+	if got := renamed.body["address"].(map[string]any); got["number"] != nil || got["street"] != "Rua Augusta" {
+		t.Errorf("address after patch = %v, want the street kept and the number removed", got)
+	}
+	if got, want := f.companyNames(t, call{query: map[string]string{"q": "matriz"}}), []string{"Saúde Viva Matriz"}; !slices.Equal(got, want) {
+		t.Errorf("q=matriz lists %q, want %q", got, want)
+	}
+	if got := f.companyNames(t, call{query: map[string]string{"q": "clinica"}}); len(got) != 0 {
+		t.Errorf("q=clinica after the rename lists %q, want none", got)
+	}
+
+	f.do(t, call{route: "DELETE /v1/companies/{id}", id: id, role: "agent"}).want(t, http.StatusForbidden)
+	f.do(t, call{route: "DELETE /v1/companies/{id}", id: id}).want(t, http.StatusNoContent)
+	f.do(t, call{route: "GET /v1/companies/{id}", id: id}).want(t, http.StatusNotFound)
+	// The CNPJ is free again.
+	f.do(t, call{route: "POST /v1/companies", body: `{"name":"Nova","taxId":"12ABC34501DE35"}`}).want(t, http.StatusCreated)
+}
+
+// TestCompanyListPages: the list in name order and newest first, paged by
+// signed cursors; a cursor of another list or workspace is a 400.
+func TestCompanyListPages(t *testing.T) {
+	f := newFixture(t)
+	names := []string{"Beta Alimentos", "Álamo Transportes", "Casa Verde", "Ômega Peças", "Delta Ótica"}
+	for _, n := range names {
+		f.createCompany(t, `{"name":"`+n+`"}`)
+	}
+	var got []string
+	var cursor string
+	for pages := 0; pages < 10; pages++ {
+		q := map[string]string{"limit": "2"}
+		if cursor != "" {
+			q["cursor"] = cursor
+		}
+		r := f.do(t, call{route: "GET /v1/companies", query: q}).want(t, http.StatusOK)
+		for _, it := range r.body["items"].([]any) {
+			got = append(got, it.(map[string]any)["name"].(string))
+		}
+		cursor, _ = r.body["nextCursor"].(string)
+		if cursor == "" {
+			break
+		}
+		if pages == 0 {
+			f.do(t, call{route: "GET /v1/companies", query: map[string]string{"cursor": cursor, "sort": "-createdAt"}}).want(t, http.StatusBadRequest)
+			f.do(t, call{route: "GET /v1/companies", query: map[string]string{"cursor": cursor}, workspace: "globex"}).want(t, http.StatusBadRequest)
+		}
+	}
+	if want := []string{"Álamo Transportes", "Beta Alimentos", "Casa Verde", "Delta Ótica", "Ômega Peças"}; !slices.Equal(got, want) {
+		t.Errorf("by name: %q, want %q", got, want)
+	}
+	newest := f.companyNames(t, call{query: map[string]string{"sort": "-createdAt"}})
+	if want := []string{"Delta Ótica", "Ômega Peças", "Casa Verde", "Álamo Transportes", "Beta Alimentos"}; !slices.Equal(newest, want) {
+		t.Errorf("newest first: %q, want %q", newest, want)
+	}
+	bad := f.do(t, call{route: "GET /v1/companies", query: map[string]string{"sort": "phone", "limit": "0", "x": "1"}}).want(t, http.StatusUnprocessableEntity)
+	if got := strings.Join(bad.fieldErrors(), " "); got != "x:unknown_field sort:choice_invalid limit:limit_invalid" {
+		t.Errorf("bad parameters: %s", got)
+	}
+}
