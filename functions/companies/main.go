@@ -17,7 +17,7 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors}
+		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors, People: d.People}
 		return d.API(httpapi.CompanyRoutes(svc, d.Keys)), nil
 	})
 }

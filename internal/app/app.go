@@ -85,6 +85,7 @@ func NewDeps(ctx context.Context, log *slog.Logger) (*Deps, error) {
 	}
 	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
 	d.People.TagRefs = &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People}
+	d.People.Companies = d.Companies()
 	return d, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/phone"
+	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/searchkey"
 	"github.com/omnichannel/contacts/internal/taxid"
 )
@@ -272,6 +273,12 @@ type Page struct {
 	Next      string
 }
 
+// ContactPage is a page of a company's contacts, as list rows.
+type ContactPage struct {
+	Items      []search.Summary
+	NextCursor string
+}
+
 // Repository stores companies.
 type Repository interface {
 	// Create stores a new company. Errors: Conflict company_tax_id_taken.
@@ -286,4 +293,8 @@ type Repository interface {
 	Delete(ctx context.Context, workspace, id string, ifVersion int, actor string) error
 	// List returns a page of the workspace's companies.
 	List(ctx context.Context, workspace string, q ListQuery) (Page, error)
+	// Contacts returns up to limit of the company's contacts after the
+	// index position after, by name, and the position of the last one read
+	// ("" at the end); consistent reads them strongly.
+	Contacts(ctx context.Context, workspace, id, after string, limit int, consistent bool) ([]search.Summary, string, error)
 }

@@ -2,6 +2,7 @@ package company
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -30,7 +31,10 @@ type Service struct {
 	Companies  Repository
 	Workspaces contact.WorkspaceStore // the default region of phone numbers
 	Cursors    *cursor.Codec
-	Clock      clock.Clock // the system clock when nil
+	// People links and unlinks contacts (wallets, validation, the contact's
+	// transaction, which checks that the company exists).
+	People *contact.Service
+	Clock  clock.Clock // the system clock when nil
 }
 
 // Create adds a company from its document. Errors: Invalid, Conflict
@@ -86,7 +90,12 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 }
 
 // Delete removes a company; owners and managers only. Its contacts are
-// unlinked, never deleted. Errors: Forbidden, NotFound, Precondition.
+// unlinked first, never deleted: each in its own transaction (a new version
+// of the contact, an "updated" timeline entry, its company index row
+// removed), up to unlinkPage a read; then the company goes in one
+// transaction. A delete cut short (a timeout, a crash) leaves the company
+// in place with fewer contacts: repeating it goes on. Errors: Forbidden,
+// NotFound, Precondition.
 func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
 	if !caller.IsManager() {
 		return contact.ErrForbidden
@@ -94,7 +103,161 @@ func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, i
 	if !ids.Valid(id) {
 		return ErrNotFound
 	}
-	return s.Companies.Delete(ctx, caller.Workspace, id, ifVersion, caller.Subject)
+	c, err := s.Companies.Get(ctx, caller.Workspace, id)
+	if err != nil {
+		return err
+	}
+	if ifVersion > 0 && ifVersion != c.Version {
+		return contact.ErrVersionMismatch.With("current", strconv.Itoa(c.Version))
+	}
+	if err := s.unlinkAll(ctx, caller, id); err != nil {
+		return err
+	}
+	return s.Companies.Delete(ctx, caller.Workspace, id, c.Version, caller.Subject)
+}
+
+// unlinkPage is how many of a company's contacts one read of its index
+// returns while unlinking them.
+const unlinkPage = 100
+
+func (s *Service) unlinkAll(ctx context.Context, caller tenant.Caller, id string) error {
+	for {
+		rows, _, err := s.Companies.Contacts(ctx, caller.Workspace, id, "", unlinkPage, true)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		for _, r := range rows {
+			_, err := s.People.Contacts.Update(ctx, caller.Workspace, r.ID, 0, func(c *contact.Contact) error {
+				if c.CompanyID == id {
+					c.CompanyID = ""
+					c.UpdatedAt, c.UpdatedBy = s.Clock.Now(), caller.Subject
+				}
+				return nil
+			})
+			if err != nil && !errs.Is(err, errs.NotFound) {
+				return fmt.Errorf("unlink contact %s from company %s: %w", r.ID, id, err)
+			}
+		}
+	}
+}
+
+// Contacts answers GET /v1/companies/{id}/contacts: the company's contacts
+// by name, as list rows, paged (limit, cursor). A wallet-bound agent is
+// shown those of its wallet. Errors: NotFound, Invalid, Malformed.
+func (s *Service) Contacts(ctx context.Context, caller tenant.Caller, id string, params map[string]string) (ContactPage, error) {
+	if !ids.Valid(id) {
+		return ContactPage{}, ErrNotFound
+	}
+	if _, err := s.Companies.Get(ctx, caller.Workspace, id); err != nil {
+		return ContactPage{}, err
+	}
+	var problems []errs.FieldError
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if k != "limit" && k != "cursor" {
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	limit := DefaultLimit
+	if l := params["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			problems = append(problems, errs.Field("limit", "limit_invalid", "max", strconv.Itoa(MaxLimit)))
+		}
+		limit = n
+	}
+	if len(problems) > 0 {
+		return ContactPage{}, errs.Validation(problems)
+	}
+	scope := contactsScope + ":" + id
+	after := ""
+	if c := params["cursor"]; c != "" {
+		raw, err := s.Cursors.Decode(caller.Workspace, scope, c)
+		if err != nil || len(raw) == 0 {
+			return ContactPage{}, ErrBadCursor
+		}
+		after = string(raw)
+	}
+	seen, err := s.People.Scope(ctx, caller)
+	if err != nil {
+		return ContactPage{}, err
+	}
+	var out ContactPage
+	for {
+		rows, next, err := s.Companies.Contacts(ctx, caller.Workspace, id, after, limit-len(out.Items), false)
+		if err != nil {
+			return ContactPage{}, err
+		}
+		for _, r := range rows {
+			if seen.Sees(&contact.Contact{Profile: contact.Profile{OwnerID: r.OwnerID}}) {
+				out.Items = append(out.Items, r)
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+		if len(out.Items) == limit {
+			out.NextCursor = s.Cursors.Encode(caller.Workspace, scope, []byte(next), cursorTTLHours*time.Hour)
+			break
+		}
+	}
+	if s.People.Tags != nil && len(out.Items) > 0 {
+		catalog, err := s.People.Tags.Catalog(ctx, caller.Workspace)
+		if err != nil {
+			return ContactPage{}, err
+		}
+		for i := range out.Items {
+			out.Items[i].Tags = []contact.TagRef{}
+			for _, t := range out.Items[i].TagIDs {
+				if ref, ok := catalog[t]; ok {
+					out.Items[i].Tags = append(out.Items[i].Tags, ref)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// LinkResult is the outcome of linking one contact.
+type LinkResult struct {
+	ContactID string
+	Err       error // nil: linked (or already was)
+}
+
+// Link links up to MaxLinkBatch contacts to the company, each in its own
+// transaction, as a PATCH {"companyId"} of each would (wallets, versions,
+// the timeline); a contact linked to another company moves. Errors:
+// NotFound (the company), Invalid (the ids); per contact in the results.
+func (s *Service) Link(ctx context.Context, caller tenant.Caller, id string, doc map[string]any) ([]LinkResult, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	if _, err := s.Companies.Get(ctx, caller.Workspace, id); err != nil {
+		return nil, err
+	}
+	var problems []errs.FieldError
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
+		if k != "contactIds" {
+			problems = append(problems, errs.Field(k, "unknown_field"))
+		}
+	}
+	var list []string
+	if doc["contactIds"] == nil {
+		problems = append(problems, errs.Field("contactIds", "required"))
+	} else {
+		var fe []errs.FieldError
+		list, fe = ids.List("contactIds", doc["contactIds"], MaxLinkBatch)
+		problems = append(problems, fe...)
+	}
+	if len(problems) > 0 {
+		return nil, errs.Validation(problems)
+	}
+	out := make([]LinkResult, 0, len(list))
+	for _, cid := range list {
+		_, err := s.People.Update(ctx, caller, cid, 0, map[string]any{"companyId": id})
+		out = append(out, LinkResult{ContactID: cid, Err: err})
+	}
+	return out, nil
 }
 
 // Result is a page of the list and the cursor of the next one ("" at the end).

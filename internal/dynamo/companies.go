@@ -12,6 +12,7 @@ import (
 
 	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/contact"
+	"github.com/omnichannel/contacts/internal/search"
 	"github.com/omnichannel/contacts/internal/searchkey"
 )
 
@@ -397,4 +398,37 @@ func firstMatch(it companyItem, words []string) bool {
 		}
 	}
 	return true
+}
+
+// Contacts implements company.Repository: one Query of the company's
+// contacts partition, in name order (the index rows the contacts' own
+// transactions write).
+func (s *Companies) Contacts(ctx context.Context, ws, id, after string, limit int, consistent bool) ([]search.Summary, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &s.Table, ConsistentRead: aws.Bool(consistent),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: companyContactsPK(ws, id)}},
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = key(companyContactsPK(ws, id), after)
+	}
+	out, err := s.Client.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("list company contacts: %w", err)
+	}
+	rows := make([]search.Summary, 0, len(out.Items))
+	next := ""
+	for _, av := range out.Items {
+		var r indexRow
+		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+			return nil, "", fmt.Errorf("unmarshal company contact: %w", err)
+		}
+		rows = append(rows, r.summary())
+		next = r.SK
+	}
+	if out.LastEvaluatedKey == nil {
+		next = ""
+	}
+	return rows, next, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/omnichannel/contacts/internal/company"
+	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/idem"
 )
 
@@ -17,6 +18,8 @@ func CompanyRoutes(svc *company.Service, keys idem.Store) []Route {
 		{Key: "GET /v1/companies/{id}", Handle: h.get},
 		{Key: "PATCH /v1/companies/{id}", Handle: h.update},
 		{Key: "DELETE /v1/companies/{id}", Handle: h.delete},
+		{Key: "GET /v1/companies/{id}/contacts", Handle: h.contacts},
+		{Key: "POST /v1/companies/{id}/contacts", Handle: h.link},
 	}
 }
 
@@ -117,4 +120,42 @@ func (h companyHandlers) list(ctx context.Context, r *Request) (Response, error)
 		page.Items = append(page.Items, companyView(&res.Companies[i]))
 	}
 	return JSON(http.StatusOK, page), nil
+}
+
+func (h companyHandlers) contacts(ctx context.Context, r *Request) (Response, error) {
+	res, err := h.svc.Contacts(ctx, r.Caller, r.Path("id"), r.Event.QueryStringParameters)
+	if err != nil {
+		return Response{}, err
+	}
+	page := PageJSON[SummaryJSON]{Items: make([]SummaryJSON, 0, len(res.Items)), NextCursor: res.NextCursor}
+	for _, s := range res.Items {
+		page.Items = append(page.Items, summaryView(s))
+	}
+	return JSON(http.StatusOK, page), nil
+}
+
+func (h companyHandlers) link(ctx context.Context, r *Request) (Response, error) {
+	doc, err := r.DecodeObject()
+	if err != nil {
+		return Response{}, err
+	}
+	results, err := h.svc.Link(ctx, r.Caller, r.Path("id"), doc)
+	if err != nil {
+		return Response{}, err
+	}
+	out := struct {
+		Results []BulkResultJSON `json:"results"`
+	}{Results: make([]BulkResultJSON, 0, len(results))}
+	for _, res := range results {
+		j := BulkResultJSON{ContactID: res.ContactID, Status: http.StatusOK}
+		if res.Err != nil {
+			e := errs.As(res.Err)
+			if e.Kind == errs.Internal {
+				return Response{}, res.Err
+			}
+			j.Status, j.Code = statusOf[e.Kind], e.Code
+		}
+		out.Results = append(out.Results, j)
+	}
+	return JSON(http.StatusOK, out), nil
 }

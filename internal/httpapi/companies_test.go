@@ -142,3 +142,104 @@ func TestCompanyListPages(t *testing.T) {
 		t.Errorf("bad parameters: %s", got)
 	}
 }
+
+// linkedCompany returns the linkedCompany member of the contact id.
+func (f *fixture) linkedCompany(t *testing.T, id string) any {
+	t.Helper()
+	return f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK).body["linkedCompany"]
+}
+
+// companyContactIDs lists the ids of GET /v1/companies/{id}/contacts,
+// every page of limit.
+func (f *fixture) companyContactIDs(t *testing.T, id string, limit string) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for pages := 0; pages < 20; pages++ {
+		q := map[string]string{"limit": limit}
+		if cursor != "" {
+			q["cursor"] = cursor
+		}
+		r := f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: id, query: q}).want(t, http.StatusOK)
+		for _, it := range r.body["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		if cursor, _ = r.body["nextCursor"].(string); cursor == "" {
+			return out
+		}
+	}
+	t.Fatalf("company %s: more than 20 pages", id)
+	return nil
+}
+
+// TestCompanyContacts is the issue's "done when" over the handlers: link
+// two contacts (one by PATCH, one by the bulk link), list them, rename the
+// company and see the new name on both, delete it and find both unlinked
+// and intact; the free-text company stays as typed throughout.
+func TestCompanyContacts(t *testing.T) {
+	f := newFixture(t)
+	co := f.createCompany(t, `{"name":"Padaria Pão Quente","taxId":"11.222.333/0001-81"}`)
+	ana := f.create(t, `{"name":"Ana Lima","phone":"(11) 98888-1111","company":"Padaria (texto)"}`)
+	bruno := f.create(t, `{"name":"Bruno Alves","email":"bruno@padaria.com.br"}`)
+	other := f.create(t, `{"name":"Carla Dias","email":"carla@outra.com.br"}`)
+
+	bad := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: ana, body: `{"companyId":"01jdx8k2m4n6p8r0s2t4v6w8y0"}`}).want(t, http.StatusUnprocessableEntity)
+	if got, want := bad.fieldErrors(), []string{"companyId:company_not_found"}; !slices.Equal(got, want) {
+		t.Errorf("PATCH with an unknown companyId: errors %v, want %v", got, want)
+	}
+	theirs := f.do(t, call{route: "POST /v1/companies", body: `{"name":"Globex"}`, workspace: "globex"}).want(t, http.StatusCreated).body["id"].(string)
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: ana, body: `{"companyId":"` + theirs + `"}`}).want(t, http.StatusUnprocessableEntity)
+	f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Nova","email":"nova@x.com.br","companyId":"` + theirs + `"}`}).want(t, http.StatusUnprocessableEntity)
+
+	linked := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: ana, body: `{"companyId":"` + co + `"}`}).want(t, http.StatusOK)
+	if got, want := linked.body["linkedCompany"], map[string]any{"id": co, "name": "Padaria Pão Quente"}; !jsonEqual(got, want) {
+		t.Errorf("after PATCH linkedCompany = %v, want %v", got, want)
+	}
+	if got, want := linked.body["company"], "Padaria (texto)"; got != want {
+		t.Errorf("free-text company = %v, want %v kept", got, want)
+	}
+	r := f.do(t, call{route: "POST /v1/companies/{id}/contacts", id: co, body: `{"contactIds":["` + bruno + `","` + ana + `","01jdx8k2m4n6p8r0s2t4v6w8y0"]}`}).want(t, http.StatusOK)
+	if got, want := r.raw, `{"results":[{"contactId":"`+bruno+`","status":200},{"contactId":"`+ana+`","status":200},{"contactId":"01jdx8k2m4n6p8r0s2t4v6w8y0","status":404,"code":"contact_not_found"}]}`; got != want {
+		t.Errorf("link: %s, want %s", got, want)
+	}
+	f.do(t, call{route: "POST /v1/companies/{id}/contacts", id: co, body: `{"contactIds":[]}`}).want(t, http.StatusUnprocessableEntity)
+	if got, want := f.companyContactIDs(t, co, "1"), []string{ana, bruno}; !slices.Equal(got, want) {
+		t.Errorf("company contacts by name = %v, want %v", got, want)
+	}
+	f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: co, workspace: "globex"}).want(t, http.StatusNotFound)
+	f.do(t, call{route: "POST /v1/companies/{id}/contacts", id: co, workspace: "globex", body: `{"contactIds":["` + ana + `"]}`}).want(t, http.StatusNotFound)
+
+	f.do(t, call{route: "PATCH /v1/companies/{id}", id: co, body: `{"name":"Padaria Pão Dourado"}`}).want(t, http.StatusOK)
+	for _, id := range []string{ana, bruno} {
+		if got, want := f.linkedCompany(t, id), map[string]any{"id": co, "name": "Padaria Pão Dourado"}; !jsonEqual(got, want) {
+			t.Errorf("contact %s after the rename: linkedCompany = %v, want %v", id, got, want)
+		}
+	}
+	if got := f.linkedCompany(t, other); got != nil {
+		t.Errorf("an unlinked contact shows linkedCompany %v", got)
+	}
+
+	before := map[string]map[string]any{}
+	for _, id := range []string{ana, bruno} {
+		before[id] = f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK).body
+	}
+	f.do(t, call{route: "DELETE /v1/companies/{id}", id: co}).want(t, http.StatusNoContent)
+	for _, id := range []string{ana, bruno} {
+		after := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK).body
+		if after["linkedCompany"] != nil || after["companyId"] != nil {
+			t.Errorf("contact %s after the delete: companyId %v, linkedCompany %v; want both null", id, after["companyId"], after["linkedCompany"])
+		}
+		for _, k := range []string{"name", "phone", "email", "company", "createdAt"} {
+			if !jsonEqual(after[k], before[id][k]) {
+				t.Errorf("contact %s after the delete: %s = %v, want %v", id, k, after[k], before[id][k])
+			}
+		}
+	}
+	f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: co}).want(t, http.StatusNotFound)
+	// The contacts' company rows went with the links: a new company of the
+	// same name lists nobody.
+	again := f.createCompany(t, `{"name":"Padaria Pão Dourado","taxId":"11.222.333/0001-81"}`)
+	if got := f.companyContactIDs(t, again, "10"); len(got) != 0 {
+		t.Errorf("a new company lists %v", got)
+	}
+}

@@ -198,7 +198,9 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	bulkQueue := &bulkQueue{}
 	deleter := &bulk.Service{People: svc, Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
-	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: &dynamo.Companies{Client: client, Table: table}, Workspaces: svc.Workspaces, Cursors: codec}, keys)...)
+	companies := &dynamo.Companies{Client: client, Table: table}
+	svc.Companies = companies
+	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}

@@ -283,6 +283,8 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"GET /v1/companies/{id}":           noContactData(""),
 	"PATCH /v1/companies/{id}":         noContactData(`{"name":"Outra"}`),
 	"DELETE /v1/companies/{id}":        noContactData(""),
+	"GET /v1/companies/{id}/contacts":  noContactData(""),
+	"POST /v1/companies/{id}/contacts": noContactData(`{"contactIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`),
 	"PUT /v1/message-templates/{name}": noContactData(`{}`),
 }
 
