@@ -206,6 +206,32 @@ func TestCompanyContacts(t *testing.T) {
 	if got, want := f.companyContactIDs(t, co, "1"), []string{ana, bruno}; !slices.Equal(got, want) {
 		t.Errorf("company contacts by name = %v, want %v", got, want)
 	}
+	for _, tt := range []struct {
+		query map[string]string
+		want  []string
+	}{
+		{map[string]string{"companyId": co}, []string{ana, bruno}},
+		{map[string]string{"companyId": co, "sort": "-createdAt"}, []string{bruno, ana}},
+		{map[string]string{"companyId": co, "q": "bru"}, []string{bruno}},
+		{map[string]string{"companyId": co, "q": "98888"}, []string{ana}},
+		{map[string]string{"companyId": co, "q": "bruno@pad"}, []string{bruno}},
+		{map[string]string{"companyId": co, "blocked": "true"}, nil},
+		{map[string]string{"companyId": co, "limit": "1"}, []string{ana}},
+	} {
+		r := f.do(t, call{route: "GET /v1/contacts", query: tt.query}).want(t, http.StatusOK)
+		var got []string
+		for _, it := range r.body["items"].([]any) {
+			got = append(got, it.(map[string]any)["id"].(string))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("GET /v1/contacts %v = %v, want %v", tt.query, got, tt.want)
+		}
+	}
+	if r := f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"companyId": co}, workspace: "globex"}).want(t, http.StatusOK); len(r.body["items"].([]any)) != 0 {
+		t.Errorf("another workspace lists the company's contacts: %s", r.raw)
+	}
+	f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"companyId": "x"}}).want(t, http.StatusUnprocessableEntity)
+	f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"companyId": co, "sort": "-lastActivityAt"}}).want(t, http.StatusUnprocessableEntity)
 	f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: co, workspace: "globex"}).want(t, http.StatusNotFound)
 	f.do(t, call{route: "POST /v1/companies/{id}/contacts", id: co, workspace: "globex", body: `{"contactIds":["` + ana + `"]}`}).want(t, http.StatusNotFound)
 
@@ -236,6 +262,9 @@ func TestCompanyContacts(t *testing.T) {
 		}
 	}
 	f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: co}).want(t, http.StatusNotFound)
+	if r := f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"companyId": co}}).want(t, http.StatusOK); len(r.body["items"].([]any)) != 0 {
+		t.Errorf("the deleted company still lists contacts: %s", r.raw)
+	}
 	// The contacts' company rows went with the links: a new company of the
 	// same name lists nobody.
 	again := f.createCompany(t, `{"name":"Padaria Pão Dourado","taxId":"11.222.333/0001-81"}`)
