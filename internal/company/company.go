@@ -264,6 +264,7 @@ type ListQuery struct {
 	Words []string // folded query words; the first is the longest, read from the index
 	After string   // the index position the page starts after ("" = first page)
 	Limit int
+	Owner string // only the companies of this owner (a wallet-bound agent's); "" all
 }
 
 // Page is a page of companies and the position of the last one read, ""

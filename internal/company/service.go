@@ -48,6 +48,9 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[stri
 	if err != nil {
 		return nil, err
 	}
+	if wallet := contact.ScopeOf(ws, caller).Wallet; p.OwnerID == "" && wallet != "" {
+		p.OwnerID = wallet // else the agent could not see what it created
+	}
 	now := s.Clock.Now()
 	c := &Company{Workspace: caller.Workspace, ID: ids.New(now), Profile: p,
 		CreatedAt: now, CreatedBy: caller.Subject, UpdatedAt: now, UpdatedBy: caller.Subject, Version: 1}
@@ -57,12 +60,37 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[stri
 	return c, nil
 }
 
-// Get reads a company. Errors: NotFound.
+// Get reads a company. A wallet-bound agent (agentWalletOnly) sees the
+// companies whose ownerId is its own; any other is answered as one that
+// does not exist. Errors: NotFound.
 func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Company, error) {
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	return s.Companies.Get(ctx, caller.Workspace, id)
+	c, err := s.Companies.Get(ctx, caller.Workspace, id)
+	if err != nil {
+		return nil, err
+	}
+	wallet, err := s.wallet(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	if wallet != "" && c.OwnerID != wallet {
+		return nil, ErrNotFound
+	}
+	return c, nil
+}
+
+// wallet is the owner whose companies alone the caller sees ("": all).
+func (s *Service) wallet(ctx context.Context, caller tenant.Caller) (string, error) {
+	if caller.Role != tenant.Agent {
+		return "", nil
+	}
+	ws, err := s.Workspaces.Workspace(ctx, caller.Workspace)
+	if err != nil {
+		return "", err
+	}
+	return contact.ScopeOf(ws, caller).Wallet, nil
 }
 
 // Update applies a JSON merge patch to a company and validates the result
@@ -75,7 +103,11 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	if err != nil {
 		return nil, err
 	}
+	wallet := contact.ScopeOf(ws, caller).Wallet
 	return s.Companies.Update(ctx, caller.Workspace, id, ifVersion, func(c *Company) error {
+		if wallet != "" && c.OwnerID != wallet {
+			return ErrNotFound
+		}
 		p, err := Parse(mergepatch.Apply(c.Document(), patch), ws.Region())
 		if err != nil {
 			return err
@@ -148,7 +180,7 @@ func (s *Service) Contacts(ctx context.Context, caller tenant.Caller, id string,
 	if !ids.Valid(id) {
 		return ContactPage{}, ErrNotFound
 	}
-	if _, err := s.Companies.Get(ctx, caller.Workspace, id); err != nil {
+	if _, err := s.Get(ctx, caller, id); err != nil {
 		return ContactPage{}, err
 	}
 	var problems []errs.FieldError
@@ -232,7 +264,7 @@ func (s *Service) Link(ctx context.Context, caller tenant.Caller, id string, doc
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	if _, err := s.Companies.Get(ctx, caller.Workspace, id); err != nil {
+	if _, err := s.Get(ctx, caller, id); err != nil {
 		return nil, err
 	}
 	var problems []errs.FieldError
@@ -276,7 +308,12 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 	if len(problems) > 0 {
 		return Result{}, errs.Validation(problems)
 	}
-	scope := cursorScope + ":" + q.Sort + ":" + strings.Join(q.Words, " ")
+	wallet, err := s.wallet(ctx, caller)
+	if err != nil {
+		return Result{}, err
+	}
+	q.Owner = wallet
+	scope := cursorScope + ":" + q.Sort + ":" + strings.Join(q.Words, " ") + ":" + wallet
 	if c := params["cursor"]; c != "" {
 		raw, err := s.Cursors.Decode(caller.Workspace, scope, c)
 		if err != nil || len(raw) == 0 {

@@ -367,7 +367,7 @@ func (s *Companies) List(ctx context.Context, ws string, q company.ListQuery) (c
 			if len(page.Companies) == q.Limit {
 				return page, nil // more after the last one shown
 			}
-			if len(q.Words) == 0 || firstMatch(it, q.Words) {
+			if (q.Owner == "" || it.OwnerID == q.Owner) && (len(q.Words) == 0 || firstMatch(it, q.Words)) {
 				page.Companies = append(page.Companies, *fromCompanyItem(ws, it))
 			}
 			page.Next = it.SK

@@ -272,3 +272,40 @@ func TestCompanyContacts(t *testing.T) {
 		t.Errorf("a new company lists %v", got)
 	}
 }
+
+// TestCompanyWallet: with agentWalletOnly, an agent sees the companies it
+// owns only: another wallet's company is a 404 on every route and is not
+// listed; a company the agent creates is its own.
+func TestCompanyWallet(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, call{route: "PATCH /v1/settings", body: `{"agentWalletOnly":true}`}).want(t, http.StatusOK)
+	theirs := f.createCompany(t, `{"name":"Oculta Comércio","ownerId":"agent-2"}`)
+	agent := func(c call) call { c.role, c.sub = "agent", "agent-1"; return c }
+	mine := f.do(t, agent(call{route: "POST /v1/companies", body: `{"name":"Minha Loja"}`})).want(t, http.StatusCreated)
+	if got, want := mine.body["ownerId"], "agent-1"; got != want {
+		t.Errorf("an agent's company: ownerId %v, want %v", got, want)
+	}
+	for _, c := range []call{
+		{route: "GET /v1/companies/{id}"},
+		{route: "PATCH /v1/companies/{id}", body: `{"name":"Minha"}`},
+		{route: "GET /v1/companies/{id}/contacts"},
+		{route: "POST /v1/companies/{id}/contacts", body: `{"contactIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`},
+	} {
+		c.id = theirs
+		f.do(t, agent(c)).want(t, http.StatusNotFound)
+	}
+	for _, tt := range []struct {
+		query map[string]string
+		want  []string
+	}{{nil, []string{"Minha Loja"}}, {map[string]string{"sort": "-createdAt"}, []string{"Minha Loja"}}, {map[string]string{"q": "oculta"}, nil}} {
+		if got := f.companyNames(t, agent(call{query: tt.query})); !slices.Equal(got, tt.want) {
+			t.Errorf("the agent's list %v = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	if got := f.companyNames(t, call{}); len(got) != 2 {
+		t.Errorf("the owner's list = %q, want both companies", got)
+	}
+	if got := f.do(t, call{route: "GET /v1/companies/{id}", id: theirs}).want(t, http.StatusOK); got.body["name"] != "Oculta Comércio" || got.body["version"] != 1.0 {
+		t.Errorf("agent-2's company after agent-1's calls: %s", got.raw)
+	}
+}
