@@ -309,3 +309,34 @@ func TestCompanyWallet(t *testing.T) {
 		t.Errorf("agent-2's company after agent-1's calls: %s", got.raw)
 	}
 }
+
+// TestCompanyMerge: a merge keeps the target's company, unless fieldChoices
+// picks a source's; the company's contacts follow (the source's row goes
+// with the source).
+func TestCompanyMerge(t *testing.T) {
+	f := newFixture(t)
+	a := f.createCompany(t, `{"name":"Alfa"}`)
+	b := f.createCompany(t, `{"name":"Beta"}`)
+	target := f.create(t, `{"name":"Maria Alfa","email":"maria@alfa.com.br","companyId":"`+a+`"}`)
+	source := f.create(t, `{"name":"Maria Beta","email":"maria@beta.com.br","companyId":"`+b+`"}`)
+	f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: `{"sourceIds":["` + source + `"]}`}).want(t, http.StatusOK)
+	if got, want := f.linkedCompany(t, target), map[string]any{"id": a, "name": "Alfa"}; !jsonEqual(got, want) {
+		t.Errorf("after a merge: linkedCompany %v, want the target's %v", got, want)
+	}
+	if got := f.companyContactIDs(t, b, "10"); len(got) != 0 {
+		t.Errorf("the source's company still lists %v", got)
+	}
+
+	target2 := f.create(t, `{"name":"João Alfa","email":"joao@alfa.com.br","companyId":"`+a+`"}`)
+	source2 := f.create(t, `{"name":"João Beta","email":"joao@beta.com.br","companyId":"`+b+`"}`)
+	f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target2, body: `{"sourceIds":["` + source2 + `"],"fieldChoices":{"companyId":"` + source2 + `"}}`}).want(t, http.StatusOK)
+	if got, want := f.linkedCompany(t, target2), map[string]any{"id": b, "name": "Beta"}; !jsonEqual(got, want) {
+		t.Errorf("after a merge choosing the source's company: linkedCompany %v, want %v", got, want)
+	}
+	if got, want := f.companyContactIDs(t, b, "10"), []string{target2}; !slices.Equal(got, want) {
+		t.Errorf("Beta's contacts = %v, want %v", got, want)
+	}
+	if got, want := f.companyContactIDs(t, a, "10"), []string{target}; !slices.Equal(got, want) {
+		t.Errorf("Alfa's contacts = %v, want %v", got, want)
+	}
+}
