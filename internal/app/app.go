@@ -85,6 +85,7 @@ func NewDeps(ctx context.Context, log *slog.Logger) (*Deps, error) {
 	}
 	d.People = &contact.Service{Contacts: d.Contacts, Workspaces: &dynamo.Workspaces{Client: db, Table: table}, Tags: d.Tags}
 	d.People.TagRefs = &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People}
+	d.People.Companies = d.Companies()
 	return d, nil
 }
 
@@ -145,3 +146,6 @@ func (d *Deps) Search() *dynamo.Search { return &dynamo.Search{Client: d.DB, Tab
 
 // Jobs returns the job store.
 func (d *Deps) Jobs() *dynamo.Jobs { return &dynamo.Jobs{Client: d.DB, Table: d.Table} }
+
+// Companies returns the company store.
+func (d *Deps) Companies() *dynamo.Companies { return &dynamo.Companies{Client: d.DB, Table: d.Table} }

@@ -22,15 +22,18 @@ const PendingAddPhoneOrEmail = "add_phone_or_email"
 
 // Profile is the part of a contact that people edit.
 type Profile struct {
-	Name          string
-	FirstName     string
-	LastName      string
-	Kind          Kind
-	Phone         string // E.164
-	Email         string // trimmed, as typed
-	TaxID         string // canonical CPF (11 digits) or CNPJ (14 characters)
-	BirthDate     string // YYYY-MM-DD
-	Company       string
+	Name      string
+	FirstName string
+	LastName  string
+	Kind      Kind
+	Phone     string // E.164
+	Email     string // trimmed, as typed
+	TaxID     string // canonical CPF (11 digits) or CNPJ (14 characters)
+	BirthDate string // YYYY-MM-DD
+	Company   string // free text, as typed (kept readable beside CompanyID)
+	// CompanyID links the contact to a company of the workspace; the name
+	// it shows is read from the company (Contact.CompanyName).
+	CompanyID     string
 	Country       string // ISO 3166-1 alpha-2
 	CountryManual bool   // Country was set by a person rather than derived from Phone
 	Language      string // BCP 47
@@ -55,8 +58,11 @@ type Contact struct {
 	Workspace string
 	ID        string
 	Profile
-	TagIDs             []string // the tags on the contact, as stored
-	Tags               []TagRef // TagIDs resolved from the catalogue, for display; not stored
+	TagIDs []string // the tags on the contact, as stored
+	Tags   []TagRef // TagIDs resolved from the catalogue, for display; not stored
+	// CompanyName is the name of the company CompanyID names, read from it
+	// for display; "" when it has none or the company is gone. Not stored.
+	CompanyName        string
 	MainContactID      string
 	Blocked            bool
 	BlockedAt          time.Time

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/phone"
 	"github.com/omnichannel/contacts/internal/taxid"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -123,6 +124,13 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 
 	c.personal(doc, ws, &p)
 	p.Company = c.text(doc, "company", MaxCompanyRunes)
+	if id := c.text(doc, "companyId", 32); id != "" {
+		if !ids.Valid(id) {
+			c.add(errs.Field("companyId", "company_not_found"))
+		} else {
+			p.CompanyID = id
+		}
+	}
 	c.locale(doc, &p)
 	p.OwnerID = c.text(doc, "ownerId", MaxOwnerIDRunes)
 	c.errors = append(c.errors, CheckOwnerID("ownerId", p.OwnerID)...)
@@ -296,6 +304,7 @@ func (p Profile) Document() map[string]any {
 	set("taxId", p.TaxID)
 	set("birthDate", p.BirthDate)
 	set("company", p.Company)
+	set("companyId", p.CompanyID)
 	if p.CountryManual {
 		set("country", p.Country)
 	}
@@ -380,3 +389,7 @@ func toFloat(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// ValidEmail is the rule of an email address on a contact, shared with the
+// other entities that hold one (companies).
+func ValidEmail(s string) bool { return validEmail(s) }

@@ -32,6 +32,8 @@ var (
 	ErrMerging = errs.E(errs.Conflict, "contact_merging")
 	// ErrExternalIDTaken refuses an externalId another contact of the
 	// workspace holds.
+	// ErrCompanyUnknown: the companyId names no company of the workspace.
+	ErrCompanyUnknown  = errs.Validation([]errs.FieldError{errs.Field("companyId", "company_not_found")})
 	ErrExternalIDTaken = &errs.Error{Kind: errs.Conflict, Code: "external_id_taken",
 		Fields: []errs.FieldError{errs.Field("externalId", "external_id_taken")}}
 )
@@ -80,9 +82,17 @@ type Repository interface {
 type Service struct {
 	Contacts   Repository
 	Workspaces WorkspaceStore
-	Tags       TagSource   // resolves tag names for display; nil shows none
-	TagRefs    TagResolver // resolves the tags a create names; nil refuses them (read_only)
-	Clock      clock.Clock // the system clock when nil
+	Tags       TagSource     // resolves tag names for display; nil shows none
+	TagRefs    TagResolver   // resolves the tags a create names; nil refuses them (read_only)
+	Companies  CompanySource // the names of linked companies, for display; nil shows none
+	Clock      clock.Clock   // the system clock when nil
+}
+
+// CompanySource reads the names of companies (dynamo.Companies).
+type CompanySource interface {
+	// Names returns the names of the companies ids, by id; ids of
+	// companies that do not exist are left out.
+	Names(ctx context.Context, ws string, ids []string) (map[string]string, error)
 }
 
 // TagResolver turns tag ids or names into the workspace's tags, creating
@@ -92,9 +102,19 @@ type TagResolver interface {
 	ResolveTags(ctx context.Context, ws, field string, refs []any) ([]TagRef, error)
 }
 
-// ResolveTags fills c.Tags from the catalogue; ids of deleted tags are left out.
+// ResolveTags fills what a contact shows from other entities: c.Tags from
+// the catalogue (ids of deleted tags are left out) and c.CompanyName from
+// its company ("" when it is gone).
 func (s *Service) ResolveTags(ctx context.Context, c *Contact) error {
 	c.Tags = []TagRef{}
+	c.CompanyName = ""
+	if c.CompanyID != "" && s.Companies != nil {
+		names, err := s.Companies.Names(ctx, c.Workspace, []string{c.CompanyID})
+		if err != nil {
+			return err
+		}
+		c.CompanyName = names[c.CompanyID]
+	}
 	if s.Tags == nil || len(c.TagIDs) == 0 {
 		return nil
 	}

@@ -69,6 +69,15 @@ var Fields = []Field{
 	}),
 	textField("birthDate", func(p *Profile) *string { return &p.BirthDate }),
 	textField("company", func(p *Profile) *string { return &p.Company }),
+	func() Field {
+		// The link to a company: edited and merged (a merge keeps the
+		// target's unless fieldChoices picks a source's, or fills it from a
+		// source when the target has none); not imported, exported or laid
+		// out as a standard field yet.
+		at := func(p *Profile) *string { return &p.CompanyID }
+		t, c := text(at)
+		return Field{Name: "companyId", Text: t, Copy: c, Editable: true, Merged: true}
+	}(),
 	{Name: "country", Text: func(p *Profile) *string { return &p.Country },
 		Copy: func(dst, src *Profile) { dst.Country, dst.CountryManual = src.Country, src.CountryManual },
 		Cell: func(c *Contact) string { return c.Country }, Editable: true, Imported: true, Merged: true, Exported: true, Shown: true},

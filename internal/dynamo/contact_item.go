@@ -32,6 +32,7 @@ type contactItem struct {
 	TaxID              string         `dynamodbav:"taxId,omitempty"`
 	BirthDate          string         `dynamodbav:"birthDate,omitempty"`
 	Company            string         `dynamodbav:"company,omitempty"`
+	CompanyID          string         `dynamodbav:"companyId,omitempty"`
 	Country            string         `dynamodbav:"country,omitempty"`
 	CountryManual      bool           `dynamodbav:"countryManual,omitempty"`
 	Language           string         `dynamodbav:"language,omitempty"`
@@ -80,7 +81,7 @@ func toContactItem(c *contact.Contact) contactItem {
 		Workspace: c.Workspace, ID: c.ID,
 		Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Kind: string(c.Kind),
 		Phone: c.Phone, Email: c.Email, TaxID: c.TaxID, BirthDate: c.BirthDate,
-		Company: c.Company, Country: c.Country, CountryManual: c.CountryManual,
+		Company: c.Company, CompanyID: c.CompanyID, Country: c.Country, CountryManual: c.CountryManual,
 		Language: c.Language, OwnerID: c.OwnerID, TelegramID: c.TelegramID, AvatarURL: c.AvatarURL,
 		ExternalID: c.ExternalID, CustomFields: c.CustomFields, MainContactID: c.MainContactID,
 		Blocked: c.Blocked, BlockedAt: formatTime(c.BlockedAt), BlockedBy: c.BlockedBy,
@@ -108,7 +109,7 @@ func (it contactItem) contact() *contact.Contact {
 		Profile: contact.Profile{
 			Name: it.Name, FirstName: it.FirstName, LastName: it.LastName, Kind: contact.Kind(it.Kind),
 			Phone: it.Phone, Email: it.Email, TaxID: it.TaxID, BirthDate: it.BirthDate,
-			Company: it.Company, Country: it.Country, CountryManual: it.CountryManual,
+			Company: it.Company, CompanyID: it.CompanyID, Country: it.Country, CountryManual: it.CountryManual,
 			Language: it.Language, OwnerID: it.OwnerID, TelegramID: it.TelegramID, AvatarURL: it.AvatarURL,
 			ExternalID: it.ExternalID, CustomFields: it.CustomFields,
 		},

@@ -124,8 +124,16 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Unix())}},
 		}}, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: ref}})
 	}
+	companyAt := -1
+	if c.CompanyID != "" {
+		companyAt = len(writes)
+		writes = append(writes, s.companyCheck(c))
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	failed := conditionFailures(err)
+	if companyAt >= 0 && failed[companyAt] {
+		return contact.ErrCompanyUnknown.Wrap(err)
+	}
 	if recIndex >= 0 && failed[recIndex] {
 		return ErrIdempotencyKeyInUse.Wrap(err)
 	}
@@ -188,7 +196,7 @@ func (s *Contacts) Update(ctx context.Context, workspace, id string, ifVersion i
 		if c.MainContactID != old.MainContactID && c.MainContactID != "" && conditionFailures(err)[1] {
 			return nil, contact.ErrMainChanged.Wrap(err)
 		}
-		if errors.Is(err, contact.ErrExternalIDTaken) {
+		if errors.Is(err, contact.ErrExternalIDTaken) || errs.Is(err, errs.Invalid) {
 			return nil, err
 		}
 		if !isRace(err) {
@@ -263,14 +271,32 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 		return err
 	}
 	writes = append(writes, counters...)
+	companyAt := -1
+	if c.CompanyID != "" && c.CompanyID != old.CompanyID {
+		companyAt = len(writes)
+		writes = append(writes, s.companyCheck(c))
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if g := guardIndex(writes); g >= 0 && conditionFailures(err)[g] && !conditionFailures(err)[0] {
 		return contact.ErrExternalIDTaken.Wrap(err)
+	}
+	if companyAt >= 0 && conditionFailures(err)[companyAt] && !conditionFailures(err)[0] {
+		return contact.ErrCompanyUnknown.Wrap(err)
 	}
 	if err != nil {
 		return fmt.Errorf("update contact %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// companyCheck demands that the company c links to exists, in the
+// transaction that links it: a company deleted meanwhile is a 422
+// company_not_found, never a link to nothing.
+func (s *Contacts) companyCheck(c *contact.Contact) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.Table, Key: key(companyPK(c.Workspace, c.CompanyID), companySK),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+	}}
 }
 
 // raceOutcome tells why a conditional write of a contact failed.

@@ -124,13 +124,13 @@ func countedFamily(q search.Query) (string, bool) {
 		state = "B"
 	}
 	filters := 0
-	for _, on := range []bool{q.OwnerID != "", len(q.TagIDs) > 0, q.Pending, q.NoOwner, q.Kind != ""} {
+	for _, on := range []bool{q.OwnerID != "", len(q.TagIDs) > 0, q.Pending, q.NoOwner, q.Kind != "", q.CompanyID != ""} {
 		if on {
 			filters++
 		}
 	}
 	switch {
-	case q.Text.Kind != searchkey.QueryNone || filters > 1 || len(q.TagIDs) > 1 || q.NoOwner || q.Kind != "":
+	case q.Text.Kind != searchkey.QueryNone || filters > 1 || len(q.TagIDs) > 1 || q.NoOwner || q.Kind != "" || q.CompanyID != "":
 		return "", false
 	case q.OwnerID != "":
 		return ownerFamily(q.OwnerID, state), true

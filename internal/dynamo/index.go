@@ -127,6 +127,10 @@ func indexRows(c *contact.Contact) []indexRow {
 	for _, t := range c.TagIDs {
 		rows = append(rows, ordered(tagIndexPK(ws, t, state, shard)))
 	}
+	if c.CompanyID != "" {
+		// The company's contacts, active and blocked alike (rows say which).
+		rows = append(rows, ordered(companyContactsPK(ws, c.CompanyID)))
+	}
 	token := func(kind, value string) {
 		r := base
 		r.PK, r.SK = searchPK(ws, shard), kind+value+"#"+c.ID

@@ -81,3 +81,29 @@ func key(pk, sk string) map[string]types.AttributeValue {
 		attrSK: &types.AttributeValueMemberS{Value: sk},
 	}
 }
+
+// companyPK is the partition of a company (its item, SK companySK).
+func companyPK(ws, id string) string { return workspacePrefix(ws) + "CO#" + id }
+
+const companySK = "COMPANY"
+
+// companyTaxIDPK is the partition of the one company of a workspace holding
+// a CNPJ: its guard (SK companyTaxIDSK), written with attribute_not_exists
+// in the company's transaction, so two companies never hold the same CNPJ.
+func companyTaxIDPK(ws, cnpj string) string { return workspacePrefix(ws) + "COTAX#" + cnpj }
+
+const companyTaxIDSK = "COTAX"
+
+// companiesPK is the workspace's company index: one row per company in name
+// order (companyNameSK), one in creation order (companyCreatedSK) and one per
+// word of its name (companyWordSK), each a copy of the company.
+func companiesPK(ws string) string { return workspacePrefix(ws) + "COS" }
+
+func companyNameSK(sortKey, id string) string { return "N#" + sortKey + "#" + id }
+func companyCreatedSK(id string) string       { return "T#" + id }
+func companyWordSK(word, id string) string    { return "W#" + word + "#" + id }
+
+// companyContactsPK is the partition of a company's contacts: one row per
+// linked contact, SK lookupSK(contactID), written in the contact's
+// transaction.
+func companyContactsPK(ws, companyID string) string { return workspacePrefix(ws) + "COC#" + companyID }

@@ -306,7 +306,7 @@ const (
 // least: one Query of its counts per family compared. It puts the rarest
 // tag first in q.TagIDs. "" when there is no choice.
 func (s *Search) smallest(ctx context.Context, q *search.Query) (string, error) {
-	if q.Text.Kind != searchkey.QueryNone || q.Order == search.ByActivity {
+	if q.Text.Kind != searchkey.QueryNone || q.Order == search.ByActivity || q.CompanyID != "" {
 		return "", nil
 	}
 	type candidate struct {
@@ -386,6 +386,9 @@ func (s *Search) plan(q search.Query, via string) []stream {
 		}
 		return out
 	}
+	if q.CompanyID != "" {
+		return []stream{companyStream(q, filters)}
+	}
 	switch q.Text.Kind {
 	case searchkey.QueryName:
 		return s.nameStreams(q, shards, filters)
@@ -425,6 +428,43 @@ func (s *Search) plan(q search.Query, via string) []stream {
 		return []stream{ordered}
 	}
 	return shards(func(sh string) string { return listPK(ws, state, sh) }, ordered)
+}
+
+// companyStream reads a company's contacts (one partition, active and
+// blocked alike: filters checks the state) by name or newest first; the
+// text of q, if any, is matched on the rows, as its tokens would be.
+func companyStream(q search.Query, filters func(*indexRow) bool) stream {
+	st := stream{pk: companyContactsPK(q.Workspace, q.CompanyID), prefix: "N#", forward: true}
+	if q.Order == search.ByNewest {
+		st.prefix, st.lsi, st.forward = "C#", true, false
+	}
+	st.keep = func(r *indexRow, _ string) bool { return filters(r) && textMatches(q.Text, r) }
+	return st
+}
+
+// textMatches reports whether the row r matches the search text t as its
+// search tokens would: every name word a prefix of a word of the name; the
+// digits a prefix of a phone token, or the last digits of the number; the
+// email a prefix of the email key.
+func textMatches(t searchkey.Query, r *indexRow) bool {
+	switch t.Kind {
+	case searchkey.QueryName:
+		names := searchkey.NameWords(r.Name)
+		for _, w := range t.Words {
+			if !anyHasPrefix(names, w) {
+				return false
+			}
+		}
+	case searchkey.QueryPhone:
+		if r.Phone == "" {
+			return false
+		}
+		return anyHasPrefix(searchkey.PhoneTokens(r.Phone), t.Digits) ||
+			t.Suffix != "" && strings.HasPrefix(searchkey.SuffixToken(r.Phone), t.Suffix)
+	case searchkey.QueryEmail:
+		return r.Email != "" && strings.HasPrefix(contact.EmailKey(r.Email), t.Email)
+	}
+	return true
 }
 
 // leadWord is the word a name search reads the tokens of: the longest.

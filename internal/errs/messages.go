@@ -90,6 +90,8 @@ var catalog = map[string]message{
 	"merge_already_undone":          {"This merge was already undone.", "Esta mesclagem já foi desfeita."},
 	"merge_target_deleted":          {"The contact the merge kept was deleted; the merge cannot be undone.", "O contato mantido pela mesclagem foi excluído; a mesclagem não pode ser desfeita."},
 	"merge_too_large":               {"These contacts together have too many lookups and index entries for one merge; merge fewer at a time.", "Estes contatos juntos têm entradas demais para uma só mesclagem; mescle menos de cada vez."},
+	"company_not_found":             {"Company not found.", "Empresa não encontrada."},
+	"company_tax_id_taken":          {"Another company of the workspace has this CNPJ.", "Outra empresa do espaço de trabalho tem este CNPJ."},
 	"cursor_invalid":                {"The cursor is not valid for this list. Start again from the first page.", "O cursor não é válido para esta lista. Recomece da primeira página."},
 
 	// Field rules.
@@ -102,6 +104,8 @@ var catalog = map[string]message{
 	"duplicate":                     {"Must not repeat {value}.", "Não deve repetir {value}."},
 	"phone_invalid":                 {"Not a valid phone number.", "Número de telefone inválido."},
 	"email_invalid":                 {"Not a valid email address.", "Endereço de e-mail inválido."},
+	"cnpj_invalid":                  {"Not a CNPJ (14 characters).", "Não é um CNPJ (14 caracteres)."},
+	"domain_invalid":                {"Not a valid domain name, e.g. acme.com.br.", "Não é um domínio válido, ex.: acme.com.br."},
 	"tax_id_invalid":                {"Not a CPF (11 digits) or CNPJ (14 characters).", "Não é um CPF (11 dígitos) nem um CNPJ (14 caracteres)."},
 	"tax_id_check_digits":           {"The CPF/CNPJ check digits do not match.", "Os dígitos verificadores do CPF/CNPJ não conferem."},
 	"date_invalid":                  {"Must be a date as YYYY-MM-DD or DD/MM/YYYY.", "Deve ser uma data no formato AAAA-MM-DD ou DD/MM/AAAA."},

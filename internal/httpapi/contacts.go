@@ -262,35 +262,44 @@ func fieldSettingsView(fs contact.FieldSettings) FieldSettingsJSON {
 
 // ContactJSON is a contact as the API shows it.
 type ContactJSON struct {
-	ID                 string         `json:"id"`
-	Name               *string        `json:"name"`
-	FirstName          *string        `json:"firstName"`
-	LastName           *string        `json:"lastName"`
-	Kind               string         `json:"kind"`
-	Phone              *string        `json:"phone"`
-	Email              *string        `json:"email"`
-	TaxID              *string        `json:"taxId"`
-	BirthDate          *string        `json:"birthDate"`
-	Company            *string        `json:"company"`
-	Country            *string        `json:"country"`
-	Language           *string        `json:"language"`
-	OwnerID            *string        `json:"ownerId"`
-	TelegramID         *string        `json:"telegramId"`
-	AvatarURL          *string        `json:"avatarUrl"`
-	ExternalID         *string        `json:"externalId"`
-	Tags               []TagJSON      `json:"tags"`
-	CustomFields       map[string]any `json:"customFields"`
-	MainContactID      *string        `json:"mainContactId"`
-	Blocked            bool           `json:"blocked"`
-	BlockedAt          *string        `json:"blockedAt"`
-	BlockedBy          *string        `json:"blockedBy"`
-	PendingActions     []string       `json:"pendingActions"`
-	ConversationStatus *string        `json:"conversationStatus"`
-	LastActivityAt     *string        `json:"lastActivityAt"`
-	LastInboundAt      *string        `json:"lastInboundAt"`
-	CreatedAt          string         `json:"createdAt"`
-	UpdatedAt          string         `json:"updatedAt"`
-	Version            int            `json:"version"`
+	ID                 string          `json:"id"`
+	Name               *string         `json:"name"`
+	FirstName          *string         `json:"firstName"`
+	LastName           *string         `json:"lastName"`
+	Kind               string          `json:"kind"`
+	Phone              *string         `json:"phone"`
+	Email              *string         `json:"email"`
+	TaxID              *string         `json:"taxId"`
+	BirthDate          *string         `json:"birthDate"`
+	Company            *string         `json:"company"` // the free text
+	CompanyID          *string         `json:"companyId"`
+	LinkedCompany      *CompanyRefJSON `json:"linkedCompany"`
+	Country            *string         `json:"country"`
+	Language           *string         `json:"language"`
+	OwnerID            *string         `json:"ownerId"`
+	TelegramID         *string         `json:"telegramId"`
+	AvatarURL          *string         `json:"avatarUrl"`
+	ExternalID         *string         `json:"externalId"`
+	Tags               []TagJSON       `json:"tags"`
+	CustomFields       map[string]any  `json:"customFields"`
+	MainContactID      *string         `json:"mainContactId"`
+	Blocked            bool            `json:"blocked"`
+	BlockedAt          *string         `json:"blockedAt"`
+	BlockedBy          *string         `json:"blockedBy"`
+	PendingActions     []string        `json:"pendingActions"`
+	ConversationStatus *string         `json:"conversationStatus"`
+	LastActivityAt     *string         `json:"lastActivityAt"`
+	LastInboundAt      *string         `json:"lastInboundAt"`
+	CreatedAt          string          `json:"createdAt"`
+	UpdatedAt          string          `json:"updatedAt"`
+	Version            int             `json:"version"`
+}
+
+// CompanyRefJSON is the company a contact is linked to, as the contact
+// shows it (its name read from the company).
+type CompanyRefJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // TagJSON is a tag as shown on a contact.
@@ -304,7 +313,7 @@ func contactView(c *contact.Contact) ContactJSON {
 	v := ContactJSON{
 		ID: c.ID, Name: opt(c.Name), FirstName: opt(c.FirstName), LastName: opt(c.LastName),
 		Kind: string(c.Kind), Phone: opt(c.Phone), Email: opt(c.Email), TaxID: opt(formatTaxID(c.TaxID)),
-		BirthDate: opt(c.BirthDate), Company: opt(c.Company), Country: opt(c.Country),
+		BirthDate: opt(c.BirthDate), Company: opt(c.Company), CompanyID: opt(c.CompanyID), Country: opt(c.Country),
 		Language: opt(c.Language), OwnerID: opt(c.OwnerID), TelegramID: opt(c.TelegramID),
 		AvatarURL: opt(c.AvatarURL), ExternalID: opt(c.ExternalID), Tags: tagsView(c.Tags), CustomFields: c.CustomFields,
 		MainContactID: opt(c.MainContactID), Blocked: c.Blocked, BlockedAt: opt(timestamp(c.BlockedAt)),
@@ -312,6 +321,9 @@ func contactView(c *contact.Contact) ContactJSON {
 		ConversationStatus: opt(c.ConversationStatus),
 		LastActivityAt:     opt(timestamp(c.LastActivityAt)), LastInboundAt: opt(timestamp(c.LastInboundAt)),
 		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), Version: c.Version,
+	}
+	if c.CompanyID != "" && c.CompanyName != "" {
+		v.LinkedCompany = &CompanyRefJSON{ID: c.CompanyID, Name: c.CompanyName}
 	}
 	if v.CustomFields == nil {
 		v.CustomFields = map[string]any{}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/bulk"
+	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
@@ -197,6 +198,9 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	bulkQueue := &bulkQueue{}
 	deleter := &bulk.Service{People: svc, Jobs: js, Search: finderAll, Counter: &dynamo.Search{Client: client, Table: table}, Batches: &dynamo.JobBatches{Client: client, Table: table}, Queue: bulkQueue}
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
+	companies := &dynamo.Companies{Client: client, Table: table}
+	svc.Companies = companies
+	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
@@ -507,6 +511,7 @@ func TestTenantIsolation(t *testing.T) {
 	conv := f.startConversation(t, `{"contactId":"`+id+`","channel":"sms","teamId":"t1"}`, http.StatusCreated).body["id"].(string)
 	before := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	tagsBefore := f.do(t, call{route: "GET /v1/tags"}).want(t, http.StatusOK)
+	companyID := f.createCompany(t, `{"name":"Acme Ltda"}`)
 	routes := 0
 	for _, route := range f.api.RouteKeys() {
 		if !strings.Contains(route, "{id}") {
@@ -526,12 +531,17 @@ func TestTenantIsolation(t *testing.T) {
 				c.body = `{"sourceIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`
 			case strings.Contains(route, "/v1/conversations/{id}"):
 				c.id, c.body = conv, `{}`
+			case strings.Contains(route, "/v1/companies/{id}"):
+				c.id, c.body = companyID, `{"name":"Globex"}`
 			}
 			f.do(t, c).want(t, http.StatusNotFound)
 		})
 	}
 	if routes < 3 {
 		t.Fatalf("only %d routes name a contact, want at least 3", routes)
+	}
+	if got := f.do(t, call{route: "GET /v1/companies/{id}", id: companyID}).want(t, http.StatusOK); got.body["name"] != "Acme Ltda" || got.body["version"] != 1.0 {
+		t.Errorf("company changed by another workspace: %s", got.raw)
 	}
 	after := f.do(t, call{route: "GET /v1/contacts/{id}", id: id}).want(t, http.StatusOK)
 	if after.raw != before.raw {

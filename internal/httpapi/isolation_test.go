@@ -41,6 +41,8 @@ var isolatedElsewhere = map[string]string{
 	"POST /v1/imports":                             "TestImport* in internal/importer (keys and jobs are per workspace)",
 	"POST /v1/exports":                             "TestExportCSVWithFilter in internal/export (the filter is resolved for the caller's workspace)",
 	"POST /v1/contacts/bulk-delete":                "TestBulkDeleteAll (another workspace's contact survives)",
+	"POST /v1/companies":                           "TestCompanies (the same CNPJ in another workspace is free)",
+	"GET /v1/companies":                            "TestCompanies (another workspace lists none)",
 }
 
 // TestEveryRouteIsIsolated: every route the API serves (the template's, by

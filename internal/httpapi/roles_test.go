@@ -27,6 +27,7 @@ var managerOnly = map[string]bool{
 	"POST /v1/duplicates/remove":                  true,
 	"POST /v1/imports":                            true,
 	"POST /v1/exports":                            true,
+	"DELETE /v1/companies/{id}":                   true,
 }
 
 // ownerOnly are the routes only owners may call (the issue: bulk delete is
@@ -277,6 +278,13 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"GET /v1/channels":                 noContactData(""),
 	"PUT /v1/channels":                 noContactData(`{"channels":[]}`),
 	"GET /v1/message-templates":        noContactData(""),
+	"POST /v1/companies":               noContactData(`{"name":"Outra"}`),
+	"GET /v1/companies":                noContactData(""),
+	"GET /v1/companies/{id}":           noContactData(""),
+	"PATCH /v1/companies/{id}":         noContactData(`{"name":"Outra"}`),
+	"DELETE /v1/companies/{id}":        noContactData(""),
+	"GET /v1/companies/{id}/contacts":  noContactData(""),
+	"POST /v1/companies/{id}/contacts": noContactData(`{"contactIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`),
 	"PUT /v1/message-templates/{name}": noContactData(`{}`),
 }
 

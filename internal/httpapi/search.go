@@ -67,22 +67,27 @@ func (h searchHandlers) list(ctx context.Context, r *Request) (Response, error) 
 	}
 	page := PageJSON[SummaryJSON]{Items: make([]SummaryJSON, 0, len(res.Items)), NextCursor: res.NextCursor, Partial: res.Partial}
 	for _, s := range res.Items {
-		row := SummaryJSON{
-			ID: s.ID, Name: opt(s.Name), Phone: opt(s.Phone), Email: opt(s.Email), OwnerID: opt(s.OwnerID),
-			AvatarURL: opt(s.AvatarURL), TelegramID: opt(s.TelegramID), Tags: tagsView(s.Tags), Blocked: s.Blocked,
-			PendingActions: []string{}, CreatedAt: timestamp(s.CreatedAt),
-			LastActivityAt: opt(timestamp(s.LastActivityAt)), LastInboundAt: opt(timestamp(s.LastInboundAt)),
-			Kind: string(s.Kind), StartChannels: s.StartChannels,
-		}
-		if row.StartChannels == nil {
-			row.StartChannels = []string{}
-		}
-		if s.Pending {
-			row.PendingActions = []string{contact.PendingAddPhoneOrEmail}
-		}
-		page.Items = append(page.Items, row)
+		page.Items = append(page.Items, summaryView(s))
 	}
 	return JSON(http.StatusOK, page), nil
+}
+
+// summaryView is a list row as the API shows it.
+func summaryView(s search.Summary) SummaryJSON {
+	row := SummaryJSON{
+		ID: s.ID, Name: opt(s.Name), Phone: opt(s.Phone), Email: opt(s.Email), OwnerID: opt(s.OwnerID),
+		AvatarURL: opt(s.AvatarURL), TelegramID: opt(s.TelegramID), Tags: tagsView(s.Tags), Blocked: s.Blocked,
+		PendingActions: []string{}, CreatedAt: timestamp(s.CreatedAt),
+		LastActivityAt: opt(timestamp(s.LastActivityAt)), LastInboundAt: opt(timestamp(s.LastInboundAt)),
+		Kind: string(s.Kind), StartChannels: s.StartChannels,
+	}
+	if row.StartChannels == nil {
+		row.StartChannels = []string{}
+	}
+	if s.Pending {
+		row.PendingActions = []string{contact.PendingAddPhoneOrEmail}
+	}
+	return row
 }
 
 func (h searchHandlers) lookup(ctx context.Context, r *Request) (Response, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/omnichannel/contacts/internal/conversation"
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/errs"
+	"github.com/omnichannel/contacts/internal/ids"
 	"github.com/omnichannel/contacts/internal/phone"
 	"github.com/omnichannel/contacts/internal/searchkey"
 	"github.com/omnichannel/contacts/internal/tenant"
@@ -73,6 +74,7 @@ type Query struct {
 	Text      searchkey.Query // QueryNone for a plain list
 	TagIDs    []string        // contacts having all of them
 	OwnerID   string
+	CompanyID string       // only the contacts linked to this company
 	NoOwner   bool         // only contacts without an owner (ownerId=none)
 	Kind      contact.Kind // only contacts of this kind ("": any)
 	Blocked   bool         // the blocked list instead of the active one
@@ -280,7 +282,7 @@ func (s *Service) Lookup(ctx context.Context, caller tenant.Caller, params map[s
 	return out, nil
 }
 
-var knownParams = map[string]bool{"q": true, "tag": true, "ownerId": true, "kind": true, "blocked": true, "pending": true, "sort": true, "limit": true, "cursor": true}
+var knownParams = map[string]bool{"q": true, "tag": true, "ownerId": true, "kind": true, "blocked": true, "pending": true, "sort": true, "limit": true, "cursor": true, "companyId": true}
 
 // NoOwnerFilter is the ownerId a filter takes for "no owner"; no contact
 // may have it as its owner (contact.CheckOwnerID).
@@ -310,6 +312,15 @@ func parseParams(p map[string]string) (Query, []errs.FieldError) {
 		q.OwnerID, q.NoOwner = "", true
 	}
 	problems = append(problems, contact.CheckOwnerID("ownerId", q.OwnerID)...)
+	if q.CompanyID = strings.TrimSpace(p["companyId"]); q.CompanyID != "" {
+		if !ids.Valid(q.CompanyID) {
+			problems = append(problems, errs.Field("companyId", "id_invalid"))
+		}
+		if Order(p["sort"]) == ByActivity {
+			// A company's contacts are kept by name and creation only.
+			problems = append(problems, errs.Field("sort", "choice_invalid", "choices", "name, -createdAt"))
+		}
+	}
 	switch k := contact.Kind(p["kind"]); k {
 	case "", contact.Person, contact.Group:
 		q.Kind = k
@@ -354,7 +365,7 @@ func scopeOf(q Query) string {
 	tags := append([]string(nil), q.TagIDs...)
 	sort.Strings(tags)
 	text, _ := json.Marshal(q.Text)
-	return strings.Join([]string{"contacts", string(q.Order), strings.Join(tags, ","), q.OwnerID, strconv.FormatBool(q.NoOwner), string(q.Kind),
+	return strings.Join([]string{"contacts", string(q.Order), strings.Join(tags, ","), q.OwnerID, q.CompanyID, strconv.FormatBool(q.NoOwner), string(q.Kind),
 		strconv.FormatBool(q.Blocked), strconv.FormatBool(q.Pending), string(text)}, "|")
 }
 

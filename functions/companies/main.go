@@ -1,0 +1,23 @@
+// Command companies is the Lambda function behind the workspace's
+// companies and the contacts linked to them.
+package main
+
+import (
+	"context"
+
+	"github.com/omnichannel/contacts/internal/app"
+	"github.com/omnichannel/contacts/internal/app/cursorsecret"
+	"github.com/omnichannel/contacts/internal/company"
+	"github.com/omnichannel/contacts/internal/httpapi"
+)
+
+func main() {
+	app.Start(func(ctx context.Context, d *app.Deps) (any, error) {
+		cursors, err := cursorsecret.Codec(ctx, d.AWS)
+		if err != nil {
+			return nil, err
+		}
+		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors, People: d.People}
+		return d.API(httpapi.CompanyRoutes(svc, d.Keys)), nil
+	})
+}
