@@ -22,19 +22,19 @@ const PendingAddPhoneOrEmail = "add_phone_or_email"
 
 // Profile is the part of a contact that people edit.
 type Profile struct {
-	Name          string
-	FirstName     string
-	LastName      string
-	Kind          Kind
-	Phone         string // E.164: the primary phone
-	Email         string // trimmed, as typed: the primary email
+	Name      string
+	FirstName string
+	LastName  string
+	Kind      Kind
+	Phone     string // E.164: the primary phone
+	Email     string // trimmed, as typed: the primary email
 	// OtherPhones (E.164) and OtherEmails (as typed) are the contact's
 	// further numbers and addresses, at most MaxOtherIdentities each, none
 	// repeating an identity of the contact (phone.Identity, EmailKey). A
 	// contact with others always has a primary (BuildProfile promotes the
 	// first other when the primary is missing).
-	OtherPhones []string
-	OtherEmails []string
+	OtherPhones   []string
+	OtherEmails   []string
 	TaxID         string // canonical CPF (11 digits) or CNPJ (14 characters)
 	BirthDate     string // YYYY-MM-DD
 	Company       string

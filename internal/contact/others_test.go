@@ -3,7 +3,6 @@ package contact
 import (
 	"slices"
 	"testing"
-
 )
 
 // TestOtherPhonesAndEmails: the others are parsed like the primaries, in

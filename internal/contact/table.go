@@ -104,8 +104,8 @@ func textField(name string, at func(p *Profile) *string) Field {
 // merge gathers them itself (merge.Merge), so fieldChoices do not pick it.
 func listField(name string, at func(p *Profile) *[]string) Field {
 	return Field{Name: name,
-		Copy: func(dst, src *Profile) { *at(dst) = cloneStrings(*at(src)) },
-		Cell: func(c *Contact) string { return strings.Join(*at(&c.Profile), ListSeparator) },
+		Copy:     func(dst, src *Profile) { *at(dst) = cloneStrings(*at(src)) },
+		Cell:     func(c *Contact) string { return strings.Join(*at(&c.Profile), ListSeparator) },
 		Editable: true, Imported: true, Exported: true, Shown: true}
 }
 
