@@ -127,10 +127,14 @@ func indexRows(c *contact.Contact) []indexRow {
 	for _, t := range c.TagIDs {
 		rows = append(rows, ordered(tagIndexPK(ws, t, state, shard)))
 	}
+	tokens := map[string]bool{}
 	token := func(kind, value string) {
 		r := base
 		r.PK, r.SK = searchPK(ws, shard), kind+value+"#"+c.ID
-		rows = append(rows, r)
+		if !tokens[r.SK] {
+			tokens[r.SK] = true
+			rows = append(rows, r)
+		}
 	}
 	for _, w := range searchkey.NameWords(c.Name) {
 		token(tokenName, w)
@@ -143,6 +147,18 @@ func indexRows(c *contact.Contact) []indexRow {
 	}
 	if c.Email != "" {
 		token(tokenEmail, contact.EmailKey(c.Email))
+	}
+	// The other numbers are found by their full digits and by their last
+	// digits (2 tokens each, not the primary's up to 7: docs/data-model.md,
+	// write amplification), the other emails by prefix.
+	for _, n := range c.OtherPhones {
+		if ts := searchkey.PhoneTokens(n); len(ts) > 0 {
+			token(tokenPhone, ts[0])
+		}
+		token(tokenSuffix, searchkey.SuffixToken(n))
+	}
+	for _, e := range c.OtherEmails {
+		token(tokenEmail, contact.EmailKey(e))
 	}
 	return rows
 }
