@@ -1,0 +1,86 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/omnichannel/contacts/internal/conversation"
+)
+
+// searchIDs returns the ids GET /v1/contacts?q= lists.
+func (f *fixture) searchIDs(t *testing.T, q string) []string {
+	t.Helper()
+	var out []string
+	for _, it := range items(f.do(t, call{route: "GET /v1/contacts", query: map[string]string{"q": q}}).want(t, http.StatusOK)) {
+		out = append(out, it["id"].(string))
+	}
+	return out
+}
+
+// strings returns a JSON array of strings as []string.
+func stringsOf(v any) []string {
+	var out []string
+	for _, s := range v.([]any) {
+		out = append(out, s.(string))
+	}
+	return out
+}
+
+// TestOtherPhonesFoundEverywhere: a contact with a phone and two other
+// numbers is found by lookup and by search with each (the 9th digit
+// folded), and an inbound message from its second number lands on it.
+func TestOtherPhonesFoundEverywhere(t *testing.T) {
+	f := newFixture(t)
+	created := f.do(t, call{route: "POST /v1/contacts", body: `{"name":"Ana Souza","phone":"+55 11 98888-0001","otherPhones":["(21) 97777-0002","+1 415 555 2671"],"otherEmails":["ana@work.com","ana@workplace.com"]}`}).want(t, http.StatusCreated)
+	id := created.body["id"].(string)
+	if got, want := stringsOf(created.body["otherPhones"]), []string{"+5521977770002", "+14155552671"}; !slices.Equal(got, want) {
+		t.Errorf("otherPhones = %q, want %q", got, want)
+	}
+	for _, number := range []string{"+5511988880001", "+5521977770002", "+552177770002", "+14155552671"} {
+		if got, want := f.lookupPhone(t, "", number), []string{id}; !slices.Equal(got, want) {
+			t.Errorf("lookup phone=%s = %v, want %v", number, got, want)
+		}
+	}
+	for _, q := range []string{"11988880001", "5521977770002", "97777-0002", "4155552671", "ana@work"} {
+		if got, want := f.searchIDs(t, q), []string{id}; !slices.Equal(got, want) {
+			t.Errorf("search q=%s = %v, want %v", q, got, want)
+		}
+	}
+	r := f.do(t, call{route: "GET /v1/contacts/lookup", query: map[string]string{"email": "ANA@work.com"}}).want(t, http.StatusOK)
+	if got := items(r); len(got) != 1 || got[0]["id"] != id {
+		t.Errorf("lookup email = %s, want %s", r.raw, id)
+	}
+
+	// An inbound message from the second number lands on the contact.
+	receipt := f.receive(t, inbound("wamid.other.1", conversation.From{Phone: "5521977770002", Name: "Ana"}))
+	if receipt.ContactCreated || receipt.ContactID != id {
+		t.Errorf("receipt = %+v, want delivered to %s (no new contact)", receipt, id)
+	}
+
+	// PATCH moves a number between the primary and the others in one edit;
+	// the old primary's lookup follows.
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"phone":"+5521977770002","otherPhones":["+5511988880001"]}`}).want(t, http.StatusOK)
+	got := f.getContact(t, id)
+	if got["phone"] != "+5521977770002" || !slices.Equal(stringsOf(got["otherPhones"]), []string{"+5511988880001"}) {
+		t.Errorf("after the move: phone %v, otherPhones %v", got["phone"], got["otherPhones"])
+	}
+	if got := f.lookupPhone(t, "", "+14155552671"); len(got) != 0 {
+		t.Errorf("lookup of the number removed = %v, want none", got)
+	}
+	if got := f.searchIDs(t, "4155552671"); len(got) != 0 {
+		t.Errorf("search of the number removed = %v, want none", got)
+	}
+
+	// Repeats and bad numbers are 422s naming the index.
+	for body, want := range map[string]string{
+		`{"otherPhones":["+5511977770003","+55 21 7777-0002"]}`: "otherPhones[1]:duplicate",
+		`{"otherPhones":["+5511977770003","nope"]}`:             "otherPhones[1]:phone_invalid",
+		`{"otherEmails":["b@x.com","ANA@work.com"]}`:           "otherEmails[1]:duplicate",
+	} {
+		r := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: body}).want(t, http.StatusUnprocessableEntity)
+		if got := r.fieldErrors(); !slices.Equal(got, []string{want}) {
+			t.Errorf("PATCH %s: errors = %v, want [%s]", body, got, want)
+		}
+	}
+}
