@@ -76,7 +76,7 @@ func TestOtherPhonesFoundEverywhere(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"otherPhones":["+5511977770003","+55 21 7777-0002"]}`: "otherPhones[1]:duplicate",
 		`{"otherPhones":["+5511977770003","nope"]}`:             "otherPhones[1]:phone_invalid",
-		`{"otherEmails":["b@x.com","ANA@work.com"]}`:           "otherEmails[1]:duplicate",
+		`{"otherEmails":["b@x.com","ANA@work.com"]}`:            "otherEmails[1]:duplicate",
 	} {
 		r := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: body}).want(t, http.StatusUnprocessableEntity)
 		if got := r.fieldErrors(); !slices.Equal(got, []string{want}) {
