@@ -2,6 +2,7 @@ package contact
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/omnichannel/contacts/internal/phone"
 )
@@ -80,4 +81,31 @@ func SettleOthers(p *Profile) (dropped []string) {
 	settle(&p.Phone, &p.OtherPhones, phone.Identity)
 	settle(&p.Email, &p.OtherEmails, EmailKey)
 	return dropped
+}
+
+// NameIsPlaceholder reports whether p's name is only one of its phone
+// numbers or emails, or any phone-like string (digits and dialling
+// punctuation): the name a channel gives a contact it knows no display
+// name of. It never wins a merge over a real name.
+func NameIsPlaceholder(p *Profile) bool {
+	name := strings.TrimSpace(p.Name)
+	if name == "" {
+		return false
+	}
+	for _, e := range p.Emails() {
+		if strings.EqualFold(name, e) {
+			return true
+		}
+	}
+	digits := 0
+	for _, r := range name {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-.() ", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 4
 }

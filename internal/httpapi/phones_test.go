@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -81,6 +82,59 @@ func TestOtherPhonesFoundEverywhere(t *testing.T) {
 		r := f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: body}).want(t, http.StatusUnprocessableEntity)
 		if got := r.fieldErrors(); !slices.Equal(got, []string{want}) {
 			t.Errorf("PATCH %s: errors = %v, want [%s]", body, got, want)
+		}
+	}
+}
+
+// TestMergeKeepsEveryNumber: two contacts with different phones merge and
+// the survivor holds both numbers (found by each, the source's name, a
+// real one, over the target's number-only name); the undo gives both back
+// exactly.
+func TestMergeKeepsEveryNumber(t *testing.T) {
+	f := newFixture(t)
+	target := f.create(t, `{"name":"+55 11 98888-0101","phone":"+5511988880101","email":"t@x.com"}`)
+	source := f.create(t, `{"name":"Carla Dias","phone":"+5521977770202","otherPhones":["+14155552671"],"email":"carla@x.com"}`)
+	targetBefore := f.do(t, call{route: "GET /v1/contacts/{id}", id: target}).want(t, http.StatusOK)
+	sourceBefore := f.do(t, call{route: "GET /v1/contacts/{id}", id: source}).want(t, http.StatusOK)
+
+	r := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: `{"sourceIds":["` + source + `"]}`}).want(t, http.StatusOK)
+	mergeID := r.body["id"].(string)
+	got := f.getContact(t, target)
+	if got, want := got["phone"], "+5511988880101"; got != want {
+		t.Errorf("phone = %v, want %v (the target's primary stays)", got, want)
+	}
+	if got, want := stringsOf(got["otherPhones"]), []string{"+5521977770202", "+14155552671"}; !slices.Equal(got, want) {
+		t.Errorf("otherPhones = %q, want %q", got, want)
+	}
+	if got, want := stringsOf(got["otherEmails"]), []string{"carla@x.com"}; !slices.Equal(got, want) {
+		t.Errorf("otherEmails = %q, want %q", got, want)
+	}
+	if got, want := got["name"], "Carla Dias"; got != want {
+		t.Errorf("name = %v, want %v (a real name wins over a number)", got, want)
+	}
+	for _, number := range []string{"+5511988880101", "+5521977770202", "+14155552671"} {
+		if got, want := f.lookupPhone(t, "", number), []string{target}; !slices.Equal(got, want) {
+			t.Errorf("lookup phone=%s after the merge = %v, want %v", number, got, want)
+		}
+	}
+	receipt := f.receive(t, inbound("wamid.merged.1", conversation.From{Phone: "5521977770202"}))
+	if receipt.ContactCreated || receipt.ContactID != target {
+		t.Errorf("receipt = %+v, want delivered to the survivor %s", receipt, target)
+	}
+
+	f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": mergeID}}).want(t, http.StatusOK)
+	if r := f.do(t, call{route: "GET /v1/contacts/{id}", id: source}).want(t, http.StatusOK); r.raw != sourceBefore.raw {
+		t.Errorf("source after undo:\n got %s\nwant %s", r.raw, sourceBefore.raw)
+	}
+	after := f.getContact(t, target)
+	for _, k := range []string{"name", "phone", "otherPhones", "email", "otherEmails"} {
+		if got, want := fmt.Sprint(after[k]), fmt.Sprint(targetBefore.body[k]); got != want {
+			t.Errorf("target %s after undo = %s, want %s", k, got, want)
+		}
+	}
+	for number, want := range map[string]string{"+5511988880101": target, "+5521977770202": source, "+14155552671": source} {
+		if got := f.lookupPhone(t, "", number); !slices.Equal(got, []string{want}) {
+			t.Errorf("lookup phone=%s after the undo = %v, want [%s]", number, got, want)
 		}
 	}
 }
