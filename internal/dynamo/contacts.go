@@ -124,6 +124,9 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Unix())}},
 		}}, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: ref}})
 	}
+	if len(writes) > maxTransactItems {
+		return contact.ErrTooLarge
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	failed := conditionFailures(err)
 	if recIndex >= 0 && failed[recIndex] {
@@ -263,6 +266,9 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 		return err
 	}
 	writes = append(writes, counters...)
+	if len(writes) > maxTransactItems {
+		return contact.ErrTooLarge
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if g := guardIndex(writes); g >= 0 && conditionFailures(err)[g] && !conditionFailures(err)[0] {
 		return contact.ErrExternalIDTaken.Wrap(err)

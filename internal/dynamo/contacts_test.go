@@ -404,3 +404,42 @@ func TestCapacityOtherIdentities(t *testing.T) {
 		}
 	}
 }
+
+// TestLargestContact: a contact with everything at its limits (25 tags, 8
+// name words, 10 other phones and 10 other emails, an owner, an
+// externalId) derives more items than a transaction holds: its create is
+// a 422 contact_too_large, nothing written (not a 500); with 2 of each it
+// is written, and so is one with every other phone and email and no tags.
+func TestLargestContact(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	build := func(tags, others int) *contact.Contact {
+		c := contacttest.NewContact("ws-a")
+		c.Name, c.OwnerID, c.ExternalID = "Ana Bia Cris Dani Eva Fabi Gabi Helo", "agent-1", "erp-1"
+		c.TagIDs = nil
+		for i := range tags {
+			c.TagIDs = append(c.TagIDs, fmt.Sprintf("01jdx0000000000000000tag%02d", i))
+		}
+		for i := range others {
+			c.OtherPhones = append(c.OtherPhones, fmt.Sprintf("+55219777700%02d", i))
+			c.OtherEmails = append(c.OtherEmails, fmt.Sprintf("maria%d@example.com", i))
+		}
+		return c
+	}
+	err := repo.Create(ctx, build(contact.MaxTagsPerContact, contact.MaxOtherIdentities), nil)
+	if !errors.Is(err, contact.ErrTooLarge) {
+		t.Fatalf("create at every limit: %v, want contact_too_large", err)
+	}
+	if got := partition(t, client, table, "W#ws-a#PHONE#+5521977770000"); len(got) != 0 {
+		t.Errorf("lookup items after the refused create = %v, want none", got)
+	}
+	if err := repo.Create(ctx, build(contact.MaxTagsPerContact, 2), nil); err != nil {
+		t.Fatalf("create with 2 others of each and 25 tags: %v", err)
+	}
+	c := build(0, contact.MaxOtherIdentities)
+	c.ExternalID = "erp-2"
+	if err := repo.Create(ctx, c, nil); err != nil {
+		t.Fatalf("create with 10 others of each and no tags: %v", err)
+	}
+}
