@@ -59,6 +59,16 @@ func TestOtherPhonesFoundEverywhere(t *testing.T) {
 		t.Errorf("receipt = %+v, want delivered to %s (no new contact)", receipt, id)
 	}
 
+	// A conversation started by an other number is the contact's, and its
+	// first message goes to that number.
+	started := f.startConversation(t, `{"phone":"+1 415 555 2671","channel":"sms","teamId":"t1"}`, http.StatusCreated)
+	if got := started.body["contactId"]; got != id {
+		t.Errorf("conversation by the other number: contactId = %v, want %s", got, id)
+	}
+	if sent := f.sentTo(started.body["id"].(string)); len(sent) != 1 || sent[0].To.Phone != "+14155552671" {
+		t.Errorf("outbound = %+v, want one to +14155552671", sent)
+	}
+
 	// PATCH moves a number between the primary and the others in one edit;
 	// the old primary's lookup follows.
 	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"phone":"+5521977770002","otherPhones":["+5511988880001"]}`}).want(t, http.StatusOK)
