@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/omnichannel/contacts/internal/conversation"
@@ -19,7 +20,7 @@ func (f *fixture) searchIDs(t *testing.T, q string) []string {
 	return out
 }
 
-// strings returns a JSON array of strings as []string.
+// stringsOf returns a JSON array of strings as []string.
 func stringsOf(v any) []string {
 	var out []string
 	for _, s := range v.([]any) {
@@ -164,5 +165,34 @@ func TestOtherPhoneSuggestsDuplicates(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
 		t.Errorf("suggested contacts = %v, want %v", ids, want)
+	}
+}
+
+// TestMergeBeyondTenNumbers: a survivor keeps the first 10 other numbers
+// (the target's, then the source's); the one beyond is not on it, and the
+// undo gives the source back with all of its numbers.
+func TestMergeBeyondTenNumbers(t *testing.T) {
+	f := newFixture(t)
+	var others []string
+	for i := range 9 {
+		others = append(others, fmt.Sprintf(`"+55219777704%02d"`, i))
+	}
+	target := f.create(t, `{"name":"Ana","phone":"+5511988880401","otherPhones":[`+strings.Join(others, ",")+`]}`)
+	source := f.create(t, `{"name":"Ana S","phone":"+5511988880402","otherPhones":["+5511988880403"]}`)
+	sourceBefore := f.do(t, call{route: "GET /v1/contacts/{id}", id: source}).want(t, http.StatusOK)
+	r := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: `{"sourceIds":["` + source + `"]}`}).want(t, http.StatusOK)
+	got := stringsOf(f.getContact(t, target)["otherPhones"])
+	if len(got) != 10 || got[9] != "+5511988880402" {
+		t.Errorf("otherPhones = %q, want the target's 9 and the source's primary", got)
+	}
+	if found := f.lookupPhone(t, "", "+5511988880403"); len(found) != 0 {
+		t.Errorf("lookup of the number beyond 10 = %v, want none while merged", found)
+	}
+	f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": r.body["id"].(string)}}).want(t, http.StatusOK)
+	if r := f.do(t, call{route: "GET /v1/contacts/{id}", id: source}).want(t, http.StatusOK); r.raw != sourceBefore.raw {
+		t.Errorf("source after undo:\n got %s\nwant %s", r.raw, sourceBefore.raw)
+	}
+	if found := f.lookupPhone(t, "", "+5511988880403"); !slices.Equal(found, []string{source}) {
+		t.Errorf("lookup after the undo = %v, want [%s]", found, source)
 	}
 }
