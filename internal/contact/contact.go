@@ -26,11 +26,18 @@ type Profile struct {
 	FirstName string
 	LastName  string
 	Kind      Kind
-	Phone     string // E.164
-	Email     string // trimmed, as typed
-	TaxID     string // canonical CPF (11 digits) or CNPJ (14 characters)
-	BirthDate string // YYYY-MM-DD
-	Company   string // free text, as typed (kept readable beside CompanyID)
+	Phone     string // E.164: the primary phone
+	Email     string // trimmed, as typed: the primary email
+	// OtherPhones (E.164) and OtherEmails (as typed) are the contact's
+	// further numbers and addresses, at most MaxOtherIdentities each, none
+	// repeating an identity of the contact (phone.Identity, EmailKey). A
+	// contact with others always has a primary (BuildProfile promotes the
+	// first other when the primary is missing).
+	OtherPhones []string
+	OtherEmails []string
+	TaxID       string // canonical CPF (11 digits) or CNPJ (14 characters)
+	BirthDate   string // YYYY-MM-DD
+	Company     string // free text, as typed (kept readable beside CompanyID)
 	// CompanyID links the contact to a company of the workspace; the name
 	// it shows is read from the company (Contact.CompanyName).
 	CompanyID     string
@@ -142,6 +149,8 @@ func (c *Contact) Clone() *Contact {
 	out.Channels = append([]string(nil), c.Channels...)
 	out.Tags = append([]TagRef(nil), c.Tags...)
 	out.CustomFields = cloneMap(c.CustomFields)
+	out.OtherPhones = cloneStrings(c.OtherPhones)
+	out.OtherEmails = cloneStrings(c.OtherEmails)
 	return &out
 }
 
@@ -157,4 +166,27 @@ func cloneMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s...)
+}
+
+// Phones returns every phone of the profile, the primary first.
+func (p *Profile) Phones() []string {
+	if p.Phone == "" {
+		return cloneStrings(p.OtherPhones)
+	}
+	return append([]string{p.Phone}, p.OtherPhones...)
+}
+
+// Emails returns every email of the profile, the primary first.
+func (p *Profile) Emails() []string {
+	if p.Email == "" {
+		return cloneStrings(p.OtherEmails)
+	}
+	return append([]string{p.Email}, p.OtherEmails...)
 }

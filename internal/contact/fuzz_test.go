@@ -15,6 +15,7 @@ func FuzzBuildProfile(f *testing.F) {
 	f.Add([]byte(`{"name":"Maria","phone":"(11) 99999-1234"}`), []byte(`{"email":"a@b.co","phone":null}`))
 	f.Add([]byte(`{"email":"a@b.co","taxId":"12.ABC.345/01DE-35","birthDate":"01/02/1990"}`), []byte(`{"customFields":{"plan":"pro"}}`))
 	f.Add([]byte(`{"phone":"+1 415 555 2671","country":"us","language":"en-us"}`), []byte(`{"country":null}`))
+	f.Add([]byte(`{"otherPhones":["(21) 97777-0002","+1 415 555 2671"],"otherEmails":["A@x.co","b@x.co"]}`), []byte(`{"phone":"+5521977770002","otherPhones":null}`))
 	f.Fuzz(func(t *testing.T, body, patch []byte) {
 		in, ok := decodeObject(body)
 		if !ok {

@@ -34,6 +34,9 @@ const (
 	MaxExternalIDRunes = 200
 )
 
+// MaxOtherIdentities bounds otherPhones and otherEmails, each.
+const MaxOtherIdentities = 10
+
 // readOnlyFields are the contract's fields that no create or update may set.
 var readOnlyFields = map[string]bool{
 	// mainContactId is set by PATCH only (Service.Update), never by a profile.
@@ -123,6 +126,7 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 	}
 
 	c.personal(doc, ws, &p)
+	c.others(doc, ws, &p)
 	p.Company = c.text(doc, "company", MaxCompanyRunes)
 	if id := c.text(doc, "companyId", 32); id != "" {
 		if !ids.Valid(id) {
@@ -227,6 +231,100 @@ func (c *checker) personal(doc map[string]any, ws Workspace, p *Profile) {
 	}
 }
 
+// others reads otherPhones and otherEmails: arrays of at most
+// MaxOtherIdentities strings, each parsed as phone and email are, none
+// repeating an identity of the contact (the primary's included). When the
+// primary is missing, the first other becomes the primary.
+func (c *checker) others(doc map[string]any, ws Workspace, p *Profile) {
+	primaryPhone := p.Phone != "" || hasField(c.errors, "phone")
+	phones := c.list(doc, "otherPhones", 64, func(field, raw string) (string, string, bool) {
+		n, err := phone.Parse(raw, ws.Region())
+		if err != nil {
+			c.add(errs.Field(field, "phone_invalid"))
+			return "", "", false
+		}
+		return n.E164, phone.Identity(n.E164), true
+	}, keyOf(p.Phone, phone.Identity))
+	if !primaryPhone && len(phones) > 0 {
+		p.Phone, phones = phones[0], phones[1:]
+		if n, err := phone.Parse(p.Phone, ""); err == nil && !p.CountryManual {
+			p.Country = n.Region
+		}
+	}
+	p.OtherPhones = phones
+
+	primaryEmail := p.Email != "" || hasField(c.errors, "email")
+	emails := c.list(doc, "otherEmails", MaxEmailRunes, func(field, raw string) (string, string, bool) {
+		if !validEmail(raw) {
+			c.add(errs.Field(field, "email_invalid"))
+			return "", "", false
+		}
+		return raw, EmailKey(raw), true
+	}, keyOf(p.Email, EmailKey))
+	if !primaryEmail && len(emails) > 0 {
+		p.Email, emails = emails[0], emails[1:]
+	}
+	p.OtherEmails = emails
+}
+
+func keyOf(v string, key func(string) string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{key(v)}
+}
+
+// list reads doc[field], an array of at most MaxOtherIdentities strings,
+// each trimmed, at most max characters, read by parse (its value and its
+// identity); an identity in seen or earlier in the list is a "duplicate".
+// Errors name the item: "otherPhones[2]".
+func (c *checker) list(doc map[string]any, field string, max int, parse func(field, raw string) (string, string, bool), seen []string) []string {
+	v, ok := doc[field]
+	if !ok || v == nil {
+		return nil
+	}
+	var items []any
+	switch l := v.(type) {
+	case []any:
+		items = l
+	case []string:
+		for _, s := range l {
+			items = append(items, s)
+		}
+	default:
+		c.add(errs.Field(field, "invalid_type", "type", "array of strings"))
+		return nil
+	}
+	if len(items) > MaxOtherIdentities {
+		c.add(errs.Field(field, "too_many", "max", strconv.Itoa(MaxOtherIdentities)))
+		return nil
+	}
+	var out []string
+	for i, item := range items {
+		at := field + "[" + strconv.Itoa(i) + "]"
+		before := len(c.errors)
+		raw := c.text(map[string]any{at: item}, at, max)
+		if len(c.errors) > before {
+			continue
+		}
+		if raw == "" {
+			c.add(errs.Field(at, "invalid_type", "type", "non-empty string"))
+			continue
+		}
+		val, id, ok := parse(at, raw)
+		if !ok {
+			continue
+		}
+		if slices.Contains(seen, id) {
+			c.add(errs.Field(at, "duplicate", "value", raw))
+			continue
+		}
+		seen = append(seen, id)
+		out = append(out, val)
+	}
+	return out
+}
+
 // locale reads the country set by hand and the language.
 func (c *checker) locale(doc map[string]any, p *Profile) {
 	if raw := c.text(doc, "country", 8); raw != "" {
@@ -301,6 +399,17 @@ func (p Profile) Document() map[string]any {
 	set("kind", string(p.Kind))
 	set("phone", p.Phone)
 	set("email", p.Email)
+	list := func(k string, v []string) {
+		if len(v) > 0 {
+			l := make([]any, len(v))
+			for i, s := range v {
+				l[i] = s
+			}
+			doc[k] = l
+		}
+	}
+	list("otherPhones", p.OtherPhones)
+	list("otherEmails", p.OtherEmails)
 	set("taxId", p.TaxID)
 	set("birthDate", p.BirthDate)
 	set("company", p.Company)

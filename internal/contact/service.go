@@ -30,6 +30,10 @@ var (
 	ErrExists = errs.E(errs.Conflict, "contact_exists")
 	// ErrMerging refuses a write to a contact a merge or its undo holds.
 	ErrMerging = errs.E(errs.Conflict, "contact_merging")
+	// ErrTooLarge refuses a write whose contact derives more items (its
+	// lookups, index entries and counters: tags, name words, phones and
+	// emails) than one transaction holds.
+	ErrTooLarge = errs.E(errs.Invalid, "contact_too_large")
 	// ErrExternalIDTaken refuses an externalId another contact of the
 	// workspace holds.
 	// ErrCompanyUnknown: the companyId names no company of the workspace.

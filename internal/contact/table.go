@@ -3,6 +3,7 @@ package contact
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/omnichannel/contacts/internal/taxid"
@@ -61,6 +62,8 @@ var Fields = []Field{
 		Editable: true, Imported: true, Exported: true},
 	textField("phone", func(p *Profile) *string { return &p.Phone }),
 	textField("email", func(p *Profile) *string { return &p.Email }),
+	listField("otherPhones", func(p *Profile) *[]string { return &p.OtherPhones }),
+	listField("otherEmails", func(p *Profile) *[]string { return &p.OtherEmails }),
 	withCell(textField("taxId", func(p *Profile) *string { return &p.TaxID }), func(c *Contact) string {
 		if id, err := taxid.Parse(c.TaxID); err == nil && c.TaxID != "" {
 			return id.Formatted()
@@ -103,6 +106,32 @@ func textField(name string, at func(p *Profile) *string) Field {
 	t, c := text(at)
 	return Field{Name: name, Text: t, Copy: c, Cell: func(ct *Contact) string { return *at(&ct.Profile) },
 		Editable: true, Imported: true, Merged: true, Exported: true, Shown: true}
+}
+
+// listField is a list of a contact's further phones or emails: edited,
+// imported and exported (a cell lists them separated by ListSeparator); a
+// merge gathers them itself (merge.Merge), so fieldChoices do not pick it.
+func listField(name string, at func(p *Profile) *[]string) Field {
+	return Field{Name: name,
+		Copy:     func(dst, src *Profile) { *at(dst) = cloneStrings(*at(src)) },
+		Cell:     func(c *Contact) string { return strings.Join(*at(&c.Profile), ListSeparator) },
+		Editable: true, Imported: true, Exported: true, Shown: true}
+}
+
+// ListSeparator separates the values of a list in an export cell; an
+// import splits a cell on ';' and ',' (SplitList).
+const ListSeparator = ", "
+
+// SplitList splits an import cell of otherPhones or otherEmails on ';' and
+// ',', trimmed, empty parts dropped.
+func SplitList(cell string) []string {
+	var out []string
+	for _, part := range strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' }) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 func withCell(f Field, cell func(c *Contact) string) Field {

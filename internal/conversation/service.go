@@ -238,7 +238,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	if !ok {
 		return Started{}, errs.Validation([]errs.FieldError{errs.Field("channel", "channel_unknown")})
 	}
-	c, err := s.target(ctx, caller, req, ch)
+	c, typed, err := s.target(ctx, caller, req, ch)
 	if err != nil {
 		return Started{}, err
 	}
@@ -279,7 +279,7 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 		m := Outbound{
 			ID: conv.ID, Type: "conversation.started", Workspace: caller.Workspace,
 			ConversationID: conv.ID, ContactID: c.ID, Channel: ch.ID, ChannelType: ch.Type, Provider: ch.Provider,
-			To: address(ch, c, connection(conns, ch.ID)), TeamID: conv.TeamID, Template: conv.Template,
+			To: address(ch, c, connection(conns, ch.ID), typed), TeamID: conv.TeamID, Template: conv.Template,
 			Actor: conv.Actor, At: conv.CreatedAt,
 		}
 		if err := s.Outbound.PublishOutbound(ctx, m); err != nil {
@@ -294,11 +294,22 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, doc map[strin
 	return Started{Conversation: conv, Created: opened.Created}, nil
 }
 
-func address(ch Channel, c *contact.Contact, conn *Connection) Address {
+// address is where a start's first message goes: the contact's primary
+// phone or email, or, for a start by number, the contact's number the
+// typed one is (one of its other phones, when it is).
+func address(ch Channel, c *contact.Contact, conn *Connection, typed string) Address {
 	var a Address
 	switch ch.Type {
 	case WhatsApp, SMS:
 		a.Phone = c.Phone
+		if typed != "" {
+			for _, n := range c.Phones() {
+				if phone.Identity(n) == phone.Identity(typed) {
+					a.Phone = n
+					break
+				}
+			}
+		}
 	case Email:
 		a.Email = c.Email
 	}
@@ -313,45 +324,47 @@ func address(ch Channel, c *contact.Contact, conn *Connection) Address {
 const maxPhoneHolders = 100
 
 // target returns the contact a start is for: by id, or by the number typed,
-// created when asked. Errors: NotFound, Invalid.
-func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartRequest, ch Channel) (*contact.Contact, error) {
+// created when asked, and the number typed (E.164; "" for a start by id).
+// Errors: NotFound, Invalid.
+func (s *Service) target(ctx context.Context, caller tenant.Caller, req StartRequest, ch Channel) (*contact.Contact, string, error) {
 	if req.ContactID != "" {
-		return s.People.Get(ctx, caller, req.ContactID)
+		c, err := s.People.Get(ctx, caller, req.ContactID)
+		return c, "", err
 	}
 	ws, err := s.People.Workspace(ctx, caller.Workspace)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	n, err := phone.Parse(req.Phone, ws.Region())
 	if err != nil {
-		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "phone_invalid")})
+		return nil, "", errs.Validation([]errs.FieldError{errs.Field("phone", "phone_invalid")})
 	}
 	// A number only contacts the caller may not see hold is answered like a
 	// number nobody holds, so no answer tells a wallet-bound agent that it
 	// belongs to a contact outside the wallet.
 	holders, err := s.Store.FindContacts(ctx, caller.Workspace, "", Sender{Phone: n.E164}, maxPhoneHolders)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if c, err := s.People.FirstVisible(ctx, caller, holders); c != nil || err != nil {
-		return c, err
+		return c, n.E164, err
 	}
 	if !req.CreateContact {
-		return nil, errs.Validation([]errs.FieldError{errs.Field("phone", "no_contact_with_phone")})
+		return nil, "", errs.Validation([]errs.FieldError{errs.Field("phone", "no_contact_with_phone")})
 	}
 	// Refuse before creating: a refused start must leave nothing behind.
 	if st := StateOf(ch, &contact.Contact{Profile: contact.Profile{Phone: n.E164}}, nil); st.State == Unavailable {
-		return nil, errs.Validation([]errs.FieldError{errs.Field("channel", st.Reason)})
+		return nil, "", errs.Validation([]errs.FieldError{errs.Field("channel", st.Reason)})
 	}
 	if err := s.checkTemplate(ctx, caller.Workspace, ch, req.Template); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	doc := map[string]any{"phone": n.E164}
 	if req.Name != "" {
 		doc["name"] = req.Name
 	}
 	c, _, err := s.People.Create(ctx, caller, contact.CreateRequest{Document: doc})
-	return c, err
+	return c, n.E164, err
 }
 
 // checkTemplate applies the template rules: the official WhatsApp API starts

@@ -29,6 +29,8 @@ type contactItem struct {
 	PhoneIdentity      string         `dynamodbav:"phoneIdentity,omitempty"`
 	Email              string         `dynamodbav:"email,omitempty"`
 	EmailKey           string         `dynamodbav:"emailKey,omitempty"`
+	OtherPhones        []string       `dynamodbav:"otherPhones,omitempty"`
+	OtherEmails        []string       `dynamodbav:"otherEmails,omitempty"`
 	TaxID              string         `dynamodbav:"taxId,omitempty"`
 	BirthDate          string         `dynamodbav:"birthDate,omitempty"`
 	Company            string         `dynamodbav:"company,omitempty"`
@@ -81,6 +83,7 @@ func toContactItem(c *contact.Contact) contactItem {
 		Workspace: c.Workspace, ID: c.ID,
 		Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Kind: string(c.Kind),
 		Phone: c.Phone, Email: c.Email, TaxID: c.TaxID, BirthDate: c.BirthDate,
+		OtherPhones: c.OtherPhones, OtherEmails: c.OtherEmails,
 		Company: c.Company, CompanyID: c.CompanyID, Country: c.Country, CountryManual: c.CountryManual,
 		Language: c.Language, OwnerID: c.OwnerID, TelegramID: c.TelegramID, AvatarURL: c.AvatarURL,
 		ExternalID: c.ExternalID, CustomFields: c.CustomFields, MainContactID: c.MainContactID,
@@ -109,6 +112,7 @@ func (it contactItem) contact() *contact.Contact {
 		Profile: contact.Profile{
 			Name: it.Name, FirstName: it.FirstName, LastName: it.LastName, Kind: contact.Kind(it.Kind),
 			Phone: it.Phone, Email: it.Email, TaxID: it.TaxID, BirthDate: it.BirthDate,
+			OtherPhones: it.OtherPhones, OtherEmails: it.OtherEmails,
 			Company: it.Company, CompanyID: it.CompanyID, Country: it.Country, CountryManual: it.CountryManual,
 			Language: it.Language, OwnerID: it.OwnerID, TelegramID: it.TelegramID, AvatarURL: it.AvatarURL,
 			ExternalID: it.ExternalID, CustomFields: it.CustomFields,
@@ -161,15 +165,22 @@ type lookupItem struct {
 	At      string `dynamodbav:"at,omitempty"`
 }
 
-// lookups returns the lookup items of c: by phone, by email, under its
-// main contact, and the guard of its externalId.
+// lookups returns the lookup items of c: by each of its phones, by each
+// of its emails (the primaries first), under its main contact, and the
+// guard of its externalId. An identity is written once however many
+// values share it.
 func lookups(c *contact.Contact) []lookupItem {
 	var out []lookupItem
-	if c.Phone != "" {
-		out = append(out, lookupItem{PK: phonePK(c.Workspace, phone.Identity(c.Phone)), SK: lookupSK(c.ID), Type: typePhoneLookup, ContactID: c.ID, Value: c.Phone})
+	add := func(l lookupItem) {
+		if !slices.ContainsFunc(out, func(x lookupItem) bool { return x.PK == l.PK }) {
+			out = append(out, l)
+		}
 	}
-	if c.Email != "" {
-		out = append(out, lookupItem{PK: emailPK(c.Workspace, contact.EmailKey(c.Email)), SK: lookupSK(c.ID), Type: typeEmailLookup, ContactID: c.ID, Value: c.Email})
+	for _, n := range c.Phones() {
+		add(lookupItem{PK: phonePK(c.Workspace, phone.Identity(n)), SK: lookupSK(c.ID), Type: typePhoneLookup, ContactID: c.ID, Value: n})
+	}
+	for _, e := range c.Emails() {
+		add(lookupItem{PK: emailPK(c.Workspace, contact.EmailKey(e)), SK: lookupSK(c.ID), Type: typeEmailLookup, ContactID: c.ID, Value: e})
 	}
 	if c.MainContactID != "" {
 		out = append(out, lookupItem{PK: linkPK(c.Workspace, c.MainContactID), SK: lookupSK(c.ID), Type: typeLink, ContactID: c.ID, Value: c.MainContactID})

@@ -129,6 +129,9 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		companyAt = len(writes)
 		writes = append(writes, s.companyCheck(c))
 	}
+	if len(writes) > maxTransactItems {
+		return contact.ErrTooLarge
+	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	failed := conditionFailures(err)
 	if companyAt >= 0 && failed[companyAt] {
@@ -275,6 +278,9 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 	if c.CompanyID != "" && c.CompanyID != old.CompanyID {
 		companyAt = len(writes)
 		writes = append(writes, s.companyCheck(c))
+	}
+	if len(writes) > maxTransactItems {
+		return contact.ErrTooLarge
 	}
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if g := guardIndex(writes); g >= 0 && conditionFailures(err)[g] && !conditionFailures(err)[0] {

@@ -341,3 +341,105 @@ func TestUpsertRace(t *testing.T) {
 		t.Errorf("ByExternalID = %q, %v; want the one contact", holder, err)
 	}
 }
+
+// TestCapacityOtherIdentities measures what other phones and emails add,
+// for docs/data-model.md: each identity is a lookup item, search tokens
+// (2 per phone, 1 per email) and a duplicate counter, written in the
+// contact's transaction. A contact without others costs what TestCapacity
+// says.
+func TestCapacityOtherIdentities(t *testing.T) {
+	ctx := context.Background()
+	meter := &dynamotest.Meter{}
+	client, table := dynamotest.NewTable(t)
+	metered := dynamodb.New(client.Options(), dynamotest.WithMeter(meter))
+	repo := &dynamo.Contacts{Client: metered, Table: table}
+	svc := &contact.Service{Contacts: repo, Workspaces: &dynamo.Workspaces{Client: metered, Table: table}}
+	caller := tenant.Caller{Workspace: "ws-a", Subject: "user-1", Role: tenant.Owner}
+
+	measure := func(op string, want dynamotest.Usage, fn func() error) {
+		t.Helper()
+		meter.Reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		got := meter.Total()
+		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
+		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
+			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
+				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
+		}
+	}
+	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25",
+		"otherPhones": []any{"(21) 98888-1111", "(31) 97777-2222"}}
+	var c *contact.Contact
+	// 16 WCU more than TestCapacity's create: 8 per other phone (its lookup,
+	// 2 search tokens and its duplicate counter, 2 WCU each in a transaction).
+	measure("create (2 other phones)", dynamotest.Usage{Calls: 3, Read: 0.5, Write: 56}, func() (err error) {
+		c, _, err = svc.Create(ctx, caller, contact.CreateRequest{Document: doc})
+		return err
+	})
+	for _, pk := range []string{"W#ws-a#PHONE#+5511999991234", "W#ws-a#PHONE#+5521988881111", "W#ws-a#PHONE#+5531977772222"} {
+		if got := partition(t, client, table, pk); len(got) != 1 {
+			t.Errorf("items under %s = %v, want 1", pk, got)
+		}
+	}
+	// The contact and its entry (4 WCU), 6 for the email (its lookup, its
+	// search token and its duplicate counter), and 10 for the 5 search rows
+	// that hold the list of others (the primary's last digits, the other
+	// phones' 2 each), rewritten.
+	measure("update (an other email added)", dynamotest.Usage{Calls: 4, Read: 1.5, Write: 20}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"otherEmails": []any{"maria@work.com"}})
+		return err
+	})
+	measure("update (company)", dynamotest.Usage{Calls: 3, Read: 1.5, Write: 4}, func() error {
+		_, err := svc.Update(ctx, caller, c.ID, 0, map[string]any{"company": "ACME"})
+		return err
+	})
+	measure("delete (2 other phones, 1 other email)", dynamotest.Usage{Calls: 4, Read: 6, Write: 66}, func() error {
+		return svc.Delete(ctx, caller, c.ID, 0)
+	})
+	for _, pk := range []string{"W#ws-a#PHONE#+5521988881111", "W#ws-a#EMAIL#maria@work.com"} {
+		if got := partition(t, client, table, pk); len(got) != 0 {
+			t.Errorf("items under %s = %v, want none", pk, got)
+		}
+	}
+}
+
+// TestLargestContact: a contact with everything at its limits (25 tags, 8
+// name words, 10 other phones and 10 other emails, an owner, an
+// externalId) derives more items than a transaction holds: its create is
+// a 422 contact_too_large, nothing written (not a 500); with 2 of each it
+// is written, and so is one with every other phone and email and no tags.
+func TestLargestContact(t *testing.T) {
+	ctx := context.Background()
+	client, table := dynamotest.NewTable(t)
+	repo := &dynamo.Contacts{Client: client, Table: table}
+	build := func(tags, others int) *contact.Contact {
+		c := contacttest.NewContact("ws-a")
+		c.Name, c.OwnerID, c.ExternalID = "Ana Bia Cris Dani Eva Fabi Gabi Helo", "agent-1", "erp-1"
+		c.TagIDs = nil
+		for i := range tags {
+			c.TagIDs = append(c.TagIDs, fmt.Sprintf("01jdx0000000000000000tag%02d", i))
+		}
+		for i := range others {
+			c.OtherPhones = append(c.OtherPhones, fmt.Sprintf("+55219777700%02d", i))
+			c.OtherEmails = append(c.OtherEmails, fmt.Sprintf("maria%d@example.com", i))
+		}
+		return c
+	}
+	err := repo.Create(ctx, build(contact.MaxTagsPerContact, contact.MaxOtherIdentities), nil)
+	if !errors.Is(err, contact.ErrTooLarge) {
+		t.Fatalf("create at every limit: %v, want contact_too_large", err)
+	}
+	if got := partition(t, client, table, "W#ws-a#PHONE#+5521977770000"); len(got) != 0 {
+		t.Errorf("lookup items after the refused create = %v, want none", got)
+	}
+	if err := repo.Create(ctx, build(contact.MaxTagsPerContact, 2), nil); err != nil {
+		t.Fatalf("create with 2 others of each and 25 tags: %v", err)
+	}
+	c := build(0, contact.MaxOtherIdentities)
+	c.ExternalID = "erp-2"
+	if err := repo.Create(ctx, c, nil); err != nil {
+		t.Fatalf("create with 10 others of each and no tags: %v", err)
+	}
+}

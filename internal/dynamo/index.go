@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -73,23 +74,27 @@ func stateOf(c *contact.Contact) string {
 // indexRow is a contact's entry in one index: its keys and what a list row
 // shows, so a list page is read from the index alone.
 type indexRow struct {
-	PK         string   `dynamodbav:"PK"`
-	SK         string   `dynamodbav:"SK"`
-	LSI1SK     string   `dynamodbav:"LSI1SK,omitempty"`
-	Type       string   `dynamodbav:"type"`
-	ContactID  string   `dynamodbav:"contactId"`
-	Name       string   `dynamodbav:"name,omitempty"`
-	Phone      string   `dynamodbav:"phone,omitempty"`
-	Email      string   `dynamodbav:"email,omitempty"`
-	OwnerID    string   `dynamodbav:"ownerId,omitempty"`
-	AvatarURL  string   `dynamodbav:"avatarUrl,omitempty"`
-	TelegramID string   `dynamodbav:"telegramId,omitempty"`
-	TagIDs     []string `dynamodbav:"tagIds,omitempty,stringset"`
-	Kind       string   `dynamodbav:"kind,omitempty"`
-	Channels   []string `dynamodbav:"channels,omitempty,stringset"` // connected
-	Blocked    bool     `dynamodbav:"blocked,omitempty"`
-	Pending    bool     `dynamodbav:"pending,omitempty"`
-	CreatedAt  string   `dynamodbav:"createdAt"`
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	LSI1SK    string `dynamodbav:"LSI1SK,omitempty"`
+	Type      string `dynamodbav:"type"`
+	ContactID string `dynamodbav:"contactId"`
+	Name      string `dynamodbav:"name,omitempty"`
+	Phone     string `dynamodbav:"phone,omitempty"`
+	Email     string `dynamodbav:"email,omitempty"`
+	// A search token's row also holds the contact's other phones and
+	// emails, so a search finding it under several tokens returns it once.
+	OtherPhones []string `dynamodbav:"otherPhones,omitempty"`
+	OtherEmails []string `dynamodbav:"otherEmails,omitempty"`
+	OwnerID     string   `dynamodbav:"ownerId,omitempty"`
+	AvatarURL   string   `dynamodbav:"avatarUrl,omitempty"`
+	TelegramID  string   `dynamodbav:"telegramId,omitempty"`
+	TagIDs      []string `dynamodbav:"tagIds,omitempty,stringset"`
+	Kind        string   `dynamodbav:"kind,omitempty"`
+	Channels    []string `dynamodbav:"channels,omitempty,stringset"` // connected
+	Blocked     bool     `dynamodbav:"blocked,omitempty"`
+	Pending     bool     `dynamodbav:"pending,omitempty"`
+	CreatedAt   string   `dynamodbav:"createdAt"`
 	// The contact's activity as rows show it (contact.ListedActivityStep).
 	LastActivityAt string `dynamodbav:"lastActivityAt,omitempty"`
 	LastInboundAt  string `dynamodbav:"lastInboundAt,omitempty"`
@@ -131,22 +136,44 @@ func indexRows(c *contact.Contact) []indexRow {
 		// The company's contacts, active and blocked alike (rows say which).
 		rows = append(rows, ordered(companyContactsPK(ws, c.CompanyID)))
 	}
-	token := func(kind, value string) {
+	tokens := map[string]bool{}
+	// withOthers: the rows a search may find the contact under besides a
+	// row of its primaries also hold its other phones and emails, so the
+	// search keeps one row per contact (search.go, phoneStreams); the rows
+	// of names and of the primaries do not, so editing the others rewrites
+	// only the rows that need them.
+	token := func(kind, value string, withOthers bool) {
 		r := base
 		r.PK, r.SK = searchPK(ws, shard), kind+value+"#"+c.ID
-		rows = append(rows, r)
+		if withOthers {
+			r.OtherPhones, r.OtherEmails = c.OtherPhones, c.OtherEmails
+		}
+		if !tokens[r.SK] {
+			tokens[r.SK] = true
+			rows = append(rows, r)
+		}
 	}
 	for _, w := range searchkey.NameWords(c.Name) {
-		token(tokenName, w)
+		token(tokenName, w, false)
 	}
 	if c.Phone != "" {
 		for _, d := range searchkey.PhoneTokens(c.Phone) {
-			token(tokenPhone, d)
+			token(tokenPhone, d, false)
 		}
-		token(tokenSuffix, searchkey.SuffixToken(c.Phone))
+		token(tokenSuffix, searchkey.SuffixToken(c.Phone), len(c.OtherPhones) > 0)
 	}
 	if c.Email != "" {
-		token(tokenEmail, contact.EmailKey(c.Email))
+		token(tokenEmail, contact.EmailKey(c.Email), false)
+	}
+	// The other numbers are found by their full digits and by their last
+	// digits (2 tokens each, not the primary's up to 7: docs/data-model.md,
+	// write amplification), the other emails by prefix.
+	for _, n := range c.OtherPhones {
+		token(tokenPhone, otherPhoneToken(n), true)
+		token(tokenSuffix, searchkey.SuffixToken(n), true)
+	}
+	for _, e := range c.OtherEmails {
+		token(tokenEmail, contact.EmailKey(e), true)
 	}
 	return rows
 }
@@ -181,4 +208,55 @@ func indexWrites(table string, old, c *contact.Contact) ([]types.TransactWriteIt
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(r.PK, r.SK)}})
 	}
 	return writes, nil
+}
+
+// otherPhoneToken is the one digits token of an other phone: its full
+// international digits.
+func otherPhoneToken(e164 string) string {
+	if ts := searchkey.PhoneTokens(e164); len(ts) > 0 {
+		return ts[0]
+	}
+	return ""
+}
+
+// phoneTokensOf returns the digit tokens of a row's phones, the primary's
+// first.
+func phoneTokensOf(r *indexRow) []string {
+	out := searchkey.PhoneTokens(r.Phone)
+	for _, n := range r.OtherPhones {
+		out = append(out, otherPhoneToken(n))
+	}
+	return out
+}
+
+// suffixTokensOf returns the reversed digits of a row's phones.
+func suffixTokensOf(r *indexRow) []string {
+	var out []string
+	for _, n := range append([]string{r.Phone}, r.OtherPhones...) {
+		if n != "" {
+			out = append(out, searchkey.SuffixToken(n))
+		}
+	}
+	return out
+}
+
+// emailKeysOf returns the keys of a row's emails.
+func emailKeysOf(r *indexRow) []string {
+	var out []string
+	for _, e := range append([]string{r.Email}, r.OtherEmails...) {
+		if e != "" {
+			out = append(out, contact.EmailKey(e))
+		}
+	}
+	return out
+}
+
+// firstWithPrefix returns the first of list starting with prefix, or "".
+func firstWithPrefix(list []string, prefix string) string {
+	for _, t := range list {
+		if strings.HasPrefix(t, prefix) {
+			return t
+		}
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,8 +163,11 @@ func (w *mergeWorld) checkMerged(t *testing.T, notes int) {
 		t.Errorf("target timeline: %d notes (want %d), newest %q (want merged)", notesSeen, notes, tl.Entries[0].Event)
 	}
 	found, err := w.talk.Store.FindContacts(ctx, "acme", "whatsapp", conversation.Sender{Phone: "+5511988887777"}, 1)
-	if err != nil || len(found) != 0 {
-		t.Errorf("the source's number still finds %q (%v); its lookups should be gone", found, err)
+	if err != nil || len(found) != 1 || found[0] != w.target {
+		t.Errorf("the source's number finds %q (%v), want the target %s (the merge keeps it as an other phone)", found, err, w.target)
+	}
+	if got, want := c.OtherPhones, []string{"+5511988887777"}; !slices.Equal(got, want) {
+		t.Errorf("target otherPhones = %q, want %q", got, want)
 	}
 }
 

@@ -397,7 +397,9 @@ func (s *Search) plan(q search.Query, via string) []stream {
 	case searchkey.QueryEmail:
 		return shards(func(sh string) string { return searchPK(ws, sh) }, stream{
 			prefix: tokenEmail + q.Text.Email, forward: true,
-			keep: func(r *indexRow, _ string) bool { return filters(r) },
+			keep: func(r *indexRow, sk string) bool {
+				return filters(r) && sk == tokenEmail+firstWithPrefix(emailKeysOf(r), q.Text.Email)+"#"+r.ContactID
+			},
 		})
 	}
 	ordered := stream{prefix: "N#", forward: true, keep: func(r *indexRow, _ string) bool { return filters(r) }}
@@ -511,21 +513,14 @@ func (s *Search) nameStreams(q search.Query, shards func(func(string) string, st
 // found both ways, or under several tokens, is returned once.
 func (s *Search) phoneStreams(q search.Query, shards func(func(string) string, stream) []stream, filters func(*indexRow) bool) []stream {
 	digits, suffix := q.Text.Digits, q.Text.Suffix
-	firstToken := func(r *indexRow) string {
-		for _, t := range searchkey.PhoneTokens(r.Phone) {
-			if strings.HasPrefix(t, digits) {
-				return t
-			}
-		}
-		return ""
-	}
+	firstToken := func(r *indexRow) string { return firstWithPrefix(phoneTokensOf(r), digits) }
 	pk := func(sh string) string { return searchPK(q.Workspace, sh) }
 	streams := shards(pk, stream{prefix: tokenPhone + digits, forward: true, keep: func(r *indexRow, sk string) bool {
 		return filters(r) && sk == tokenPhone+firstToken(r)+"#"+r.ContactID
 	}})
 	if suffix != "" {
-		streams = append(streams, shards(pk, stream{prefix: tokenSuffix + suffix, forward: true, keep: func(r *indexRow, _ string) bool {
-			return filters(r) && firstToken(r) == ""
+		streams = append(streams, shards(pk, stream{prefix: tokenSuffix + suffix, forward: true, keep: func(r *indexRow, sk string) bool {
+			return filters(r) && firstToken(r) == "" && sk == tokenSuffix+firstWithPrefix(suffixTokensOf(r), suffix)+"#"+r.ContactID
 		}})...)
 	}
 	return streams

@@ -45,6 +45,7 @@ var catalog = map[string]message{
 	"idempotency_key_reserved": {"Idempotency-Key must not start with {prefix}: the service keeps those keys for itself.", "Idempotency-Key não pode começar com {prefix}: o serviço reserva essas chaves para si."},
 	"idempotency_key_in_use":   {"Another request with this Idempotency-Key is being processed. Try again.", "Outra requisição com esta Idempotency-Key está em andamento. Tente novamente."},
 	"main_contact_changed":     {"The main contact was deleted or linked meanwhile. Reload and try again.", "O contato principal foi excluído ou vinculado nesse meio-tempo. Recarregue e tente novamente."},
+	"contact_too_large":        {"The contact has too many tags, phones and emails together to be saved at once. Remove some and try again.", "O contato tem etiquetas, telefones e e-mails demais, somados, para ser salvo de uma vez. Remova alguns e tente novamente."},
 	"concurrent_update":        {"The contact is being changed by someone else. Try again.", "O contato está sendo alterado por outra pessoa. Tente novamente."},
 	"fields_not_found":         {"No custom field definitions yet.", "Ainda não há definições de campos personalizados."},
 

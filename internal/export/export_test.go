@@ -224,12 +224,12 @@ func readBack(t testing.TB, body []byte, name string) [][]string {
 }
 
 var header = []string{
-	"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "taxId", "birthDate", "company",
+	"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company",
 	"country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt", "Plano",
 }
 
 // tagsCol is the column of tags, whose order is the store's (a set).
-const tagsCol = 16
+const tagsCol = 18
 
 // people are the contacts exported: name, and the cells the export must
 // give them (every column but id, tags, createdAt and updatedAt, which
@@ -241,9 +241,11 @@ type person struct {
 }
 
 var people = []person{
-	{map[string]any{"name": "Ana Souza", "phone": "(11) 98888-0001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "15/03/1985", "company": "Padaria Pão Quente", "externalId": "erp-ana-1", "customFields": map[string]any{"plano": "Ouro"}},
+	{map[string]any{"name": "Ana Souza", "phone": "(11) 98888-0001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "15/03/1985", "company": "Padaria Pão Quente", "externalId": "erp-ana-1", "customFields": map[string]any{"plano": "Ouro"},
+		"otherPhones": []any{"(21) 97777-0002", "+351 912 345 678"}, "otherEmails": []any{"ana@trabalho.com"}},
 		[]any{"VIP", "Atacado"},
-		map[string]string{"externalId": "erp-ana-1", "firstName": "Ana", "lastName": "Souza", "phone": "+5511988880001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "1985-03-15", "company": "Padaria Pão Quente", "country": "BR", "Plano": "Ouro"}},
+		map[string]string{"externalId": "erp-ana-1", "firstName": "Ana", "lastName": "Souza", "phone": "+5511988880001", "email": "ana@exemplo.com", "taxId": "529.982.247-25", "birthDate": "1985-03-15", "company": "Padaria Pão Quente", "country": "BR", "Plano": "Ouro",
+			"otherPhones": "+5521977770002, +351912345678", "otherEmails": "ana@trabalho.com"}},
 	{map[string]any{"name": "Bruno Lima", "email": "bruno@exemplo.com", "company": "Souza; Filhos & Cia"},
 		[]any{"VIP"},
 		map[string]string{"firstName": "Bruno", "lastName": "Lima", "email": "bruno@exemplo.com", "company": "Souza; Filhos & Cia"}},
@@ -477,10 +479,10 @@ func TestExportXLSXAll(t *testing.T) {
 			checked++
 		}
 	}
-	// =SUM(A1) ×2, +55 golpe, +55, @x Marketing, @x, -Hugo ×2, and four
-	// phones in E.164.
-	if checked != 12 {
-		t.Errorf("%d cells needed the mark, want 12", checked)
+	// =SUM(A1) ×2, +55 golpe, +55, @x Marketing, @x, -Hugo ×2, four
+	// phones in E.164 and one list of other phones.
+	if checked != 13 {
+		t.Errorf("%d cells needed the mark, want 13", checked)
 	}
 }
 

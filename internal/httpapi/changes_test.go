@@ -255,7 +255,7 @@ func TestChangeEvents(t *testing.T) {
 	s := f.stream(t)
 	bridge := &fakeBridge{}
 	id := f.create(t, `{"name":"Maria Souza","phone":"(11) 98765-4321","tags":["VIP"]}`)
-	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"name":"Maria S. Lima","company":"Acme","externalId":"erp-7"}`}).want(t, http.StatusOK)
+	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"name":"Maria S. Lima","company":"Acme","externalId":"erp-7","otherPhones":["(21) 97777-0001"]}`}).want(t, http.StatusOK)
 	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"email":"not an email"}`}).want(t, http.StatusUnprocessableEntity)
 	f.do(t, call{route: "PATCH /v1/contacts/{id}", id: id, body: `{"name":"x"}`, headers: map[string]string{"If-Match": `"1"`}}).want(t, http.StatusPreconditionFailed)
 	f.do(t, call{route: "POST /v1/contacts/{id}/tags", id: id, body: `{"tags":["Atacado"]}`}).want(t, http.StatusOK)
@@ -282,8 +282,9 @@ func TestChangeEvents(t *testing.T) {
 		t.Errorf("created: name %v", got)
 	}
 	upd := mine[2].Detail["changes"].(map[string]any)
-	if !jsonEqual(upd["name"], map[string]any{"old": "Maria Souza", "new": "Maria S. Lima"}) || !jsonEqual(upd["company"], map[string]any{"old": nil, "new": "Acme"}) || !jsonEqual(upd["externalId"], map[string]any{"old": nil, "new": "erp-7"}) || upd["phone"] != nil || upd["tags"] != nil {
-		t.Errorf("updated: changes %v, want name, its parts, company and externalId with old and new values, nothing else", upd)
+	if !jsonEqual(upd["name"], map[string]any{"old": "Maria Souza", "new": "Maria S. Lima"}) || !jsonEqual(upd["company"], map[string]any{"old": nil, "new": "Acme"}) || !jsonEqual(upd["externalId"], map[string]any{"old": nil, "new": "erp-7"}) ||
+		!jsonEqual(upd["otherPhones"], map[string]any{"old": nil, "new": []any{"+5521977770001"}}) || upd["phone"] != nil || upd["tags"] != nil {
+		t.Errorf("updated: changes %v, want name, its parts, company, externalId and otherPhones with old and new values, nothing else", upd)
 	}
 	if mine[1].Detail["tagName"] != "VIP" || mine[3].Detail["tagName"] != "Atacado" || mine[4].Detail["tagId"] != vipID {
 		t.Errorf("tag events: %v %v %v", mine[1].Detail, mine[3].Detail, mine[4].Detail)

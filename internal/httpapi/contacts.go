@@ -269,6 +269,8 @@ type ContactJSON struct {
 	Kind               string          `json:"kind"`
 	Phone              *string         `json:"phone"`
 	Email              *string         `json:"email"`
+	OtherPhones        []string        `json:"otherPhones"`
+	OtherEmails        []string        `json:"otherEmails"`
 	TaxID              *string         `json:"taxId"`
 	BirthDate          *string         `json:"birthDate"`
 	Company            *string         `json:"company"` // the free text
@@ -328,6 +330,8 @@ func contactView(c *contact.Contact) ContactJSON {
 	if v.CustomFields == nil {
 		v.CustomFields = map[string]any{}
 	}
+	v.OtherPhones = append([]string{}, c.OtherPhones...)
+	v.OtherEmails = append([]string{}, c.OtherEmails...)
 	return v
 }
 

@@ -588,6 +588,15 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 			key := strings.TrimPrefix(field, "customFields.")
 			custom[key] = customValue(run.ws, key, v)
 			present[field] = true
+		case field == "otherPhones" || field == "otherEmails":
+			// Several numbers or addresses in one cell, separated by ';'
+			// or ','.
+			var list []any
+			for _, v := range contact.SplitList(v) {
+				list = append(list, v)
+			}
+			doc[field] = list
+			present[field] = true
 		case slices.Contains(imported, field):
 			// A line break typed in a cell (Alt+Enter in Excel, e.g. an
 			// address in the company column) becomes a space: the
@@ -621,7 +630,7 @@ func (run *importRun) prepare(row sheets.Row) *rowInput {
 			in.profile.CountryManual = false
 		}
 	}
-	in.keys = contact.IdentityKeys(p.Phone, p.Email)
+	in.keys = contact.ProfileKeys(&p)
 	if p.ExternalID != "" {
 		in.keys = append(in.keys, "x:"+p.ExternalID)
 	}
@@ -732,7 +741,8 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 }
 
 // find returns the existing contact holding the row's externalId, else the
-// oldest with its phone, else with its email, or "": of those in the import's scope (as a conversation
+// oldest with its phone (each of them, the primary first), else with its
+// email (idem), or "": of those in the import's scope (as a conversation
 // start by phone does, holders outside a wallet-bound agent's wallet are
 // passed over, a GetItem each).
 func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
@@ -747,8 +757,9 @@ func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
 			return id, err
 		}
 	}
-	if in.profile.Phone != "" {
-		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(in.profile.Phone))
+	// Then each of its phones, then each of its emails, primaries first.
+	for _, n := range in.profile.Phones() {
+		found, err := run.w.Finder.LookupPhone(ctx, ws, phone.Identity(n))
 		if err != nil {
 			return "", err
 		}
@@ -756,12 +767,14 @@ func (run *importRun) find(ctx context.Context, in *rowInput) (string, error) {
 			return id, err
 		}
 	}
-	if in.profile.Email != "" {
-		found, err := run.w.Finder.LookupEmail(ctx, ws, contact.EmailKey(in.profile.Email))
+	for _, e := range in.profile.Emails() {
+		found, err := run.w.Finder.LookupEmail(ctx, ws, contact.EmailKey(e))
 		if err != nil {
 			return "", err
 		}
-		return run.first(ctx, found)
+		if id, err := run.first(ctx, found); err != nil || id != "" {
+			return id, err
+		}
 	}
 	return "", nil
 }
@@ -791,6 +804,7 @@ func (run *importRun) first(ctx context.Context, list []string) (string, error) 
 
 // mergeProfile sets on p the fields the row gives.
 func mergeProfile(p *contact.Profile, row contact.Profile, present map[string]bool) {
+	oldPhone, oldEmail := p.Phone, p.Email
 	for _, f := range contact.Fields {
 		if f.Imported && f.Name != "country" && present[f.Name] {
 			f.Copy(p, &row) // a name part brings the whole name
@@ -799,6 +813,16 @@ func mergeProfile(p *contact.Profile, row contact.Profile, present map[string]bo
 	if present["country"] || (present["phone"] && !p.CountryManual) {
 		p.Country, p.CountryManual = row.Country, row.CountryManual
 	}
+	// A row giving a new phone or email without a column of the others
+	// keeps the old one as an other; one that was already among them
+	// (or the other way round) is kept once.
+	if present["phone"] && !present["otherPhones"] && oldPhone != "" {
+		p.OtherPhones = append(p.OtherPhones, oldPhone)
+	}
+	if present["email"] && !present["otherEmails"] && oldEmail != "" {
+		p.OtherEmails = append(p.OtherEmails, oldEmail)
+	}
+	contact.SettleOthers(p)
 	for k, v := range row.CustomFields {
 		if p.CustomFields == nil {
 			p.CustomFields = map[string]any{}

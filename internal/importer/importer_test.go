@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1538,5 +1539,34 @@ func TestImportExternalID(t *testing.T) {
 	}
 	if got, want := w.byExternalID(t, "erp-3").Name, "Duda"; got != want {
 		t.Errorf("erp-3 name = %q, want %q", got, want)
+	}
+}
+
+// TestImportOtherPhonesAndEmails: columns of other numbers and emails
+// (pt-BR headers, values separated by ';' or ',') set them; a later row
+// whose phone is one of those numbers updates that contact.
+func TestImportOtherPhonesAndEmails(t *testing.T) {
+	w := newWorld(t)
+	body := []byte("Nome;Telefone;E-mail;Outros telefones;Outros e-mails\r\n" +
+		"Ana;+5511970000021;ana@x.com;\"(21) 97777-0021, +1 415 555 2671\";\"ana@trabalho.com; ana@casa.com\"\r\n" +
+		"Bia;+5511970000022;;+5511970000022;\r\n")
+	j := w.runToEnd(t, w.start(t, "contatos.csv", importer.Create, errs.Portuguese, body))
+	// Bia repeats her own number: the row fails, naming the cell.
+	checkEnded(t, j, counts{created: 1, failed: 1}, 2)
+	ana := w.byPhone(t, "+5521977770021")
+	if got, want := ana.OtherPhones, []string{"+5521977770021", "+14155552671"}; !slices.Equal(got, want) {
+		t.Errorf("otherPhones = %q, want %q", got, want)
+	}
+	if got, want := ana.OtherEmails, []string{"ana@trabalho.com", "ana@casa.com"}; !slices.Equal(got, want) {
+		t.Errorf("otherEmails = %q, want %q", got, want)
+	}
+
+	// Upsert by a second number: the contact holding it is updated, the
+	// number becomes its primary and the old primary an other.
+	up := w.runToEnd(t, w.start(t, "sync.csv", importer.Upsert, errs.Portuguese, []byte("Nome;Celular\r\nAna Maria;+14155552671\r\n")))
+	checkEnded(t, up, counts{updated: 1}, 1)
+	got := w.byPhone(t, "+14155552671")
+	if got.ID != ana.ID || got.Name != "Ana Maria" || got.Phone != "+14155552671" || !slices.Equal(got.OtherPhones, []string{"+5521977770021", "+5511970000021"}) {
+		t.Errorf("after upsert = %s %q %q %q, want %s \"Ana Maria\" +14155552671 [+5521977770021 +5511970000021]", got.ID, got.Name, got.Phone, got.OtherPhones, ana.ID)
 	}
 }

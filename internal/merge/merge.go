@@ -198,11 +198,24 @@ func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[st
 		if !f.Merged {
 			continue
 		}
-		from := pick(choices, f.Name, merged, ordered, func(c *contact.Contact) bool { return *f.Text(&c.Profile) != "" })
+		has := func(c *contact.Contact) bool { return *f.Text(&c.Profile) != "" }
+		from := ""
+		if f.Name == "name" {
+			// A name that is only the contact's number or address (a
+			// channel's contact without a display name) never wins over a
+			// real name.
+			from = pick(choices, f.Name, merged, ordered, func(c *contact.Contact) bool { return c.Name != "" && !contact.NameIsPlaceholder(&c.Profile) })
+			if from == "" && (merged.Name == "" || contact.NameIsPlaceholder(&merged.Profile)) {
+				from = pick(choices, f.Name, merged, ordered, has)
+			}
+		} else {
+			from = pick(choices, f.Name, merged, ordered, has)
+		}
 		if from != "" && from != target.ID {
 			f.Copy(&merged.Profile, &byID[from].Profile)
 		}
 	}
+	gatherIdentities(merged, target, ordered)
 	resolveCustomFields(merged, target, ordered, byID, choices)
 	for _, c := range ordered {
 		for _, t := range c.TagIDs {
@@ -233,6 +246,28 @@ func Resolve(target *contact.Contact, sources []*contact.Contact, choices map[st
 	// status follows the contacts' conversations, not the merge.
 	changed := slices.DeleteFunc(contact.Diff(target, merged).Fields, func(f string) bool { return f == "conversationStatus" })
 	return merged, changed, nil
+}
+
+// gatherIdentities keeps on merged every distinct phone and email of the
+// target and the sources: the primaries chosen stay primaries, every other
+// number and address (the target's first, then the sources' oldest first,
+// each contact's primary before its others) becomes an other, up to
+// contact.MaxOtherIdentities each; those beyond are not kept on the
+// contact (the merge record's snapshots keep them, and an undo gives
+// them back).
+func gatherIdentities(merged, target *contact.Contact, ordered []*contact.Contact) {
+	merged.OtherPhones, merged.OtherEmails = nil, nil
+	for _, c := range append([]*contact.Contact{target}, ordered...) {
+		merged.OtherPhones = append(merged.OtherPhones, c.Phones()...)
+		merged.OtherEmails = append(merged.OtherEmails, c.Emails()...)
+	}
+	contact.SettleOthers(&merged.Profile)
+	if len(merged.OtherPhones) == 0 {
+		merged.OtherPhones = nil
+	}
+	if len(merged.OtherEmails) == 0 {
+		merged.OtherEmails = nil
+	}
 }
 
 // pick returns whose value of field the merged contact takes: the choice's,

@@ -64,7 +64,7 @@ func TestMapHeaderGoogleContacts(t *testing.T) {
 	header := []string{"Nome", "Nome próprio", "Nome do meio", "Sobrenome", "Aniversário", "Observações", "E-mail 1 - Tipo", "E-mail 1 - Valor", "Telefone 1 - Tipo", "Telefone 1 - Valor", "Telefone 2 - Valor", "Organização 1 - Nome"}
 	m, problems := MapHeader(header, nil, nil)
 	wantProblems(t, problems)
-	want := []string{"name", "firstName", "", "lastName", "birthDate", "", "", "email", "", "phone", "", "company"}
+	want := []string{"name", "firstName", "", "lastName", "birthDate", "", "", "email", "", "phone", "otherPhones", "company"}
 	if got := fieldsOf(t, m); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
