@@ -488,14 +488,17 @@ func TestSQSBatchingWindow(t *testing.T) {
 	qs := createQueues(t, m, QueueSpec{Name: name, VisibilityTimeout: 10})
 	inv := &fakeInvoker{}
 	run(t, func(ctx context.Context) error {
-		mp := SQSMapping{Function: "worker", QueueName: name, BatchSize: 3, MaximumBatchingWindow: 3 * time.Second}
+		// A long window: the batch is full (3) long before it ends, so it costs
+		// nothing when all is well, and a loaded machine (make test runs
+		// packages in parallel) cannot push the third message past it.
+		mp := SQSMapping{Function: "worker", QueueName: name, BatchSize: 3, MaximumBatchingWindow: 15 * time.Second}
 		return m.RunSQSMapping(ctx, mp, inv, t.Output())
 	})
 	for _, b := range []string{"x", "y", "z"} {
 		sendMessages(t, m, qs[name].URL, b)
 		time.Sleep(200 * time.Millisecond)
 	}
-	waitFor(t, 10*time.Second, "an invocation", func() bool { return inv.count() >= 1 })
+	waitFor(t, 20*time.Second, "an invocation", func() bool { return inv.count() >= 1 })
 	if got, want := strings.Join(bodies(inv.sqsEvents(t)[0]), ","), "x,y,z"; got != want {
 		t.Errorf("batch: got %s, want %s", got, want)
 	}
