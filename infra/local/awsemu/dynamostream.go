@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (d *DynamoStreams) Start(ctx context.Context, mp StreamMapping, inv Invoker
 	}
 	p := &streamPoller{d: d, mp: mp, arn: arn, inv: inv, shards: map[string]*shardReader{},
 		log: &prefixWriter{w: log, prefix: "awsemu: stream " + mp.Table + " -> " + mp.Function + ": "}}
-	if err := p.discover(ctx, cmpOr(mp.StartingPosition, string(streamtypes.ShardIteratorTypeLatest))); err != nil {
+	if err := p.discover(ctx, cmp.Or(mp.StartingPosition, string(streamtypes.ShardIteratorTypeLatest))); err != nil {
 		return fmt.Errorf("stream mapping %s <- %s: %w", mp.Function, mp.Table, err)
 	}
 	spawn(func() error {
@@ -113,13 +114,6 @@ func (d *DynamoStreams) Start(ctx context.Context, mp StreamMapping, inv Invoker
 		return nil
 	})
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 type streamPoller struct {
