@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -338,5 +339,65 @@ func TestCompanyMerge(t *testing.T) {
 	}
 	if got, want := f.companyContactIDs(t, a, "10"), []string{target}; !slices.Equal(got, want) {
 		t.Errorf("Alfa's contacts = %v, want %v", got, want)
+	}
+}
+
+// TestMergeKeepsTheTargetsCompany: a merge keeps the target's company, or
+// the source's when fieldChoices picks it, or fills it from the source when
+// the target has none; the company's contacts then list the survivor alone,
+// and an undo gives each contact its company back.
+func TestMergeKeepsTheTargetsCompany(t *testing.T) {
+	f := newFixture(t)
+	coA := f.createCompany(t, `{"name":"Alfa Distribuidora"}`)
+	coB := f.createCompany(t, `{"name":"Beta Clínicas"}`)
+	companyOf := func(id string) any { return f.getContact(t, id)["companyId"] }
+	members := func(co string) []string {
+		t.Helper()
+		r := f.do(t, call{route: "GET /v1/companies/{id}/contacts", id: co}).want(t, http.StatusOK)
+		var out []string
+		for _, it := range r.body["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	for i, tc := range []struct {
+		name           string
+		target, source string // the companies of the target and the source ("" none)
+		choose         bool   // fieldChoices picks the source's companyId
+		want           string
+	}{
+		{"the target's kept", coA, coB, false, coA},
+		{"the source's chosen", coA, coB, true, coB},
+		{"filled from the source", "", coB, false, coB},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := func(name, phone, co string) string {
+				if co == "" {
+					return `{"name":"` + name + `","phone":"` + phone + `"}`
+				}
+				return `{"name":"` + name + `","phone":"` + phone + `","companyId":"` + co + `"}`
+			}
+			n := strconv.Itoa(i)
+			target := f.create(t, body("Alvo "+n, "(11) 97"+n+"00-0001", tc.target))
+			source := f.create(t, body("Fonte "+n, "(11) 97"+n+"00-0002", tc.source))
+			req := `{"sourceIds":["` + source + `"]}`
+			if tc.choose {
+				req = `{"sourceIds":["` + source + `"],"fieldChoices":{"companyId":"` + source + `"}}`
+			}
+			m := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: req}).want(t, http.StatusOK)
+			if got := companyOf(target); got != tc.want {
+				t.Errorf("merged companyId = %v, want %v", got, tc.want)
+			}
+			if got := members(tc.want); !slices.Contains(got, target) || slices.Contains(got, source) {
+				t.Errorf("the company's contacts = %v, want the survivor %s and not the source", got, target)
+			}
+			f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": m.body["id"].(string)}, body: `{}`}).want(t, http.StatusOK)
+			for id, want := range map[string]string{target: tc.target, source: tc.source} {
+				got, _ := companyOf(id).(string)
+				if got != want {
+					t.Errorf("after undo, %s companyId = %q, want %q", id, got, want)
+				}
+			}
+		})
 	}
 }
