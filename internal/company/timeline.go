@@ -27,21 +27,29 @@ const (
 // (contact.Entry, the type a contact's timeline has).
 type TimelineStore interface {
 	// Timeline returns up to limit entries of the company older than the
-	// entry id before ("" for the newest), newest first. It does not check
-	// the company exists.
-	Timeline(ctx context.Context, workspace, id, before string, limit int) (contact.TimelinePage, error)
+	// entry id before ("" for the newest), newest first; for a wallet (""
+	// for none), leaving out the contact entries of contacts another owned
+	// then. It does not check the company exists.
+	Timeline(ctx context.Context, workspace, id, before string, limit int, wallet string) (contact.TimelinePage, error)
 	// AddEntry appends e to the company's timeline on condition that the
 	// company exists. Errors: NotFound.
 	AddEntry(ctx context.Context, workspace, id string, e contact.Entry) error
 }
 
 // Timeline returns a page of the company's timeline, newest first. A
-// wallet-bound agent reads only its companies' (Get). Errors: NotFound.
+// wallet-bound agent reads only its companies' (Get), and of their
+// contact_added and contact_removed entries those of the contacts in its
+// wallet when they were written (the name of a contact it does not see is
+// not shown). Errors: NotFound.
 func (s *Service) Timeline(ctx context.Context, caller tenant.Caller, store TimelineStore, id, before string, limit int) (contact.TimelinePage, error) {
 	if _, err := s.Get(ctx, caller, id); err != nil {
 		return contact.TimelinePage{}, err
 	}
-	return store.Timeline(ctx, caller.Workspace, id, before, limit)
+	wallet, err := s.wallet(ctx, caller)
+	if err != nil {
+		return contact.TimelinePage{}, err
+	}
+	return store.Timeline(ctx, caller.Workspace, id, before, limit, wallet)
 }
 
 // AddNote appends a note {text} to the company's timeline, with the rules

@@ -35,9 +35,10 @@ type Entry struct {
 	EditedAt time.Time
 	EditedBy string
 	// For contact_added and contact_removed (a company's timeline): the
-	// contact, and its name then.
-	ContactID   string
-	ContactName string
+	// contact, and its name and owner then.
+	ContactID    string
+	ContactName  string
+	ContactOwner string
 }
 
 // ErrNoteNotFound: the contact has no note with that id.

@@ -21,9 +21,17 @@ import (
 var _ company.TimelineStore = (*Companies)(nil)
 
 // Timeline implements company.TimelineStore: one Query of the company's
-// partition, newest first.
-func (s *Companies) Timeline(ctx context.Context, ws, id, before string, limit int) (contact.TimelinePage, error) {
-	return readTimeline(ctx, s.Client, s.Table, companyPK(ws, id), before, limit, "", "timeline of company "+id)
+// partition, newest first; for a wallet, the contact entries of other
+// owners' contacts are read and left out (the Query reads on until the
+// page is full).
+func (s *Companies) Timeline(ctx context.Context, ws, id, before string, limit int, wallet string) (contact.TimelinePage, error) {
+	q := newestQuery{PK: companyPK(ws, id)}
+	if wallet != "" {
+		q.Keep = func(av map[string]types.AttributeValue) bool {
+			return str(av, "contactId") == "" || str(av, "contactOwnerId") == wallet
+		}
+	}
+	return readTimeline(ctx, s.Client, s.Table, q, before, limit, "timeline of company "+id)
 }
 
 // AddEntry implements company.TimelineStore: the entry and a check that the
@@ -86,12 +94,13 @@ func (s *Companies) withTimeline(ctx context.Context, c *company.Company, writes
 // stays, one for a link or an unlink, two for a move. old is nil for a
 // creation, c nil for a contact that goes (a merge's source).
 func membershipEntries(table string, old, c *contact.Contact, at time.Time, actor string) ([]types.TransactWriteItem, error) {
-	var from, to, ws, id, name string
+	var from, to string
+	who := c
 	if old != nil {
-		from, ws, id, name = old.CompanyID, old.Workspace, old.ID, old.Name
+		from, who = old.CompanyID, old
 	}
 	if c != nil {
-		to, ws, id, name = c.CompanyID, c.Workspace, c.ID, c.Name
+		to, who = c.CompanyID, c
 	}
 	if from == to {
 		return nil, nil
@@ -101,8 +110,8 @@ func membershipEntries(table string, old, c *contact.Contact, at time.Time, acto
 		if m.company == "" {
 			continue
 		}
-		e := contact.Entry{ID: ids.New(at), Event: m.event, At: at, Actor: actor, ContactID: id, ContactName: name}
-		av, err := attributevalue.MarshalMap(entryItemIn(companyPK(ws, m.company), e))
+		e := contact.Entry{ID: ids.New(at), Event: m.event, At: at, Actor: actor, ContactID: who.ID, ContactName: who.Name, ContactOwner: who.OwnerID}
+		av, err := attributevalue.MarshalMap(entryItemIn(companyPK(who.Workspace, m.company), e))
 		if err != nil {
 			return nil, fmt.Errorf("marshal %s entry: %w", m.event, err)
 		}

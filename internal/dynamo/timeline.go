@@ -20,14 +20,14 @@ var _ contact.TimelineStore = (*Contacts)(nil)
 // Timeline implements contact.TimelineStore: one Query of the contact's
 // partition, newest first.
 func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit int, hide string) (contact.TimelinePage, error) {
-	return readTimeline(ctx, s.Client, s.Table, contactPK(ws, id), before, limit, hide, "timeline of "+id)
+	return readTimeline(ctx, s.Client, s.Table, newestQuery{PK: contactPK(ws, id), Hide: hide}, before, limit, "timeline of "+id)
 }
 
-// readTimeline reads up to limit timeline entries of the partition pk (a
-// contact's or a company's) older than the entry id before ("" for the
-// newest), newest first, with one Query.
-func readTimeline(ctx context.Context, client *dynamodb.Client, table, pk, before string, limit int, hide, what string) (contact.TimelinePage, error) {
-	q := newestQuery{PK: pk, Prefix: "TL#", Hide: hide}
+// readTimeline reads up to limit timeline entries of the partition q.PK (a
+// contact's or a company's, leaving out what q hides or refuses) older than
+// the entry id before ("" for the newest), newest first, with one Query.
+func readTimeline(ctx context.Context, client *dynamodb.Client, table string, q newestQuery, before string, limit int, what string) (contact.TimelinePage, error) {
+	q.Prefix = "TL#"
 	if before != "" {
 		q.BeforeSK = timelineSK(before)
 	}
@@ -196,7 +196,7 @@ func entryItemIn(pk string, e contact.Entry) timelineItem {
 		PK: pk, SK: timelineSK(e.ID), Type: typeTimeline,
 		Event: e.Event, At: formatTime(e.At), Actor: e.Actor, Fields: e.Fields, Text: e.Text,
 		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
-		ContactID: e.ContactID, ContactName: e.ContactName,
+		ContactID: e.ContactID, ContactName: e.ContactName, ContactOwner: e.ContactOwner,
 	}
 }
 
