@@ -159,20 +159,35 @@ func TestCompanyNotes(t *testing.T) {
 
 // TestCompanyTimelineMergeAndDelete: a merge records the companies its
 // contacts leave and join (a source's company loses it; fieldChoices moving
-// the target removes it from one and adds it to the other); deleting a
-// company records nothing more and deletes its timeline with it.
+// the target removes it from one and adds it to the other), its undo the
+// way back; deleting a company (unlinking its contact first) deletes its
+// timeline with it.
 func TestCompanyTimelineMergeAndDelete(t *testing.T) {
 	f := newFixture(t)
 	a := f.createCompany(t, `{"name":"Alfa"}`)
 	b := f.createCompany(t, `{"name":"Beta"}`)
 	target := f.create(t, `{"name":"Maria Alfa","email":"maria@alfa.com.br","companyId":"`+a+`"}`)
 	source := f.create(t, `{"name":"Maria Beta","email":"maria@beta.com.br","companyId":"`+b+`"}`)
-	f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: `{"sourceIds":["` + source + `"],"fieldChoices":{"companyId":"` + source + `"}}`}).want(t, http.StatusOK)
+	merged := f.do(t, call{route: "POST /v1/contacts/{id}/merge", id: target, body: `{"sourceIds":["` + source + `"],"fieldChoices":{"companyId":"` + source + `"}}`}).want(t, http.StatusOK)
 	if got, want := first(f.companyTimeline(t, call{id: a}, "50")), []string{"contact_removed:" + target, "contact_added:" + target, "created"}; !slices.Equal(got, want) {
 		t.Errorf("Alfa after the merge = %v, want %v", got, want)
 	}
-	if got, want := first(f.companyTimeline(t, call{id: b}, "50")), []string{"contact_removed:" + source, "contact_added:" + target, "contact_added:" + source, "created"}; got[len(got)-1] != "created" || !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
-		t.Errorf("Beta after the merge = %v, want %v (the two merge entries in either order)", got, want)
+	sameEntries := func(got, want []string) bool {
+		return got[len(got)-1] == "created" && slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)))
+	}
+	beta := []string{"contact_removed:" + source, "contact_added:" + target, "contact_added:" + source, "created"}
+	if got := first(f.companyTimeline(t, call{id: b}, "50")); !sameEntries(got, beta) {
+		t.Errorf("Beta after the merge = %v, want %v (the two merge entries in either order)", got, beta)
+	}
+
+	// The undo gives each back: the target to Alfa, the source to Beta.
+	f.do(t, call{route: "POST /v1/merges/{mergeId}/undo", params: map[string]string{"mergeId": merged.body["id"].(string)}}).want(t, http.StatusOK)
+	if got, want := first(f.companyTimeline(t, call{id: a}, "50")), []string{"contact_added:" + target, "contact_removed:" + target, "contact_added:" + target, "created"}; !slices.Equal(got, want) {
+		t.Errorf("Alfa after the undo = %v, want %v", got, want)
+	}
+	beta = append([]string{"contact_removed:" + target, "contact_added:" + source}, beta...)
+	if got := first(f.companyTimeline(t, call{id: b}, "50")); !sameEntries(got, beta) {
+		t.Errorf("Beta after the undo = %v, want %v", got, beta)
 	}
 
 	f.do(t, call{route: "DELETE /v1/companies/{id}", id: b}).want(t, http.StatusNoContent)
@@ -181,8 +196,18 @@ func TestCompanyTimelineMergeAndDelete(t *testing.T) {
 	if n := f.partitionItems(t, "W#acme#CO#"+b); n != 0 {
 		t.Errorf("the deleted company's partition holds %d items, want none", n)
 	}
-	if got := f.linkedCompany(t, target); got != nil {
-		t.Errorf("the merged contact after its company's delete: linkedCompany %v, want none", got)
+	if got := f.linkedCompany(t, source); got != nil {
+		t.Errorf("the source after its company's delete: linkedCompany %v, want none", got)
+	}
+
+	// A timeline longer than a transaction holds goes first, in batches.
+	long := f.createCompany(t, `{"name":"Longa"}`)
+	for i := 0; i < 100; i++ {
+		f.do(t, call{route: "POST /v1/companies/{id}/notes", id: long, body: `{"text":"nota"}`}).want(t, http.StatusCreated)
+	}
+	f.do(t, call{route: "DELETE /v1/companies/{id}", id: long}).want(t, http.StatusNoContent)
+	if n := f.partitionItems(t, "W#acme#CO#"+long); n != 0 {
+		t.Errorf("the deleted company with 101 entries: its partition holds %d items, want none", n)
 	}
 }
 
