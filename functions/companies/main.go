@@ -18,6 +18,7 @@ func main() {
 			return nil, err
 		}
 		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors, People: d.People}
-		return d.API(httpapi.CompanyRoutes(svc, d.Keys)), nil
+		routes := append(httpapi.CompanyRoutes(svc, d.Keys), httpapi.CompanyTimelineRoutes(svc, d.Companies(), cursors, d.Keys)...)
+		return d.API(routes), nil
 	})
 }

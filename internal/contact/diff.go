@@ -1,8 +1,9 @@
 package contact
 
 import (
-	"reflect"
 	"slices"
+
+	"github.com/omnichannel/contacts/internal/mergepatch"
 )
 
 // Change is what a write does to a contact: the fields it changes and the
@@ -45,18 +46,7 @@ func Diff(before, after *Contact) Change {
 // (as documents), the country, and the tags, block, main contact and
 // conversation status.
 func changedFields(a, b *Contact) []string {
-	da, db := a.Profile.Document(), b.Profile.Document()
-	var out []string
-	for k, v := range da {
-		if !reflect.DeepEqual(v, db[k]) {
-			out = append(out, k)
-		}
-	}
-	for k := range db {
-		if _, ok := da[k]; !ok {
-			out = append(out, k)
-		}
-	}
+	out := mergepatch.Changed(a.Profile.Document(), b.Profile.Document())
 	if a.Country != b.Country && !slices.Contains(out, "country") {
 		out = append(out, "country")
 	}

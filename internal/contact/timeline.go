@@ -14,7 +14,8 @@ import (
 // MaxNoteRunes bounds a note's text.
 const MaxNoteRunes = 5000
 
-// Entry is one event of a contact's timeline.
+// Entry is one event of a timeline: a contact's, or a company's (created,
+// updated, contact_added, contact_removed, note).
 type Entry struct {
 	ID     string // time-ordered
 	Event  string // created, updated, tagged, blocked, unblocked, channel, conversation, note (merged and imported as they come)
@@ -33,6 +34,11 @@ type Entry struct {
 	// For an edited note: who edited it last, and when.
 	EditedAt time.Time
 	EditedBy string
+	// For contact_added and contact_removed (a company's timeline): the
+	// contact, and its name and owner then.
+	ContactID    string
+	ContactName  string
+	ContactOwner string
 }
 
 // ErrNoteNotFound: the contact has no note with that id.
@@ -75,7 +81,7 @@ func (s *Service) Timeline(ctx context.Context, caller tenant.Caller, store Time
 // AddNote appends a comment {text} to the contact's timeline. Errors:
 // NotFound, Invalid.
 func (s *Service) AddNote(ctx context.Context, caller tenant.Caller, store TimelineStore, id string, doc map[string]any) (Entry, error) {
-	text, err := noteText(doc)
+	text, err := NoteText(doc)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -95,7 +101,7 @@ func (s *Service) EditNote(ctx context.Context, caller tenant.Caller, store Time
 	if err != nil {
 		return Entry{}, err
 	}
-	text, err := noteText(doc)
+	text, err := NoteText(doc)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -128,8 +134,9 @@ func (s *Service) ownNote(ctx context.Context, caller tenant.Caller, store Timel
 	return e, nil
 }
 
-// noteText reads a note's body {text}. Errors: Invalid.
-func noteText(doc map[string]any) (string, error) {
+// NoteText reads a note's body {text}: trimmed, required, at most
+// MaxNoteRunes characters. Errors: Invalid.
+func NoteText(doc map[string]any) (string, error) {
 	var problems []errs.FieldError
 	for k := range doc {
 		if k != "text" {

@@ -147,7 +147,11 @@ func (s *Companies) Create(ctx context.Context, c *company.Company) error {
 	if err != nil {
 		return err
 	}
-	writes := []types.TransactWriteItem{first}
+	entry, err := s.entryWrite(c, company.EventCreated, nil, c.CreatedAt, c.CreatedBy)
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{first, entry}
 	guardAt := -1
 	if c.TaxID != "" {
 		w, err := s.put(s.taxGuard(c), "attribute_not_exists(PK)", nil)
@@ -240,7 +244,11 @@ func (s *Companies) Update(ctx context.Context, ws, id string, ifVersion int, fn
 	if err != nil {
 		return nil, err
 	}
-	writes := []types.TransactWriteItem{first}
+	entry, err := s.entryWrite(&c, company.EventUpdated, company.ChangedFields(old.Profile, c.Profile), c.UpdatedAt, c.UpdatedBy)
+	if err != nil {
+		return nil, err
+	}
+	writes := []types.TransactWriteItem{first, entry}
 	guardAt := -1
 	if c.TaxID != old.TaxID {
 		if c.TaxID != "" {
@@ -308,7 +316,11 @@ func (s *Companies) Delete(ctx context.Context, ws, id string, ifVersion int, ac
 	if ifVersion > 0 && ifVersion != c.Version {
 		return contact.ErrVersionMismatch.With("current", fmt.Sprint(c.Version))
 	}
-	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: s.deleteWrites(c)})
+	writes, err := s.withTimeline(ctx, c, s.deleteWrites(c))
+	if err != nil {
+		return err
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if isRace(err) {
 		cur, gerr := s.Get(ctx, ws, id)
 		if gerr != nil {

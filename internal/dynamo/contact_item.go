@@ -267,6 +267,10 @@ type timelineItem struct {
 
 	EditedAt string `dynamodbav:"editedAt,omitempty"` // for an edited note
 	EditedBy string `dynamodbav:"editedBy,omitempty"`
+
+	ContactID    string `dynamodbav:"contactId,omitempty"` // for a company's contact_added, contact_removed
+	ContactName  string `dynamodbav:"contactName,omitempty"`
+	ContactOwner string `dynamodbav:"contactOwnerId,omitempty"`
 }
 
 // entry is the timeline entry the item holds.
@@ -275,6 +279,7 @@ func (it timelineItem) entry() contact.Entry {
 		ID: strings.TrimPrefix(it.SK, "TL#"), Event: it.Event, At: parseTime(it.At), Actor: it.Actor, Fields: it.Fields, Text: it.Text,
 		Channel: it.Channel, ConversationID: it.ConversationID, Action: it.Action,
 		MergeID: it.MergeID, Sources: it.Sources, EditedAt: parseTime(it.EditedAt), EditedBy: it.EditedBy,
+		ContactID: it.ContactID, ContactName: it.ContactName, ContactOwner: it.ContactOwner,
 	}
 }
 

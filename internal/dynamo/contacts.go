@@ -82,6 +82,11 @@ func (s *Contacts) create(ctx context.Context, c *contact.Contact, rec *contact.
 		return err
 	}
 	writes = append(writes, index...)
+	joined, err := membershipEntries(s.Table, nil, c, c.CreatedAt, c.CreatedBy)
+	if err != nil {
+		return err
+	}
+	writes = append(writes, joined...)
 	held := map[string]int{}
 	counters, err := counterWritesSeeing(ctx, s.Client, s.Table, c.Workspace, held, change{nil, c})
 	if err != nil {
@@ -269,6 +274,11 @@ func (s *Contacts) write(ctx context.Context, old, c *contact.Contact, changed c
 		return err
 	}
 	writes = append(writes, index...)
+	moved, err := membershipEntries(s.Table, old, c, c.UpdatedAt, c.UpdatedBy)
+	if err != nil {
+		return err
+	}
+	writes = append(writes, moved...)
 	counters, err := counterWrites(ctx, s.Client, s.Table, c.Workspace, change{old, c})
 	if err != nil {
 		return err

@@ -297,6 +297,11 @@ func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merge
 		return nil, fmt.Errorf("marshal merged entry: %w", err)
 	}
 	writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: entry}})
+	companies, err := membershipEntries(s.Table, target, merged, parseTime(rec.At), rec.Actor)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, companies...)
 	changes := []change{{target, merged}}
 	for _, src := range sources {
 		changes = append(changes, change{src, nil})
@@ -316,6 +321,11 @@ func (s *Merges) applyWrites(ctx context.Context, rec mergeRecord, target, merge
 		}
 		c, v := cond(src.Version)
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: tomb, ConditionExpression: c, ExpressionAttributeValues: v}})
+		left, err := membershipEntries(s.Table, src, nil, parseTime(rec.At), rec.Actor)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, left...)
 		for _, l := range lookups(src) {
 			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(l.PK, l.SK)}})
 		}

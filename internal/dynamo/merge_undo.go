@@ -276,6 +276,11 @@ func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored 
 	}
 	writes = append(writes, diff...)
 	writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(contactPK(ws, rec.TargetID), timelineSK(rec.EntryID))}})
+	companies, err := undoMembership(s.Table, rec, cur, restored, sources)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, companies...)
 	changes := []change{{cur, restored}}
 	for _, src := range sources {
 		changes = append(changes, change{nil, src})
@@ -307,6 +312,24 @@ func (s *Merges) undoWrites(ctx context.Context, rec mergeRecord, cur, restored 
 		}
 	}
 	return settleGuards(writes), nil
+}
+
+// undoMembership are the company timeline entries of an undo: the
+// target's company as before the merge, each source back in its company.
+func undoMembership(table string, rec mergeRecord, cur, restored *contact.Contact, sources []*contact.Contact) ([]types.TransactWriteItem, error) {
+	at := parseTime(rec.UndoneAt)
+	out, err := membershipEntries(table, cur, restored, at, rec.UndoneBy)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range sources {
+		back, err := membershipEntries(table, nil, src, at, rec.UndoneBy)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, back...)
+	}
+	return out, nil
 }
 
 // finishUndo runs the remaining steps of an undo in steps.

@@ -20,11 +20,18 @@ var _ contact.TimelineStore = (*Contacts)(nil)
 // Timeline implements contact.TimelineStore: one Query of the contact's
 // partition, newest first.
 func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit int, hide string) (contact.TimelinePage, error) {
-	q := newestQuery{PK: contactPK(ws, id), Prefix: "TL#", Hide: hide}
+	return readTimeline(ctx, s.Client, s.Table, newestQuery{PK: contactPK(ws, id), Hide: hide}, before, limit, "timeline of "+id)
+}
+
+// readTimeline reads up to limit timeline entries of the partition q.PK (a
+// contact's or a company's, leaving out what q hides or refuses) older than
+// the entry id before ("" for the newest), newest first, with one Query.
+func readTimeline(ctx context.Context, client *dynamodb.Client, table string, q newestQuery, before string, limit int, what string) (contact.TimelinePage, error) {
+	q.Prefix = "TL#"
 	if before != "" {
 		q.BeforeSK = timelineSK(before)
 	}
-	entries, more, err := newestPage(ctx, s.Client, s.Table, q, limit, "timeline of "+id, func(av map[string]types.AttributeValue) (contact.Entry, error) {
+	entries, more, err := newestPage(ctx, client, table, q, limit, what, func(av map[string]types.AttributeValue) (contact.Entry, error) {
 		var it timelineItem
 		err := attributevalue.UnmarshalMap(av, &it)
 		return it.entry(), err
@@ -35,21 +42,35 @@ func (s *Contacts) Timeline(ctx context.Context, ws, id, before string, limit in
 // AddEntry implements contact.TimelineStore: the entry and a check that the
 // contact exists, in one transaction.
 func (s *Contacts) AddEntry(ctx context.Context, ws, id string, e contact.Entry) error {
-	av, err := attributevalue.MarshalMap(entryItem(ws, id, e))
-	if err != nil {
-		return fmt.Errorf("marshal timeline entry: %w", err)
-	}
-	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.Table, Key: key(contactPK(ws, id), contactSK), ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(mergedInto)")}},
-		{Put: &types.Put{TableName: &s.Table, Item: av}},
-	}})
-	if isRace(err) {
+	err := addEntry(ctx, s.Client, s.Table, key(contactPK(ws, id), contactSK), "attribute_exists(PK) AND attribute_not_exists(mergedInto)", entryItem(ws, id, e))
+	if errors.Is(err, errOwnerGone) {
 		return contact.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("add timeline entry to %s: %w", id, err)
 	}
 	return nil
+}
+
+// errOwnerGone: the item a timeline entry was added to is not there.
+var errOwnerGone = errors.New("the timeline's owner is gone")
+
+// addEntry puts the timeline entry it on condition cond on the item owner
+// (the contact or company the timeline is of), in one transaction.
+// Errors: errOwnerGone.
+func addEntry(ctx context.Context, client *dynamodb.Client, table string, owner map[string]types.AttributeValue, cond string, it timelineItem) error {
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("marshal timeline entry: %w", err)
+	}
+	_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: &table, Key: owner, ConditionExpression: aws.String(cond)}},
+		{Put: &types.Put{TableName: &table, Item: av}},
+	}})
+	if isRace(err) {
+		return errOwnerGone
+	}
+	return err
 }
 
 // Note implements contact.TimelineStore: one strongly consistent GetItem.
@@ -166,10 +187,16 @@ func noteWriteError(err error, what string) error {
 
 // entryItem is e as stored in the contact's partition.
 func entryItem(ws, contactID string, e contact.Entry) timelineItem {
+	return entryItemIn(contactPK(ws, contactID), e)
+}
+
+// entryItemIn is e as stored in the partition pk (a contact's or a company's).
+func entryItemIn(pk string, e contact.Entry) timelineItem {
 	return timelineItem{
-		PK: contactPK(ws, contactID), SK: timelineSK(e.ID), Type: typeTimeline,
+		PK: pk, SK: timelineSK(e.ID), Type: typeTimeline,
 		Event: e.Event, At: formatTime(e.At), Actor: e.Actor, Fields: e.Fields, Text: e.Text,
 		Channel: e.Channel, ConversationID: e.ConversationID, Action: e.Action,
+		ContactID: e.ContactID, ContactName: e.ContactName, ContactOwner: e.ContactOwner,
 	}
 }
 

@@ -200,7 +200,9 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
 	companies := &dynamo.Companies{Client: client, Table: table}
 	svc.Companies = companies
-	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}, keys)...)
+	companySvc := &company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}
+	routes = append(routes, httpapi.CompanyRoutes(companySvc, keys)...)
+	routes = append(routes, httpapi.CompanyTimelineRoutes(companySvc, companies, codec, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
@@ -525,6 +527,8 @@ func TestTenantIsolation(t *testing.T) {
 				c.id, c.body = tagID, `{"name":"Globex"}`
 			case strings.HasSuffix(route, "/tags"):
 				c.body = `{"tags":["Globex"]}`
+			case strings.HasPrefix(route, "POST /v1/companies/{id}/notes"):
+				c.id, c.body = companyID, `{"text":"Globex"}`
 			case strings.HasSuffix(route, "/notes"):
 				c.body = `{"text":"Globex"}`
 			case strings.HasSuffix(route, "/merge"):

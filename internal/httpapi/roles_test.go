@@ -285,6 +285,8 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"DELETE /v1/companies/{id}":        noContactData(""),
 	"GET /v1/companies/{id}/contacts":  noContactData(""),
 	"POST /v1/companies/{id}/contacts": noContactData(`{"contactIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`),
+	"GET /v1/companies/{id}/timeline":  noContactData(""), // a company's timeline under a wallet: TestCompanyTimelineWallet
+	"POST /v1/companies/{id}/notes":    noContactData(`{"text":"nota"}`),
 	"PUT /v1/message-templates/{name}": noContactData(`{}`),
 }
 

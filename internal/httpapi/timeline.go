@@ -44,6 +44,16 @@ type EntryJSON struct {
 
 	EditedAt string `json:"editedAt,omitempty"`
 	EditedBy string `json:"editedBy,omitempty"`
+
+	// For a company's contact_added and contact_removed: the contact, and
+	// its name then.
+	Contact *ContactRefJSON `json:"contact,omitempty"`
+}
+
+// ContactRefJSON names a contact: its id and its name.
+type ContactRefJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 func entryView(e contact.Entry) EntryJSON {
@@ -55,17 +65,27 @@ func entryView(e contact.Entry) EntryJSON {
 	if !e.EditedAt.IsZero() {
 		v.EditedAt = timestamp(e.EditedAt)
 	}
+	if e.ContactID != "" {
+		v.Contact = &ContactRefJSON{ID: e.ContactID, Name: e.ContactName}
+	}
 	return v
 }
 
 func (h timelineHandlers) list(ctx context.Context, r *Request) (Response, error) {
 	id := r.Path("id")
-	scope := "timeline:" + id
-	limit, before, err := pageParams(r, h.cursors, scope)
+	return timelinePage(r, h.cursors, "timeline:"+id, func(before string, limit int) (contact.TimelinePage, error) {
+		return h.svc.Timeline(ctx, r.Caller, h.store, id, before, limit)
+	})
+}
+
+// timelinePage answers a GET of a timeline (a contact's or a company's):
+// the page read reads, its cursors signed for scope.
+func timelinePage(r *Request, cursors *cursor.Codec, scope string, read func(before string, limit int) (contact.TimelinePage, error)) (Response, error) {
+	limit, before, err := pageParams(r, cursors, scope)
 	if err != nil {
 		return Response{}, err
 	}
-	page, err := h.svc.Timeline(ctx, r.Caller, h.store, id, before, limit)
+	page, err := read(before, limit)
 	if err != nil {
 		return Response{}, err
 	}
@@ -74,7 +94,7 @@ func (h timelineHandlers) list(ctx context.Context, r *Request) (Response, error
 		out.Items = append(out.Items, entryView(e))
 	}
 	if page.More {
-		out.NextCursor = h.cursors.Encode(r.Caller.Workspace, scope, []byte(page.Entries[len(page.Entries)-1].ID), 0)
+		out.NextCursor = cursors.Encode(r.Caller.Workspace, scope, []byte(page.Entries[len(page.Entries)-1].ID), 0)
 	}
 	return JSON(http.StatusOK, out), nil
 }

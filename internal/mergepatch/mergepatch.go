@@ -2,6 +2,8 @@
 // objects.
 package mergepatch
 
+import "reflect"
+
 // Apply returns target with patch applied: a null member removes the key, an
 // object member is merged recursively, anything else replaces the value.
 // Neither argument is modified.
@@ -19,6 +21,23 @@ func Apply(target, patch map[string]any) map[string]any {
 			out[k] = Apply(tv, pv)
 		default:
 			out[k] = v
+		}
+	}
+	return out
+}
+
+// Changed names the top-level members that differ between documents a and
+// b (present in one only, or with different values), unsorted.
+func Changed(a, b map[string]any) []string {
+	var out []string
+	for k, v := range a {
+		if !reflect.DeepEqual(v, b[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
 		}
 	}
 	return out
