@@ -200,7 +200,8 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
 	companies := &dynamo.Companies{Client: client, Table: table}
 	svc.Companies = companies
-	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}, keys)...)
+	routes = append(routes, httpapi.CompanyRoutes(&company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc,
+		FieldDefs: &dynamo.CompanyFields{Client: client, Table: table}}, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
 	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
