@@ -101,31 +101,29 @@ func (s *Service) definitions(ctx context.Context, ws string, doc map[string]any
 	return fs.Fields, err
 }
 
-// resolveTags returns the tag ids a tags member names (ids or names, as a
+// resolveTags returns the tags a tags member names (ids or names, as a
 // contact's tags; names the catalogue lacks are created), each once, at
-// most MaxTags. Errors: Invalid naming tags.
-func (s *Service) resolveTags(ctx context.Context, ws string, raw any) ([]string, error) {
+// most MaxTags, and their ids (nil for none). Errors: Invalid naming tags.
+func (s *Service) resolveTags(ctx context.Context, ws string, raw any) ([]contact.TagRef, []string, error) {
 	if raw == nil {
-		return nil, nil
+		return []contact.TagRef{}, nil, nil
 	}
 	refs, ok := raw.([]any)
 	if !ok {
-		return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "invalid_type", "type", "array of tag ids or names")})
+		return nil, nil, errs.Validation([]errs.FieldError{errs.Field("tags", "invalid_type", "type", "array of tag ids or names")})
 	}
 	if s.People == nil || s.People.TagRefs == nil {
-		return nil, errs.Validation([]errs.FieldError{errs.Field("tags", "read_only")})
+		return nil, nil, errs.Validation([]errs.FieldError{errs.Field("tags", "read_only")})
 	}
 	tags, err := s.People.TagRefs.ResolveTags(ctx, ws, "tags", refs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
+	var ids []string
 	for _, t := range tags {
-		if !slices.Contains(out, t.ID) {
-			out = append(out, t.ID)
-		}
+		ids = append(ids, t.ID) // ResolveTags lists each tag once
 	}
-	return out, nil
+	return tags, ids, nil
 }
 
 // patchExtras applies the tags and customFields of a merge patch to c:

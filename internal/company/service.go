@@ -54,7 +54,7 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[stri
 	if err := joinProblems(err, problems); err != nil {
 		return nil, err
 	}
-	tagIDs, err := s.resolveTags(ctx, caller.Workspace, doc["tags"])
+	tags, tagIDs, err := s.resolveTags(ctx, caller.Workspace, doc["tags"])
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,8 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[stri
 	if err := s.Companies.Create(ctx, c); err != nil {
 		return nil, err
 	}
-	return c, s.showTags(ctx, caller.Workspace, c)
+	c.Tags = tags // as the catalogue was just read
+	return c, nil
 }
 
 // Get reads a company. A wallet-bound agent (agentWalletOnly) sees the
@@ -113,9 +114,11 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 		return nil, err
 	}
 	wallet := contact.ScopeOf(ws, caller).Wallet
+	var tags []contact.TagRef
 	var tagIDs []string
-	if raw, ok := patch["tags"]; ok {
-		if tagIDs, err = s.resolveTags(ctx, caller.Workspace, raw); err != nil {
+	raw, hasTags := patch["tags"]
+	if hasTags {
+		if tags, tagIDs, err = s.resolveTags(ctx, caller.Workspace, raw); err != nil {
 			return nil, err
 		}
 	}
@@ -142,6 +145,10 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 	})
 	if err != nil {
 		return nil, err
+	}
+	if hasTags {
+		c.Tags = tags // the company's tags, as the catalogue was just read
+		return c, nil
 	}
 	return c, s.showTags(ctx, caller.Workspace, c)
 }

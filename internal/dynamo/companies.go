@@ -114,8 +114,16 @@ func fromCompanyItem(ws string, it companyItem) *company.Company {
 	return c
 }
 
-// companyRows returns the index rows of c, by SK: at most
-// maxCompanyRows (name, creation, 8 name words, 25 tags, the owner).
+// maxCompanyRows bounds a company's index rows: name, creation, its name
+// words (searchkey.MaxNameWords), its tags (company.MaxTags) and its owner.
+// The largest transaction, an update changing the name, every tag, the
+// owner and the CNPJ, holds the company, a CNPJ guard put and delete, every
+// row put and every old row but the creation one deleted: 3 +
+// 2×maxCompanyRows − 1 = 74 items, under DynamoDB's 100
+// (TestLargestCompany).
+const maxCompanyRows = 2 + searchkey.MaxNameWords + company.MaxTags + 1
+
+// companyRows returns the index rows of c, by SK (at most maxCompanyRows).
 func companyRows(c *company.Company) map[string]companyItem {
 	base := toCompanyItem(c)
 	base.PK, base.Type, base.Words, base.CustomFields = companiesPK(c.Workspace), typeCompanyRow, c.NameWords(), nil
