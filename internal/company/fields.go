@@ -155,22 +155,44 @@ func (s *Service) patchExtras(c *Company, patch map[string]any, tagIDs []string,
 // showTags fills each company's Tags from the catalogue (one read, when any
 // carries tags): a rename shows at once, ids of deleted tags are left out.
 func (s *Service) showTags(ctx context.Context, ws string, cs ...*Company) error {
-	for _, c := range cs {
-		c.Tags = []contact.TagRef{}
-	}
 	if !slices.ContainsFunc(cs, func(c *Company) bool { return len(c.TagIDs) > 0 }) || s.People == nil {
+		fillTags(nil, cs)
 		return nil
 	}
 	catalog, err := s.People.TagCatalog(ctx, ws)
 	if err != nil {
 		return err
 	}
+	fillTags(catalog, cs)
+	return nil
+}
+
+// fillTags sets each company's Tags to those of its TagIDs in catalog.
+func fillTags(catalog map[string]contact.TagRef, cs []*Company) {
 	for _, c := range cs {
+		c.Tags = []contact.TagRef{}
 		for _, id := range c.TagIDs {
 			if t, ok := catalog[id]; ok {
 				c.Tags = append(c.Tags, t)
 			}
 		}
 	}
-	return nil
+}
+
+// checkTag reads the catalogue when q filters by a tag: a tag it lacks
+// (never made, or deleted: its rows stay on companies until their next
+// write) is a 422 tag_unknown naming tag, as on the contact list. The
+// catalogue read serves the page's tags too (nil without a tag filter).
+func (s *Service) checkTag(ctx context.Context, ws string, q ListQuery) (map[string]contact.TagRef, error) {
+	if q.Tag == "" || s.People == nil {
+		return nil, nil
+	}
+	catalog, err := s.People.TagCatalog(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := catalog[q.Tag]; !ok {
+		return nil, errs.Validation([]errs.FieldError{errs.Field("tag", "tag_unknown", "value", q.Tag)})
+	}
+	return catalog, nil
 }

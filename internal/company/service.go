@@ -360,6 +360,10 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		}
 		q.After = string(raw)
 	}
+	catalog, err := s.checkTag(ctx, caller.Workspace, q)
+	if err != nil {
+		return Result{}, err
+	}
 	page, err := s.Companies.List(ctx, caller.Workspace, q)
 	if err != nil {
 		return Result{}, err
@@ -369,7 +373,9 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 	for i := range out.Companies {
 		shown[i] = &out.Companies[i]
 	}
-	if err := s.showTags(ctx, caller.Workspace, shown...); err != nil {
+	if catalog != nil {
+		fillTags(catalog, shown)
+	} else if err := s.showTags(ctx, caller.Workspace, shown...); err != nil {
 		return Result{}, err
 	}
 	if page.Next != "" {

@@ -214,6 +214,7 @@ func TestCompanyFilters(t *testing.T) {
 	if got, want := strings.Join(bad.fieldErrors(), " "), "tag:id_invalid ownerId:id_invalid"; got != want {
 		t.Errorf("malformed filters: %s, want %s", got, want)
 	}
+	f.do(t, call{route: "GET /v1/companies", query: map[string]string{"tag": gold}, workspace: "globex"}).want(t, http.StatusUnprocessableEntity)
 
 	beta := f.do(t, call{route: "GET /v1/companies", query: map[string]string{"q": "beta"}}).want(t, http.StatusOK).body["items"].([]any)[0].(map[string]any)["id"].(string)
 	f.do(t, call{route: "PATCH /v1/companies/{id}", id: beta, body: `{"name":"Zeta Alimentos","tags":["` + gold + `"],"ownerId":"agent-1"}`}).want(t, http.StatusOK)
@@ -228,6 +229,14 @@ func TestCompanyFilters(t *testing.T) {
 		if got := strings.Join(f.companyNames(t, call{query: tt.query}), ", "); got != tt.want {
 			t.Errorf("after the PATCH, %v lists %q, want %q", tt.query, got, tt.want)
 		}
+	}
+
+	// A deleted tag filters nothing: 422, as on the contact list, though
+	// its rows stay on the companies until their next write.
+	f.do(t, call{route: "DELETE /v1/tags/{id}", id: gold}).want(t, http.StatusNoContent)
+	gone := f.do(t, call{route: "GET /v1/companies", query: map[string]string{"tag": gold}}).want(t, http.StatusUnprocessableEntity)
+	if got, want := gone.fieldErrors(), []string{"tag:tag_unknown"}; !slices.Equal(got, want) {
+		t.Errorf("a deleted tag's filter: errors %v, want %v", got, want)
 	}
 
 	// A wallet-bound agent lists its own wallet's rows; another owner's
