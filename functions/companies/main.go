@@ -8,6 +8,7 @@ import (
 	"github.com/omnichannel/contacts/internal/app"
 	"github.com/omnichannel/contacts/internal/app/cursorsecret"
 	"github.com/omnichannel/contacts/internal/company"
+	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/httpapi"
 )
 
@@ -17,7 +18,8 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors, People: d.People}
+		svc := &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, Cursors: cursors, People: d.People,
+			FieldDefs: &dynamo.CompanyFields{Client: d.DB, Table: d.Table}}
 		routes := append(httpapi.CompanyRoutes(svc, d.Keys), httpapi.CompanyTimelineRoutes(svc, d.Companies(), cursors, d.Keys)...)
 		return d.API(routes), nil
 	})

@@ -80,6 +80,11 @@ type Company struct {
 	Workspace string
 	ID        string
 	Profile
+
+	TagIDs       []string         // the tags on the company, as stored
+	Tags         []contact.TagRef // TagIDs resolved from the catalogue, for display; not stored
+	CustomFields map[string]any   // validated against the company field definitions
+
 	CreatedAt time.Time
 	CreatedBy string
 	UpdatedAt time.Time
@@ -265,6 +270,10 @@ type ListQuery struct {
 	After string   // the index position the page starts after ("" = first page)
 	Limit int
 	Owner string // only the companies of this owner (a wallet-bound agent's); "" all
+	// Tag and OwnerID are the tag and ownerId filters ("" none); with q,
+	// rows of the name words are filtered by them.
+	Tag     string
+	OwnerID string
 }
 
 // Page is a page of companies and the position of the last one read, ""

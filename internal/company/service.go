@@ -14,7 +14,6 @@ import (
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
-	"github.com/omnichannel/contacts/internal/mergepatch"
 	"github.com/omnichannel/contacts/internal/searchkey"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
@@ -31,6 +30,7 @@ type Service struct {
 	Companies  Repository
 	Workspaces contact.WorkspaceStore // the default region of phone numbers
 	Cursors    *cursor.Codec
+	FieldDefs  FieldStore // the company custom field definitions
 	// People links and unlinks contacts (wallets, validation, the contact's
 	// transaction, which checks that the company exists).
 	People *contact.Service
@@ -44,19 +44,29 @@ func (s *Service) Create(ctx context.Context, caller tenant.Caller, doc map[stri
 	if err != nil {
 		return nil, err
 	}
-	p, err := Parse(doc, ws.Region())
+	now := s.Clock.Now()
+	p, err := Parse(without(doc, "tags", "customFields"), ws.Region())
+	defs, derr := s.definitions(ctx, caller.Workspace, doc)
+	if derr != nil {
+		return nil, derr
+	}
+	cf, problems := contact.CheckCustomFields(doc["customFields"], defs, now)
+	if err := joinProblems(err, problems); err != nil {
+		return nil, err
+	}
+	tags, tagIDs, err := s.resolveTags(ctx, caller.Workspace, doc["tags"])
 	if err != nil {
 		return nil, err
 	}
 	if wallet := contact.ScopeOf(ws, caller).Wallet; p.OwnerID == "" && wallet != "" {
 		p.OwnerID = wallet // else the agent could not see what it created
 	}
-	now := s.Clock.Now()
-	c := &Company{Workspace: caller.Workspace, ID: ids.New(now), Profile: p,
+	c := &Company{Workspace: caller.Workspace, ID: ids.New(now), Profile: p, TagIDs: tagIDs, CustomFields: cf,
 		CreatedAt: now, CreatedBy: caller.Subject, UpdatedAt: now, UpdatedBy: caller.Subject, Version: 1}
 	if err := s.Companies.Create(ctx, c); err != nil {
 		return nil, err
 	}
+	c.Tags = tags // as the catalogue was just read
 	return c, nil
 }
 
@@ -78,7 +88,7 @@ func (s *Service) Get(ctx context.Context, caller tenant.Caller, id string) (*Co
 	if wallet != "" && c.OwnerID != wallet {
 		return nil, ErrNotFound
 	}
-	return c, nil
+	return c, s.showTags(ctx, caller.Workspace, c)
 }
 
 // wallet is the owner whose companies alone the caller sees ("": all).
@@ -104,21 +114,43 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 		return nil, err
 	}
 	wallet := contact.ScopeOf(ws, caller).Wallet
-	return s.Companies.Update(ctx, caller.Workspace, id, ifVersion, func(c *Company) error {
+	var tags []contact.TagRef
+	var tagIDs []string
+	raw, hasTags := patch["tags"]
+	if hasTags {
+		if tags, tagIDs, err = s.resolveTags(ctx, caller.Workspace, raw); err != nil {
+			return nil, err
+		}
+	}
+	defs, err := s.definitions(ctx, caller.Workspace, patch)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Companies.Update(ctx, caller.Workspace, id, ifVersion, func(c *Company) error {
 		if wallet != "" && c.OwnerID != wallet {
 			return ErrNotFound
 		}
-		p, err := Parse(mergepatch.Apply(c.Document(), patch), ws.Region())
-		if err != nil {
+		before := *c
+		base, problems := s.patchExtras(c, patch, tagIDs, defs)
+		p, err := Parse(base, ws.Region())
+		if err := joinProblems(err, problems); err != nil {
 			return err
 		}
-		if p == c.Profile {
+		c.Profile = p
+		if c.Equal(&before) {
 			return nil
 		}
-		c.Profile = p
 		c.UpdatedAt, c.UpdatedBy = s.Clock.Now(), caller.Subject
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if hasTags {
+		c.Tags = tags // the company's tags, as the catalogue was just read
+		return c, nil
+	}
+	return c, s.showTags(ctx, caller.Workspace, c)
 }
 
 // Delete removes a company; owners and managers only. Its contacts are
@@ -298,11 +330,12 @@ type Result struct {
 	NextCursor string
 }
 
-var listParams = map[string]bool{"q": true, "sort": true, "limit": true, "cursor": true}
+var listParams = map[string]bool{"q": true, "sort": true, "limit": true, "cursor": true, "tag": true, "ownerId": true}
 
 // List answers GET /v1/companies: q (name words, accent- and
-// case-insensitive prefixes), sort (name, -createdAt), limit and cursor.
-// Errors: Invalid naming the parameter, Malformed cursor_invalid.
+// case-insensitive prefixes), tag (a tag id), ownerId, sort (name,
+// -createdAt), limit and cursor. Errors: Invalid naming the parameter,
+// Malformed cursor_invalid.
 func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[string]string) (Result, error) {
 	q, problems := parseList(params)
 	if len(problems) > 0 {
@@ -313,7 +346,13 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		return Result{}, err
 	}
 	q.Owner = wallet
-	scope := cursorScope + ":" + q.Sort + ":" + strings.Join(q.Words, " ") + ":" + wallet
+	if wallet != "" && q.OwnerID != "" && q.OwnerID != wallet {
+		return Result{Companies: []Company{}}, nil // none the caller may see
+	}
+	if wallet != "" {
+		q.OwnerID = wallet // read from the wallet's rows
+	}
+	scope := cursorScope + ":" + q.Sort + ":" + strings.Join(q.Words, " ") + ":" + wallet + ":" + q.Tag + ":" + q.OwnerID
 	if c := params["cursor"]; c != "" {
 		raw, err := s.Cursors.Decode(caller.Workspace, scope, c)
 		if err != nil || len(raw) == 0 {
@@ -321,11 +360,24 @@ func (s *Service) List(ctx context.Context, caller tenant.Caller, params map[str
 		}
 		q.After = string(raw)
 	}
+	catalog, err := s.checkTag(ctx, caller.Workspace, q)
+	if err != nil {
+		return Result{}, err
+	}
 	page, err := s.Companies.List(ctx, caller.Workspace, q)
 	if err != nil {
 		return Result{}, err
 	}
 	out := Result{Companies: page.Companies}
+	shown := make([]*Company, len(out.Companies))
+	for i := range out.Companies {
+		shown[i] = &out.Companies[i]
+	}
+	if catalog != nil {
+		fillTags(catalog, shown)
+	} else if err := s.showTags(ctx, caller.Workspace, shown...); err != nil {
+		return Result{}, err
+	}
 	if page.Next != "" {
 		out.NextCursor = s.Cursors.Encode(caller.Workspace, scope, []byte(page.Next), cursorTTLHours*time.Hour)
 	}
@@ -360,6 +412,11 @@ func parseList(p map[string]string) (ListQuery, []errs.FieldError) {
 		}
 		q.Words = QueryWords(raw)
 	}
+	if q.Tag = strings.TrimSpace(p["tag"]); q.Tag != "" && !ids.Valid(q.Tag) {
+		problems = append(problems, errs.Field("tag", "id_invalid"))
+	}
+	q.OwnerID = strings.TrimSpace(p["ownerId"])
+	problems = append(problems, contact.CheckOwnerID("ownerId", q.OwnerID)...)
 	return q, problems
 }
 

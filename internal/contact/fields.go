@@ -97,7 +97,7 @@ func (s *Service) SetSettings(ctx context.Context, caller tenant.Caller, ifVersi
 // FieldSettingsOf returns the field settings of w, the order completed with
 // every field it leaves out.
 func FieldSettingsOf(w Workspace) FieldSettings {
-	return FieldSettings{Fields: w.Fields, Order: completeOrder(w.FieldOrder, w.Fields), Version: w.Version}
+	return FieldSettings{Fields: w.Fields, Order: CompleteOrder(w.FieldOrder, w.Fields, StandardFields), Version: w.Version}
 }
 
 // Fields returns the caller's workspace's field settings.
@@ -124,6 +124,13 @@ func (s *Service) SetFields(ctx context.Context, caller tenant.Caller, ifVersion
 
 // ParseFieldSettings validates {fields: [{key, label, type, options}], order: [key]}.
 func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
+	return ParseFieldSettingsOf(doc, StandardFields)
+}
+
+// ParseFieldSettingsOf validates the field settings of an entity whose
+// standard fields are standard (a custom key may not repeat one; the order
+// names them and the custom keys).
+func ParseFieldSettingsOf(doc map[string]any, standard []string) (FieldSettings, []errs.FieldError) {
 	c := &checker{}
 	var fs FieldSettings
 	for k := range doc {
@@ -146,7 +153,7 @@ func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
 			if !ok {
 				continue
 			}
-			if seen[def.Key] || slices.Contains(StandardFields, def.Key) {
+			if seen[def.Key] || slices.Contains(standard, def.Key) {
 				c.add(errs.Field(fmt.Sprintf("fields[%d].key", i), "duplicate", "value", def.Key))
 				continue
 			}
@@ -168,7 +175,7 @@ func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
 				c.add(errs.Field(path, "invalid_type", "type", "string"))
 			case seen[k]:
 				c.add(errs.Field(path, "duplicate", "value", k))
-			case !slices.Contains(StandardFields, k) && !definesKey(fs.Fields, k):
+			case !slices.Contains(standard, k) && !definesKey(fs.Fields, k):
 				c.add(errs.Field(path, "unknown_field"))
 			default:
 				seen[k] = true
@@ -176,7 +183,7 @@ func ParseFieldSettings(doc map[string]any) (FieldSettings, []errs.FieldError) {
 			}
 		}
 	}
-	fs.Order = completeOrder(fs.Order, fs.Fields)
+	fs.Order = CompleteOrder(fs.Order, fs.Fields, standard)
 	return fs, c.errors
 }
 
@@ -237,11 +244,11 @@ func parseFieldDefinition(path string, item any, c *checker) (FieldDefinition, b
 	return def, len(c.errors) == before
 }
 
-// completeOrder appends to order every field it leaves out, standard fields
+// CompleteOrder appends to order every field it leaves out, standard fields
 // first, then custom ones in definition order.
-func completeOrder(order []string, fields []FieldDefinition) []string {
+func CompleteOrder(order []string, fields []FieldDefinition, standard []string) []string {
 	out := append([]string(nil), order...)
-	for _, k := range StandardFields {
+	for _, k := range standard {
 		if !slices.Contains(out, k) {
 			out = append(out, k)
 		}

@@ -147,7 +147,7 @@ func BuildProfile(doc map[string]any, ws Workspace, now time.Time, requireReach 
 		}
 	}
 	p.ExternalID = c.externalID(doc)
-	p.CustomFields = buildCustomFields(doc["customFields"], ws, c)
+	p.CustomFields = buildCustomFields(doc["customFields"], ws.Fields, c)
 
 	if requireReach && p.Phone == "" && p.Email == "" && !hasField(c.errors, "phone", "email") {
 		c.add(errs.Field("phone", "phone_or_email_required"))
@@ -345,7 +345,16 @@ func (c *checker) locale(doc map[string]any, p *Profile) {
 	}
 }
 
-func buildCustomFields(v any, ws Workspace, c *checker) map[string]any {
+// CheckCustomFields validates v, a customFields member, against the
+// definitions defs (dates read relative to now) and returns the values
+// normalised (nil when none), or every rule broken, each naming its field.
+func CheckCustomFields(v any, defs []FieldDefinition, now time.Time) (map[string]any, []errs.FieldError) {
+	c := &checker{now: now}
+	out := buildCustomFields(v, defs, c)
+	return out, c.errors
+}
+
+func buildCustomFields(v any, defs []FieldDefinition, c *checker) map[string]any {
 	if v == nil {
 		return nil
 	}
@@ -369,7 +378,7 @@ func buildCustomFields(v any, ws Workspace, c *checker) map[string]any {
 			continue
 		}
 		path := "customFields." + k
-		def, ok := ws.Field(k)
+		def, ok := Workspace{Fields: defs}.Field(k)
 		if !ok {
 			c.add(errs.Field(path, "unknown_field"))
 			continue

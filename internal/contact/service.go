@@ -385,12 +385,20 @@ func without(m map[string]any, key string) map[string]any {
 func patchDocument(c *Contact, patch map[string]any) (doc, kept map[string]any) {
 	doc = mergepatch.Apply(c.Profile.Document(), patch)
 	keepNamesInStep(doc, patch)
+	return doc, KeepUntouched(c.CustomFields, doc, patch)
+}
+
+// KeepUntouched takes the stored custom fields a merge patch does not touch
+// out of doc (the patched document) and returns them apart, to be kept as
+// they are: a definition changed or removed since they were written must
+// not block an edit of something else.
+func KeepUntouched(stored, doc, patch map[string]any) (kept map[string]any) {
 	touched, isObject := patch["customFields"].(map[string]any)
 	if _, present := patch["customFields"]; present && !isObject {
-		return doc, nil // replaced or removed as a whole
+		return nil // replaced or removed as a whole
 	}
 	cf, _ := doc["customFields"].(map[string]any)
-	for k, v := range c.CustomFields {
+	for k, v := range stored {
 		if _, ok := touched[k]; ok {
 			continue
 		}
@@ -400,7 +408,7 @@ func patchDocument(c *Contact, patch map[string]any) (doc, kept map[string]any) 
 		kept[k] = v
 		delete(cf, k)
 	}
-	return doc, kept
+	return kept
 }
 
 // keepNamesInStep makes a patch of the name re-derive its parts, and a patch

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,6 +56,13 @@ type companyItem struct {
 	UpdatedAt string            `dynamodbav:"updatedAt"`
 	UpdatedBy string            `dynamodbav:"updatedBy"`
 	Version   int               `dynamodbav:"version"`
+
+	TagIDs []string `dynamodbav:"tagIds,omitempty"`
+	// CustomFields are on the company's item only: the index rows leave
+	// them out (up to 100 values each: on every row, a write would cost as
+	// many times more).
+	CustomFields map[string]any `dynamodbav:"customFields,omitempty"`
+	LSI1SK       string         `dynamodbav:"LSI1SK,omitempty"` // tag and owner rows: their creation order
 }
 
 type companyTaxIDItem struct {
@@ -66,7 +74,7 @@ type companyTaxIDItem struct {
 
 func toCompanyItem(c *company.Company) companyItem {
 	it := companyItem{PK: companyPK(c.Workspace, c.ID), SK: companySK, Type: typeCompany, ID: c.ID, Name: c.Name,
-		TaxID: c.TaxID, Domain: c.Domain, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID,
+		TaxID: c.TaxID, Domain: c.Domain, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID, TagIDs: c.TagIDs, CustomFields: c.CustomFields,
 		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy, UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy, Version: c.Version}
 	if doc, ok := c.Document()["address"].(map[string]any); ok {
 		it.Address = map[string]string{}
@@ -81,6 +89,7 @@ func fromCompanyItem(ws string, it companyItem) *company.Company {
 	c := &company.Company{Workspace: ws, ID: it.ID, Version: it.Version,
 		CreatedAt: parseTime(it.CreatedAt), CreatedBy: it.CreatedBy, UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy}
 	c.Name, c.TaxID, c.Domain, c.Phone, c.Email, c.OwnerID = it.Name, it.TaxID, it.Domain, it.Phone, it.Email, it.OwnerID
+	c.TagIDs, c.CustomFields = it.TagIDs, it.CustomFields
 	a := &c.Address
 	for k, v := range it.Address {
 		switch k {
@@ -105,20 +114,36 @@ func fromCompanyItem(ws string, it companyItem) *company.Company {
 	return c
 }
 
-// companyRows returns the index rows of c, by SK.
+// maxCompanyRows bounds a company's index rows: name, creation, its name
+// words (searchkey.MaxNameWords), its tags (company.MaxTags) and its owner.
+// The largest transaction, an update changing the name, every tag, the
+// owner and the CNPJ, holds the company, a CNPJ guard put and delete, every
+// row put and every old row but the creation one deleted: 3 +
+// 2×maxCompanyRows − 1 = 74 items, under DynamoDB's 100
+// (TestLargestCompany).
+const maxCompanyRows = 2 + searchkey.MaxNameWords + company.MaxTags + 1
+
+// companyRows returns the index rows of c, by SK (at most maxCompanyRows).
 func companyRows(c *company.Company) map[string]companyItem {
 	base := toCompanyItem(c)
-	base.PK, base.Type, base.Words = companiesPK(c.Workspace), typeCompanyRow, c.NameWords()
+	base.PK, base.Type, base.Words, base.CustomFields = companiesPK(c.Workspace), typeCompanyRow, c.NameWords(), nil
 	out := map[string]companyItem{}
-	add := func(sk string) {
+	add := func(sk, lsi string) {
 		r := base
-		r.SK = sk
+		r.SK, r.LSI1SK = sk, lsi
 		out[sk] = r
 	}
-	add(companyNameSK(searchkey.SortKey(c.Name), c.ID))
-	add(companyCreatedSK(c.ID))
+	sortKey := searchkey.SortKey(c.Name)
+	add(companyNameSK(sortKey, c.ID), "")
+	add(companyCreatedSK(c.ID), "")
 	for _, w := range base.Words {
-		add(companyWordSK(w, c.ID))
+		add(companyWordSK(w, c.ID), "")
+	}
+	for _, t := range c.TagIDs {
+		add(companyTagSK(t, sortKey, c.ID), companyFilterLSI("G#", t, c.ID))
+	}
+	if c.OwnerID != "" {
+		add(companyOwnerSK(c.OwnerID, sortKey, c.ID), companyFilterLSI("O#", c.OwnerID, c.ID))
 	}
 	return out
 }
@@ -236,7 +261,7 @@ func (s *Companies) Update(ctx context.Context, ws, id string, ifVersion int, fn
 	if ifVersion > 0 && ifVersion != old.Version {
 		return nil, contact.ErrVersionMismatch.With("current", fmt.Sprint(old.Version))
 	}
-	if c == *old {
+	if c.Equal(old) {
 		return old, nil
 	}
 	c.Version++
@@ -336,32 +361,16 @@ func (s *Companies) Delete(ctx context.Context, ws, id string, ifVersion int, ac
 
 // List implements company.Repository: one Query (or a few, up to
 // companyReadBudget rows) on the workspace's company partition: the name
-// rows (sort=name), the creation rows backwards (sort=-createdAt), or the
-// rows of the longest query word (q), whose other words must start a word
-// of the name. A company whose name has several words starting with the
-// longest query word is shown once, at the first of them.
+// rows (sort=name), the creation rows backwards (sort=-createdAt), the rows
+// of the longest query word (q), whose other words must start a word of
+// the name, or the rows of the tag or else the owner filtered by, in name
+// order (their LSI1SK backwards for sort=-createdAt); the other filters are
+// checked on the rows read. A company whose name has several words starting
+// with the longest query word is shown once, at the first of them.
 func (s *Companies) List(ctx context.Context, ws string, q company.ListQuery) (company.Page, error) {
-	prefix, forward := "N#", true
-	switch {
-	case len(q.Words) > 0:
-		prefix = "W#" + q.Words[0]
-	case q.Sort == company.SortNewest:
-		prefix, forward = "T#", false
-	}
-	if q.After != "" && !strings.HasPrefix(q.After, prefix) {
-		return company.Page{}, company.ErrBadCursor
-	}
-	in := &dynamodb.QueryInput{
-		TableName: &s.Table, ScanIndexForward: aws.Bool(forward),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: companiesPK(ws)},
-			":p":  &types.AttributeValueMemberS{Value: prefix},
-		},
-		Limit: aws.Int32(int32(min(companyReadBudget, q.Limit+1))),
-	}
-	if q.After != "" {
-		in.ExclusiveStartKey = key(companiesPK(ws), q.After)
+	in, lsi, err := s.listInput(ws, q)
+	if err != nil {
+		return company.Page{}, err
 	}
 	var page company.Page
 	read := 0
@@ -379,10 +388,13 @@ func (s *Companies) List(ctx context.Context, ws string, q company.ListQuery) (c
 			if len(page.Companies) == q.Limit {
 				return page, nil // more after the last one shown
 			}
-			if (q.Owner == "" || it.OwnerID == q.Owner) && (len(q.Words) == 0 || firstMatch(it, q.Words)) {
+			if listed(it, q) {
 				page.Companies = append(page.Companies, *fromCompanyItem(ws, it))
 			}
 			page.Next = it.SK
+			if lsi {
+				page.Next = it.LSI1SK + lsiCursorSep + it.SK
+			}
 			if read >= companyReadBudget {
 				return page, nil
 			}
@@ -393,6 +405,63 @@ func (s *Companies) List(ctx context.Context, ws string, q company.ListQuery) (c
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// lsiCursorSep separates the two keys of a position in LSI1 (no key holds it).
+const lsiCursorSep = "\x00"
+
+// listInput is the first Query of a list page and whether it reads LSI1.
+// Errors: Malformed cursor_invalid (a position of another list).
+func (s *Companies) listInput(ws string, q company.ListQuery) (*dynamodb.QueryInput, bool, error) {
+	prefix, forward, lsi := "N#", true, false
+	switch {
+	case len(q.Words) > 0:
+		prefix = "W#" + q.Words[0]
+	case q.Tag != "" || q.OwnerID != "":
+		prefix = "O#" + q.OwnerID + "#"
+		if q.Tag != "" {
+			prefix = "G#" + q.Tag + "#"
+		}
+		if q.Sort == company.SortNewest {
+			forward, lsi = false, true
+		}
+	case q.Sort == company.SortNewest:
+		prefix, forward = "T#", false
+	}
+	keyAttr, start := "SK", key(companiesPK(ws), q.After)
+	if lsi {
+		lsiKey, sk, ok := strings.Cut(q.After, lsiCursorSep)
+		if q.After != "" && (!ok || !strings.HasPrefix(sk, prefix)) {
+			return nil, false, company.ErrBadCursor
+		}
+		keyAttr, start["SK"], start["LSI1SK"] = "LSI1SK", &types.AttributeValueMemberS{Value: sk}, &types.AttributeValueMemberS{Value: lsiKey}
+	}
+	if q.After != "" && !strings.HasPrefix(q.After, prefix) {
+		return nil, false, company.ErrBadCursor
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &s.Table, ScanIndexForward: aws.Bool(forward),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(" + keyAttr + ", :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: companiesPK(ws)},
+			":p":  &types.AttributeValueMemberS{Value: prefix},
+		},
+		Limit: aws.Int32(int32(min(companyReadBudget, q.Limit+1))),
+	}
+	if lsi {
+		in.IndexName = aws.String("LSI1")
+	}
+	if q.After != "" {
+		in.ExclusiveStartKey = start
+	}
+	return in, lsi, nil
+}
+
+// listed reports whether a row read for q shows its company: the filters
+// the Query's key did not apply hold.
+func listed(it companyItem, q company.ListQuery) bool {
+	return (q.Owner == "" || it.OwnerID == q.Owner) && (q.OwnerID == "" || it.OwnerID == q.OwnerID) &&
+		(q.Tag == "" || slices.Contains(it.TagIDs, q.Tag)) && (len(q.Words) == 0 || firstMatch(it, q.Words))
 }
 
 // firstMatch reports whether the row of a word search is the one its

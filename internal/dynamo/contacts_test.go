@@ -135,19 +135,7 @@ func TestCapacity(t *testing.T) {
 
 	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
-		meter.Reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		got := meter.Total()
-		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
-		for _, u := range meter.Usage() {
-			t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
-		}
-		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
-			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
-				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
-		}
+		meter.Measure(t, op, want, fn)
 	}
 	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25"}
 	var c *contact.Contact
@@ -249,16 +237,7 @@ func TestCapacityExternalID(t *testing.T) {
 
 	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
-		meter.Reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		got := meter.Total()
-		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
-		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
-			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
-				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
-		}
+		meter.Measure(t, op, want, fn)
 	}
 	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25", "externalId": "erp-42"}
 	var c *contact.Contact
@@ -358,16 +337,7 @@ func TestCapacityOtherIdentities(t *testing.T) {
 
 	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
-		meter.Reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		got := meter.Total()
-		t.Logf("%-34s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
-		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
-			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
-				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
-		}
+		meter.Measure(t, op, want, fn)
 	}
 	doc := map[string]any{"name": "Maria da Silva", "phone": "(11) 99999-1234", "email": "maria@example.com.br", "taxId": "529.982.247-25",
 		"otherPhones": []any{"(21) 98888-1111", "(31) 97777-2222"}}

@@ -32,19 +32,7 @@ func TestConversationCapacity(t *testing.T) {
 
 	measure := func(op string, want dynamotest.Usage, fn func() error) {
 		t.Helper()
-		meter.Reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		got := meter.Total()
-		t.Logf("%-40s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
-		for _, u := range meter.Usage() {
-			t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
-		}
-		if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
-			t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
-				op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
-		}
+		meter.Measure(t, op, want, fn)
 	}
 	c, _, err := people.Create(ctx, caller, contact.CreateRequest{Document: map[string]any{"name": "Maria", "phone": "(11) 99999-1234"}})
 	if err != nil {

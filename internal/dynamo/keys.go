@@ -103,6 +103,13 @@ func companyNameSK(sortKey, id string) string { return "N#" + sortKey + "#" + id
 func companyCreatedSK(id string) string       { return "T#" + id }
 func companyWordSK(word, id string) string    { return "W#" + word + "#" + id }
 
+// companyTagSK and companyOwnerSK are the rows of a company's tags and of
+// its owner, in name order; companyFilterLSI is the same rows' LSI1SK, in
+// creation order (ids grow with time). kind is "G#" (tag) or "O#" (owner).
+func companyTagSK(tagID, sortKey, id string) string   { return "G#" + tagID + "#" + sortKey + "#" + id }
+func companyOwnerSK(owner, sortKey, id string) string { return "O#" + owner + "#" + sortKey + "#" + id }
+func companyFilterLSI(kind, value, id string) string  { return kind + value + "#" + id }
+
 // companyContactsPK is the partition of a company's contacts: one row per
 // linked contact, SK lookupSK(contactID), written in the contact's
 // transaction.

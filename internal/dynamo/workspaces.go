@@ -91,16 +91,29 @@ func workspaceOf(ws string, it workspaceItem) contact.Workspace {
 	w := contact.Workspace{ID: ws}
 	w.DefaultCountry, w.FieldOrder, w.Version, w.AgentWalletOnly = it.DefaultCountry, it.FieldOrder, it.Version, it.AgentWallet
 	w.Permissions = it.permissions()
-	for _, f := range it.Fields {
-		w.Fields = append(w.Fields, contact.FieldDefinition{Key: f.Key, Label: f.Label, Type: contact.FieldType(f.Type), Options: f.Options})
-	}
+	w.Fields = fieldDefinitions(it.Fields)
 	return w
+}
+
+// fieldDefinitions returns the definitions the items store.
+func fieldDefinitions(items []fieldItem) []contact.FieldDefinition {
+	var out []contact.FieldDefinition
+	for _, f := range items {
+		out = append(out, contact.FieldDefinition{Key: f.Key, Label: f.Label, Type: contact.FieldType(f.Type), Options: f.Options})
+	}
+	return out
 }
 
 var _ contact.WorkspaceStore = (*Workspaces)(nil)
 
 // SaveFields implements contact.WorkspaceStore with one conditional UpdateItem.
 func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, fs contact.FieldSettings) (contact.FieldSettings, error) {
+	return s.saveFields(ctx, ws, workspaceSK, typeWorkspace, ifVersion, fs)
+}
+
+// saveFields replaces the field settings of the workspace's item sk (of
+// type typ) with one conditional UpdateItem.
+func (s *Workspaces) saveFields(ctx context.Context, ws, sk, typ string, ifVersion int, fs contact.FieldSettings) (contact.FieldSettings, error) {
 	fields := make([]fieldItem, 0, len(fs.Fields))
 	for _, f := range fs.Fields {
 		fields = append(fields, fieldItem{Key: f.Key, Label: f.Label, Type: string(f.Type), Options: f.Options})
@@ -113,7 +126,7 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 	if err != nil {
 		return fs, fmt.Errorf("marshal field order: %w", err)
 	}
-	it, err := s.update(ctx, ws, ifVersion, "SET #fields = :fields, fieldOrder = :order",
+	it, err := s.update(ctx, ws, sk, typ, ifVersion, "SET #fields = :fields, fieldOrder = :order",
 		map[string]string{"#fields": "fields"}, map[string]types.AttributeValue{":fields": fav, ":order": oav})
 	if err != nil {
 		return fs, err
@@ -122,15 +135,16 @@ func (s *Workspaces) SaveFields(ctx context.Context, ws string, ifVersion int, f
 	return fs, nil
 }
 
-// update applies set (a SET clause) to the workspace item, bumping its
-// version; ifVersion > 0 demands that version first. Errors: Precondition.
-func (s *Workspaces) update(ctx context.Context, ws string, ifVersion int, set string, names map[string]string, values map[string]types.AttributeValue) (workspaceItem, error) {
+// update applies set (a SET clause) to the workspace's item sk (of type
+// typ), bumping its version; ifVersion > 0 demands that version first.
+// Errors: Precondition.
+func (s *Workspaces) update(ctx context.Context, ws, sk, typ string, ifVersion int, set string, names map[string]string, values map[string]types.AttributeValue) (workspaceItem, error) {
 	names["#type"] = "type"
-	values[":type"] = &types.AttributeValueMemberS{Value: typeWorkspace}
+	values[":type"] = &types.AttributeValueMemberS{Value: typ}
 	values[":one"] = &types.AttributeValueMemberN{Value: "1"}
 	input := &dynamodb.UpdateItemInput{
 		TableName:                 &s.Table,
-		Key:                       key(workspacePK(ws), workspaceSK),
+		Key:                       key(workspacePK(ws), sk),
 		UpdateExpression:          aws.String(set + ", #type = :type, version = if_not_exists(version, :one) + :one"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
@@ -189,7 +203,7 @@ func (s *Workspaces) SaveSettings(ctx context.Context, ws string, ifVersion int,
 	if len(clauses) == 0 {
 		return s.Workspace(ctx, ws)
 	}
-	it, err := s.update(ctx, ws, ifVersion, "SET "+strings.Join(clauses, ", "), names, values)
+	it, err := s.update(ctx, ws, workspaceSK, typeWorkspace, ifVersion, "SET "+strings.Join(clauses, ", "), names, values)
 	if err != nil {
 		return contact.Workspace{}, err
 	}

@@ -12,6 +12,7 @@ import (
 // CompanyRoutes returns the routes of the companies function.
 func CompanyRoutes(svc *company.Service, keys idem.Store) []Route {
 	h := companyHandlers{svc: svc}
+	fields := fieldSettingsHandlers{read: svc.Fields, save: svc.SetFields}
 	return []Route{
 		{Key: "POST /v1/companies", Handle: idempotent(keys, h.create)},
 		{Key: "GET /v1/companies", Handle: h.list},
@@ -20,6 +21,8 @@ func CompanyRoutes(svc *company.Service, keys idem.Store) []Route {
 		{Key: "DELETE /v1/companies/{id}", Handle: h.delete},
 		{Key: "GET /v1/companies/{id}/contacts", Handle: h.contacts},
 		{Key: "POST /v1/companies/{id}/contacts", Handle: h.link},
+		{Key: "GET /v1/company-fields", Handle: fields.get},
+		{Key: "PUT /v1/company-fields", Handle: fields.put},
 	}
 }
 
@@ -52,11 +55,17 @@ type CompanyJSON struct {
 	UpdatedAt string       `json:"updatedAt"`
 	UpdatedBy string       `json:"updatedBy"`
 	Version   int          `json:"version"`
+
+	Tags []TagJSON `json:"tags"`
+	// CustomFields are shown when the company has any; list rows leave
+	// them out (GET the company).
+	CustomFields map[string]any `json:"customFields,omitempty"`
 }
 
 func companyView(c *company.Company) CompanyJSON {
 	out := CompanyJSON{ID: c.ID, Name: c.Name, TaxID: c.TaxID, Domain: c.Domain, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID,
 		CreatedAt: timestamp(c.CreatedAt), CreatedBy: c.CreatedBy, UpdatedAt: timestamp(c.UpdatedAt), UpdatedBy: c.UpdatedBy, Version: c.Version}
+	out.Tags, out.CustomFields = tagsView(c.Tags), c.CustomFields
 	if a := c.Address; a != (company.Address{}) {
 		out.Address = &AddressJSON{Street: a.Street, Number: a.Number, Complement: a.Complement, District: a.District,
 			City: a.City, State: a.State, PostalCode: a.PostalCode, Country: a.Country}

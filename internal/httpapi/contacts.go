@@ -13,6 +13,7 @@ import (
 // ContactRoutes returns the routes of the contacts function.
 func ContactRoutes(svc *contact.Service) []Route {
 	h := contactHandlers{svc: svc}
+	fields := fieldSettingsHandlers{read: svc.Fields, save: svc.SetFields}
 	return []Route{
 		{Key: "POST /v1/contacts", Handle: h.create},
 		{Key: "GET /v1/contacts/{id}", Handle: h.get},
@@ -20,8 +21,8 @@ func ContactRoutes(svc *contact.Service) []Route {
 		{Key: "DELETE /v1/contacts/{id}", Handle: h.delete},
 		{Key: "PUT /v1/contacts/by-external-id/{externalId}", Handle: h.upsert},
 		{Key: "GET /v1/contacts/{id}/linked", Handle: h.linked},
-		{Key: "GET /v1/contact-fields", Handle: h.fields},
-		{Key: "PUT /v1/contact-fields", Handle: h.setFields},
+		{Key: "GET /v1/contact-fields", Handle: fields.get},
+		{Key: "PUT /v1/contact-fields", Handle: fields.put},
 		{Key: "GET /v1/settings", Handle: h.settings},
 		{Key: "PATCH /v1/settings", Handle: h.setSettings},
 		{Key: "GET /v1/me", Handle: h.me},
@@ -126,30 +127,6 @@ func (h contactHandlers) linked(ctx context.Context, r *Request) (Response, erro
 		page.Items = append(page.Items, contactView(c))
 	}
 	return JSON(http.StatusOK, page), nil
-}
-
-func (h contactHandlers) fields(ctx context.Context, r *Request) (Response, error) {
-	fs, err := h.svc.Fields(ctx, r.Caller)
-	if err != nil {
-		return Response{}, err
-	}
-	return JSON(http.StatusOK, fieldSettingsView(fs), "ETag", ETag(fs.Version)), nil
-}
-
-func (h contactHandlers) setFields(ctx context.Context, r *Request) (Response, error) {
-	doc, err := r.DecodeObject()
-	if err != nil {
-		return Response{}, err
-	}
-	var fs contact.FieldSettings
-	err = conditional(r, func(version int) (err error) {
-		fs, err = h.svc.SetFields(ctx, r.Caller, version, doc)
-		return err
-	})
-	if err != nil {
-		return Response{}, err
-	}
-	return JSON(http.StatusOK, fieldSettingsView(fs), "ETag", ETag(fs.Version)), nil
 }
 
 // SettingsJSON is the workspace's settings.

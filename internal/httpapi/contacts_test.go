@@ -200,7 +200,8 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
 	companies := &dynamo.Companies{Client: client, Table: table}
 	svc.Companies = companies
-	companySvc := &company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc}
+	companySvc := &company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc,
+		FieldDefs: &dynamo.CompanyFields{Client: client, Table: table}}
 	routes = append(routes, httpapi.CompanyRoutes(companySvc, keys)...)
 	routes = append(routes, httpapi.CompanyTimelineRoutes(companySvc, companies, codec, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)

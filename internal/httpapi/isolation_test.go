@@ -43,6 +43,8 @@ var isolatedElsewhere = map[string]string{
 	"POST /v1/contacts/bulk-delete":                "TestBulkDeleteAll (another workspace's contact survives)",
 	"POST /v1/companies":                           "TestCompanies (the same CNPJ in another workspace is free)",
 	"GET /v1/companies":                            "TestCompanies (another workspace lists none)",
+	"GET /v1/company-fields":                       "TestCompanyFields (another workspace reads none of them)",
+	"PUT /v1/company-fields":                       "TestCompanyFields (another workspace's save leaves them)",
 }
 
 // TestEveryRouteIsIsolated: every route the API serves (the template's, by

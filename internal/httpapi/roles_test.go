@@ -28,6 +28,7 @@ var managerOnly = map[string]bool{
 	"POST /v1/imports":                            true,
 	"POST /v1/exports":                            true,
 	"DELETE /v1/companies/{id}":                   true,
+	"PUT /v1/company-fields":                      true,
 }
 
 // ownerOnly are the routes only owners may call (the issue: bulk delete is
@@ -287,6 +288,8 @@ var walletAxis = map[string]func(w *walletWorld) []walletCall{
 	"POST /v1/companies/{id}/contacts": noContactData(`{"contactIds":["01jdx8k2m4n6p8r0s2t4v6w8y0"]}`),
 	"GET /v1/companies/{id}/timeline":  noContactData(""), // a company's timeline under a wallet: TestCompanyTimelineWallet
 	"POST /v1/companies/{id}/notes":    noContactData(`{"text":"nota"}`),
+	"GET /v1/company-fields":           noContactData(""),
+	"PUT /v1/company-fields":           noContactData(`{"fields":[]}`),
 	"PUT /v1/message-templates/{name}": noContactData(`{}`),
 }
 

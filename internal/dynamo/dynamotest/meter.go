@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -228,4 +229,23 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+// Measure runs fn with the meter reset, logs what it consumed (in all and
+// by operation) and fails t unless that is want exactly.
+func (m *Meter) Measure(t testing.TB, op string, want Usage, fn func() error) {
+	t.Helper()
+	m.Reset()
+	if err := fn(); err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	got := m.Total()
+	t.Logf("%-40s calls=%d RCU=%.1f WCU=%.1f", op, got.Calls, got.Read, got.Write)
+	for _, u := range m.Usage() {
+		t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
+	}
+	if got.Calls != want.Calls || got.Read != want.Read || got.Write != want.Write {
+		t.Errorf("%s consumed calls=%d RCU=%.1f WCU=%.1f, want calls=%d RCU=%.1f WCU=%.1f",
+			op, got.Calls, got.Read, got.Write, want.Calls, want.Read, want.Write)
+	}
 }

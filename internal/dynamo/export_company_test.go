@@ -1,0 +1,4 @@
+package dynamo
+
+// MaxCompanyRows exposes maxCompanyRows to the tests.
+const MaxCompanyRows = maxCompanyRows
