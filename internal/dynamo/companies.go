@@ -118,8 +118,8 @@ func fromCompanyItem(ws string, it companyItem) *company.Company {
 // words (searchkey.MaxNameWords), its tags (company.MaxTags) and its owner.
 // The largest transaction, an update changing the name, every tag, the
 // owner and the CNPJ, holds the company, a CNPJ guard put and delete, every
-// row put and every old row but the creation one deleted: 3 +
-// 2×maxCompanyRows − 1 = 74 items, under DynamoDB's 100
+// row put and every old row but the creation one deleted, and its timeline
+// entry: 3 + 2×maxCompanyRows − 1 + 1 = 75 items, under DynamoDB's 100
 // (TestLargestCompany).
 const maxCompanyRows = 2 + searchkey.MaxNameWords + company.MaxTags + 1
 
