@@ -224,7 +224,7 @@ func readBack(t testing.TB, body []byte, name string) [][]string {
 }
 
 var header = []string{
-	"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company",
+	"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "companyId", "companyName",
 	"country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt", "Plano",
 }
 
@@ -607,7 +607,7 @@ func TestExportImportsBack(t *testing.T) {
 			if ij.Status != jobs.Succeeded || ij.Counts["skipped"] != 12 || ij.Processed != 12 {
 				t.Errorf("import back: %s %v %q", ij.Status, ij.Counts, ij.Error)
 			}
-			if ij.Params["ignoredColumns"] != "id, blocked, createdAt, updatedAt" {
+			if ij.Params["ignoredColumns"] != "id, companyName, blocked, createdAt, updatedAt" {
 				t.Errorf("ignoredColumns %q", ij.Params["ignoredColumns"])
 			}
 			for id, v := range before {

@@ -134,10 +134,10 @@ func (run *importRun) companyNamed(ctx context.Context, name string) (companyLin
 		return companyLink{}, nil
 	}
 	c, err := run.w.CompanyMaker.Create(ctx, run.starter, map[string]any{"name": name})
-	if errs.KindOf(err) == errs.Internal {
+	switch {
+	case err != nil && errs.KindOf(err) == errs.Internal:
 		return companyLink{}, err
-	}
-	if err != nil {
+	case err != nil:
 		return companyLink{reason: ruleReason(run.lang, err)}, nil
 	}
 	return run.settleRace(ctx, c, name)
