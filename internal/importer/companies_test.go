@@ -141,9 +141,9 @@ func companiesWorkbook(t testing.TB) []byte {
 	defer f.Close()
 	rows := [][]any{
 		{"Nome", "Celular", "Empresa"},
-		{"Gil", int64(5511970000041), "Clínica São Lucas"},   // 2 linked
-		{"Hana", int64(5511970000042), "clinica sao lucas"},  // 3 linked, the same company
-		{"Ivo", int64(5511970000043), "CLÍNICA  SÃO LUCAS"},  // 4 linked, the same company
+		{"Gil", int64(5511970000041), "Clínica São Lucas"},    // 2 linked
+		{"Hana", int64(5511970000042), "clinica sao lucas"},   // 3 linked, the same company
+		{"Ivo", int64(5511970000043), "CLÍNICA  SÃO LUCAS"},   // 4 linked, the same company
 		{"Jade", int64(5511970000044), "Distribuidora Norte"}, // 5 failed: two companies have this name
 		{"Kaio", int64(5511970000045), "Padaria Nova"},        // 6 created, unlinked: no such company
 		{"Lia", int64(5511970000046), ""},                     // 7 created, no company
