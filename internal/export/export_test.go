@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,7 +230,7 @@ var header = []string{
 }
 
 // tagsCol is the column of tags, whose order is the store's (a set).
-const tagsCol = 18
+var tagsCol = slices.Index(header, "tags")
 
 // people are the contacts exported: name, and the cells the export must
 // give them (every column but id, tags, createdAt and updatedAt, which
