@@ -120,6 +120,11 @@ func TestExportCompanyColumns(t *testing.T) {
 			if got, want := w.batchGets(), w.pagesWithLinks(t); got != want || want < 2 {
 				t.Errorf("BatchGetItem calls = %d, want %d (one per page with a linked contact, of 3 pages)", got, want)
 			}
+			// 0.5 read unit per distinct company of a page (eventually
+			// consistent, items under 4 KB).
+			if got := w.meter.Total().Read; got > 0.5*float64(len(w.linked)-1) {
+				t.Errorf("read units = %v, want at most 0.5 per linked contact", got)
+			}
 		})
 	}
 }

@@ -125,8 +125,8 @@ func TestImportCompanyIDColumn(t *testing.T) {
 		{"5", "Duda", "'+5511970000034", unknown, "", pt("companyId", "company_not_found")},
 		{"6", "Enzo", "'+5511970000035", "nao-e-um-id", "", pt("companyId", "company_not_found")},
 	})
-	if n, _ := w.calls("BatchGetItem"); n != 1 {
-		t.Errorf("BatchGetItem calls = %d, want 1 (the chunk's distinct ids at once)", n)
+	if n, read := w.calls("BatchGetItem"); n != 1 || read > 1 {
+		t.Errorf("BatchGetItem: %d calls, %v read units; want 1 call for the chunk's 3 distinct ids, at most 1 unit", n, read)
 	}
 	if n, _ := w.calls("Query"); n != 0 {
 		t.Errorf("Query calls = %d, want 0: the companyId column wins over the company column", n)
@@ -236,8 +236,20 @@ func TestImportCreateCompanies(t *testing.T) {
 			t.Errorf("%s: company %q, want %q", c.Name, c.CompanyID, want)
 		}
 	}
+	// Per chunk a Query per distinct name (chunks of 2 rows: 1, 2 and 1
+	// names) and one more after each creation (a race check).
+	if n, _ := w.calls("Query"); n != 6 {
+		t.Errorf("Query calls = %d, want 6", n)
+	}
+	// A creation: the company and its name, creation and word rows, 2 WCU
+	// each in a transaction: 10 for "Nova Ltda", 8 for "Outra".
 	if n, _ := w.calls("TransactWriteItems"); n != 2 {
 		t.Errorf("company creations = %d, want 2", n)
+	}
+	for _, u := range w.meter.Usage() {
+		if u.Operation == "TransactWriteItems" && u.Write != 18 {
+			t.Errorf("creations wrote %v units, want 18", u.Write)
+		}
 	}
 
 	// The same file again creates nothing.
