@@ -62,6 +62,9 @@ func (run *importRun) linkCompanies(ctx context.Context, profiles []*rowInput, r
 			continue
 		}
 		key := searchkey.Fold(name)
+		if key == "" {
+			continue // no letter or digit ("---"): no company's name
+		}
 		l, done := links[key]
 		if !done {
 			var err error

@@ -223,21 +223,23 @@ func TestImportCreateCompanies(t *testing.T) {
 		"Bia;+5511970000052;NOVA LTDA\r\n" +
 		"Caio;+5511970000053;Nova Ltda\r\n" +
 		"Duda;+5511970000054;Outra\r\n" +
-		"Enzo;+5511970000055;nova ltda\r\n")
+		"Enzo;+5511970000055;nova ltda\r\n" +
+		"Fábio;+5511970000056;***\r\n") // no letter: no company, never created
 	j := w.runToEnd(t, w.startWith(t, "contatos.csv", body, map[string]any{"createCompanies": true}))
-	checkEnded(t, j, counts{created: 5}, 5)
+	checkEnded(t, j, counts{created: 6}, 6)
 	nova := w.named(t, "Nova Ltda", 1)[0]
 	if nova.Name != "Nova Ltda" || nova.CreatedBy != w.caller.Subject {
 		t.Errorf("created company = %q by %q, want \"Nova Ltda\" (the first row's text) by %q", nova.Name, nova.CreatedBy, w.caller.Subject)
 	}
 	outra := w.named(t, "Outra", 1)[0]
-	for phone, want := range map[string]string{"+5511970000051": nova.ID, "+5511970000052": nova.ID, "+5511970000053": nova.ID, "+5511970000054": outra.ID, "+5511970000055": nova.ID} {
+	for phone, want := range map[string]string{"+5511970000051": nova.ID, "+5511970000052": nova.ID, "+5511970000053": nova.ID, "+5511970000054": outra.ID, "+5511970000055": nova.ID, "+5511970000056": ""} {
 		if c := w.byPhone(t, phone); c.CompanyID != want {
 			t.Errorf("%s: company %q, want %q", c.Name, c.CompanyID, want)
 		}
 	}
 	// Per chunk a Query per distinct name (chunks of 2 rows: 1, 2 and 1
-	// names) and one more after each creation (a race check).
+	// names; "***" is none) and one more after each creation (a race
+	// check).
 	if n, _ := w.calls("Query"); n != 6 {
 		t.Errorf("Query calls = %d, want 6", n)
 	}
@@ -255,7 +257,7 @@ func TestImportCreateCompanies(t *testing.T) {
 	// The same file again creates nothing.
 	w.meter.Reset()
 	again := w.runToEnd(t, w.startWith(t, "de-novo.csv", body, map[string]any{"createCompanies": true}))
-	checkEnded(t, again, counts{skipped: 5}, 5)
+	checkEnded(t, again, counts{skipped: 6}, 6)
 	w.named(t, "Nova Ltda", 1)
 	if n, _ := w.calls("TransactWriteItems"); n != 0 {
 		t.Errorf("company creations = %d, want 0", n)
