@@ -22,7 +22,7 @@ func main() {
 			return nil, err
 		}
 		w := &export.Worker{
-			Search: d.Finder(nil), People: d.People, Contacts: d.Contacts, Jobs: d.Jobs(),
+			Search: d.Finder(nil), People: d.People, Contacts: d.Contacts, Companies: d.Companies(), Jobs: d.Jobs(),
 			Files: s3files.New(s3.NewFromConfig(d.AWS, app.S3Options), bucket),
 			NewWriter: func(w io.Writer, format string, header []string) (export.RowWriter, error) {
 				return sheets.NewWriter(w, sheets.Format(format), header)

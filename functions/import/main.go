@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/omnichannel/contacts/internal/app"
+	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/importer"
 	"github.com/omnichannel/contacts/internal/lambdaevents"
@@ -26,7 +27,8 @@ func main() {
 		}
 		w := &importer.Worker{
 			People: d.People, Contacts: d.Contacts, Finder: d.Search(), Jobs: d.Jobs(),
-			Tags:     &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People},
+			Tags:      &tag.Service{Tags: d.Tags, Contacts: d.Contacts, People: d.People},
+			Companies: d.Companies(), CompanyMaker: &company.Service{Companies: d.Companies(), Workspaces: d.People.Workspaces, People: d.People},
 			Files:    s3files.New(s3.NewFromConfig(d.AWS, app.S3Options), env["IMPORT_BUCKET"]),
 			Failures: &dynamo.ImportFailures{Client: d.DB, Table: d.Table},
 		}

@@ -75,12 +75,17 @@ var Fields = []Field{
 	func() Field {
 		// The link to a company: edited and merged (a merge keeps the
 		// target's unless fieldChoices picks a source's, or fills it from a
-		// source when the target has none); not imported, exported or laid
-		// out as a standard field yet.
+		// source when the target has none), imported and exported; not laid
+		// out as a standard field (a front end shows linkedCompany).
 		at := func(p *Profile) *string { return &p.CompanyID }
 		t, c := text(at)
-		return Field{Name: "companyId", Text: t, Copy: c, Editable: true, Merged: true}
+		return Field{Name: "companyId", Text: t, Copy: c, Cell: func(ct *Contact) string { return ct.CompanyID },
+			Editable: true, Imported: true, Merged: true, Exported: true}
 	}(),
+	// The linked company's name, read from the company by the exporter
+	// (Contact.CompanyName): exported only; an import links by companyId,
+	// or by the company column's text.
+	{Name: "companyName", Exported: true, Cell: func(c *Contact) string { return c.CompanyName }},
 	{Name: "country", Text: func(p *Profile) *string { return &p.Country },
 		Copy: func(dst, src *Profile) { dst.Country, dst.CountryManual = src.Country, src.CountryManual },
 		Cell: func(c *Contact) string { return c.Country }, Editable: true, Imported: true, Merged: true, Exported: true, Shown: true},

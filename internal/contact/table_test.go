@@ -16,9 +16,9 @@ func TestFieldLists(t *testing.T) {
 	}{
 		{"shown", func(f Field) bool { return f.Shown }, []string{"name", "firstName", "lastName", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "tags"}},
 		{"editable", func(f Field) bool { return f.Editable }, []string{"externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "companyId", "country", "language", "ownerId", "telegramId", "avatarUrl", "customFields"}},
-		{"exported", func(f Field) bool { return f.Exported }, []string{"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt"}},
+		{"exported", func(f Field) bool { return f.Exported }, []string{"id", "externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "companyId", "companyName", "country", "language", "ownerId", "telegramId", "avatarUrl", "tags", "blocked", "createdAt", "updatedAt"}},
 		{"merged", func(f Field) bool { return f.Merged }, []string{"externalId", "name", "phone", "email", "taxId", "birthDate", "company", "companyId", "country", "language", "ownerId", "telegramId", "avatarUrl"}},
-		{"imported", func(f Field) bool { return f.Imported }, []string{"externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "country", "language", "ownerId", "telegramId", "avatarUrl"}},
+		{"imported", func(f Field) bool { return f.Imported }, []string{"externalId", "name", "firstName", "lastName", "kind", "phone", "email", "otherPhones", "otherEmails", "taxId", "birthDate", "company", "companyId", "country", "language", "ownerId", "telegramId", "avatarUrl"}},
 	}
 	for _, tt := range tests {
 		if got := FieldNames(tt.keep); !slices.Equal(got, tt.want) {

@@ -117,7 +117,7 @@ func TestLargestCompany(t *testing.T) {
 }
 
 // TestCompanyCapacity measures what the company operations with tags,
-// custom fields and filters consume, for docs/data-model.md (C1t-C9).
+// custom fields and filters consume, for docs/data-model.md (C1t, C1f, C3t, C3b, C4t).
 func TestCompanyCapacity(t *testing.T) {
 	ctx := context.Background()
 	client, table := dynamotest.NewTable(t)

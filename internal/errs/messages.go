@@ -92,6 +92,7 @@ var catalog = map[string]message{
 	"merge_target_deleted":          {"The contact the merge kept was deleted; the merge cannot be undone.", "O contato mantido pela mesclagem foi excluído; a mesclagem não pode ser desfeita."},
 	"merge_too_large":               {"These contacts together have too many lookups and index entries for one merge; merge fewer at a time.", "Estes contatos juntos têm entradas demais para uma só mesclagem; mescle menos de cada vez."},
 	"company_not_found":             {"Company not found.", "Empresa não encontrada."},
+	"ambiguous_company":             {"{count} companies have this name: give the company's id in a companyId column.", "{count} empresas têm este nome: informe o id da empresa numa coluna companyId."},
 	"company_tax_id_taken":          {"Another company of the workspace has this CNPJ.", "Outra empresa do espaço de trabalho tem este CNPJ."},
 	"cursor_invalid":                {"The cursor is not valid for this list. Start again from the first page.", "O cursor não é válido para esta lista. Recomece da primeira página."},
 

@@ -59,6 +59,12 @@ type Contacts interface {
 	GetMany(ctx context.Context, workspace string, ids []string) ([]*contact.Contact, error)
 }
 
+// CompanyNames reads the names of companies by id (dynamo.Companies).
+type CompanyNames interface {
+	// Names returns the names of the companies ids that exist, by id.
+	Names(ctx context.Context, ws string, ids []string) (map[string]string, error)
+}
+
 // JobStarter records and queues new jobs (jobs.Service).
 type JobStarter interface {
 	// New returns a queued job, not stored yet.
@@ -236,6 +242,7 @@ type Worker struct {
 	Search    Finder
 	People    Workspaces
 	Contacts  Contacts
+	Companies CompanyNames // the companyName column's names (left blank when nil)
 	Jobs      jobs.Store
 	Files     Files
 	NewWriter NewRowWriter
@@ -393,6 +400,9 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, s
 		if err != nil {
 			return rows, false, err
 		}
+		if err := w.companyNames(ctx, caller.Workspace, cs, columns); err != nil {
+			return rows, false, err
+		}
 		for _, c := range cs {
 			if !scope.Sees(c) {
 				continue
@@ -421,6 +431,33 @@ func (w *Worker) write(ctx context.Context, j *jobs.Job, caller tenant.Caller, s
 			return rows, false, rw.Close()
 		}
 	}
+}
+
+// companyNames sets the names of a page's linked companies, when the
+// export has the companyName column: one BatchGetItem for the page's
+// distinct companies (a page is at most 100 contacts), none when no
+// contact of the page is linked.
+func (w *Worker) companyNames(ctx context.Context, ws string, cs []*contact.Contact, columns []string) error {
+	if w.Companies == nil || !slices.Contains(columns, "companyName") {
+		return nil
+	}
+	var linked []string
+	for _, c := range cs {
+		if c.CompanyID != "" && !slices.Contains(linked, c.CompanyID) {
+			linked = append(linked, c.CompanyID)
+		}
+	}
+	if len(linked) == 0 {
+		return nil
+	}
+	names, err := w.Companies.Names(ctx, ws, linked)
+	if err != nil {
+		return fmt.Errorf("export: names of the page's companies: %w", err)
+	}
+	for _, c := range cs {
+		c.CompanyName = names[c.CompanyID]
+	}
+	return nil
 }
 
 // pages returns the export's pages of contact ids, size at a time: the

@@ -97,7 +97,7 @@ type Service struct {
 
 var fileNamePattern = regexp.MustCompile(`^[^/\\\x00-\x1f]{1,200}$`)
 
-// Start validates {fileName, mode, mapping?}, records the job (queued until
+// Start validates {fileName, mode, mapping?, createCompanies?}, records the job (queued until
 // the file lands) and returns the upload; the roles the workspace lets
 // import (owners and managers by default). Errors: Forbidden, Invalid.
 func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Language, doc map[string]any) (*jobs.Job, Upload, error) {
@@ -125,6 +125,12 @@ func (s *Service) Start(ctx context.Context, caller tenant.Caller, lang errs.Lan
 				problems = append(problems, errs.Field("mode", "choice_invalid", "choices", "create, update, upsert"))
 			}
 			params["mode"] = m
+		case "createCompanies":
+			b, ok := v.(bool)
+			if !ok {
+				problems = append(problems, errs.Field("createCompanies", "invalid_type", "type", "boolean"))
+			}
+			params["createCompanies"] = strconv.FormatBool(b)
 		case "mapping":
 			m, ok := v.(map[string]any)
 			if !ok || len(m) > sheets.DefaultMaxColumns {
@@ -249,13 +255,18 @@ type Worker struct {
 	Contacts Contacts
 	Finder   Finder
 	Tags     TagNames
-	Jobs     jobs.Store
-	Files    Files
-	Failures Failures
-	Limits   sheets.Limits
-	Parallel int         // rows processed at once (16 when zero)
-	Chunk    int         // rows between checkpoints (500 when zero)
-	Clock    clock.Clock // the system clock when nil
+	// Companies and CompanyMaker link rows to companies (companyId and
+	// company columns, createCompanies); with Companies nil an import sets
+	// the company's free text only.
+	Companies    Companies
+	CompanyMaker CompanyMaker
+	Jobs         jobs.Store
+	Files        Files
+	Failures     Failures
+	Limits       sheets.Limits
+	Parallel     int         // rows processed at once (16 when zero)
+	Chunk        int         // rows between checkpoints (500 when zero)
+	Clock        clock.Clock // the system clock when nil
 }
 
 // outcome of one row.
@@ -322,7 +333,7 @@ func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time
 	// wallet-bound workspace (one the workspace lets import) matches and
 	// updates only the contacts of its wallet.
 	starter := tenant.Caller{Workspace: ws, Subject: j.CreatedBy, Role: tenant.Role(j.Params["role"])}
-	run := &importRun{w: w, job: j, ws: settings, scope: contact.ScopeOf(settings, starter), mapping: mapping, names: names, header: r.Header().Cells,
+	run := &importRun{w: w, job: j, ws: settings, starter: starter, scope: contact.ScopeOf(settings, starter), mapping: mapping, names: names, header: r.Header().Cells,
 		lang: errs.Language(j.Params["lang"]), seen: map[string]int{}, replay: replay}
 	return run.rows(ctx, r, lease)
 }
@@ -431,6 +442,7 @@ type importRun struct {
 	w       *Worker
 	job     *jobs.Job
 	ws      contact.Workspace
+	starter tenant.Caller // who started the import
 	scope   contact.Scope // the contacts the import may match and update
 	mapping sheets.Mapping
 	names   *tag.Names
@@ -470,12 +482,15 @@ func (run *importRun) chunk(ctx context.Context, rows []sheets.Row) (*jobs.Job, 
 				return nil, err
 			}
 			if err != nil {
-				in.failed = &outcome{status: "failed", reasons: []string{"tags: " + tagReason(run.lang, err)}}
+				in.failed = &outcome{status: "failed", reasons: []string{"tags: " + ruleReason(run.lang, err)}}
 				results[i] = *in.failed
 				continue
 			}
 			in.tagIDs = tagIDs
 		}
+	}
+	if err := run.linkCompanies(ctx, profiles, results); err != nil {
+		return nil, err
 	}
 	if err := run.applyAll(ctx, rows, profiles, results); err != nil {
 		return nil, err
@@ -711,7 +726,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 		case errs.KindOf(err) == errs.Internal:
 			return outcome{}, err
 		}
-		return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
+		return outcome{status: "failed", reasons: []string{writeReason(run.lang, err)}}, nil
 	}
 	changed, again := false, false
 	_, err = w.Contacts.Update(ctx, ws, existing, 0, func(c *contact.Contact) error {
@@ -737,7 +752,7 @@ func (run *importRun) apply(ctx context.Context, row sheets.Row, in *rowInput) (
 	case errs.KindOf(err) == errs.Internal:
 		return outcome{}, err
 	}
-	return outcome{status: "failed", reasons: []string{errs.Message(run.lang, errs.As(err).Code, errs.As(err).Params)}}, nil
+	return outcome{status: "failed", reasons: []string{writeReason(run.lang, err)}}, nil
 }
 
 // find returns the existing contact holding the row's externalId, else the
@@ -914,9 +929,20 @@ func (w *Worker) cleanUp(ctx context.Context, j *jobs.Job) error {
 	return w.Failures.Delete(ctx, j.Workspace, j.ID)
 }
 
-// tagReason says why a row's tags were refused: the rule a tag name broke
-// (e.g. too long), or the catalogue being full.
-func tagReason(lang errs.Language, err error) string {
+// writeReason says why a row's write was refused, naming the field when a
+// rule of one was broken (e.g. "companyId: Company not found." when its
+// company was deleted meanwhile).
+func writeReason(lang errs.Language, err error) string {
+	if e := errs.As(err); len(e.Fields) > 0 {
+		return e.Fields[0].Field + ": " + ruleReason(lang, err)
+	}
+	return ruleReason(lang, err)
+}
+
+// ruleReason says why a row's value was refused: the first field rule it
+// broke (e.g. a tag name too long), else its code's message (e.g. the tag
+// catalogue being full).
+func ruleReason(lang errs.Language, err error) string {
 	e := errs.As(err)
 	if len(e.Fields) > 0 {
 		return errs.Message(lang, e.Fields[0].Code, e.Fields[0].Params)

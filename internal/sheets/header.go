@@ -33,6 +33,7 @@ var aliases = map[string][]string{
 	"taxId":       {"cpf", "cnpj", "cpf/cnpj", "cpf ou cnpj", "documento", "tax id"},
 	"birthDate":   {"data de nascimento", "nascimento", "dt nascimento", "aniversario", "birthday", "birth date", "date of birth"},
 	"company":     {"empresa", "companhia", "organizacao", "company", "organization", "organisation", "organization name", "organization 1 - name", "organizacao 1 - nome"},
+	"companyId":   {"id da empresa", "empresa id", "codigo da empresa", "company id"},
 	"country":     {"pais", "country"},
 	"language":    {"idioma", "lingua", "language"},
 	"ownerId":     {"carteira", "responsavel", "dono", "owner"},
@@ -50,7 +51,7 @@ var genericName = map[string]bool{foldHeader("nome"): true, foldHeader("name"): 
 // mappable are the fields a column can map to besides custom fields: the
 // contract's standard fields and the other editable ones.
 var mappable = func() map[string]bool {
-	m := map[string]bool{"kind": true, "avatarUrl": true, "externalId": true}
+	m := map[string]bool{"kind": true, "avatarUrl": true, "externalId": true, "companyId": true}
 	for _, f := range contact.StandardFields {
 		m[f] = true
 	}
