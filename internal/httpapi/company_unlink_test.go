@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/dynamo"
 	"github.com/omnichannel/contacts/internal/dynamo/dynamotest"
+	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/lambdaevents"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
@@ -26,6 +30,25 @@ func (f *fixture) unlinkWorker() *lambdaevents.Runs {
 		Companies: &company.Service{Companies: companies, People: f.people}, Counter: companies,
 		Jobs: &dynamo.Jobs{Client: f.client, Table: f.table}, Queue: f.queued,
 	}}
+}
+
+// unlinkMessage is the sample message of events/companyunlink.json (the one
+// `sam local invoke` uses) for the job jobID.
+func unlinkMessage(t *testing.T, jobID string) events.SQSMessage {
+	t.Helper()
+	b, err := os.ReadFile("../../events/companyunlink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil || len(ev.Records) != 1 {
+		t.Fatalf("events/companyunlink.json is not an SQS event of one message: %v", err)
+	}
+	m := ev.Records[0]
+	m.Body = strings.Replace(m.Body, "01jdxb2c3d4e5f6g7h8j9k0m1n", jobID, 1)
+	return m
 }
 
 // companyWithContacts creates a company and n contacts linked to it, and
@@ -143,7 +166,7 @@ func TestCompanyDeleteByJob(t *testing.T) {
 	w := f.unlinkWorker()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Second))
 	defer cancel()
-	out, err := w.Handle(ctx, events.SQSMessage{MessageId: "run-1", Body: `{"workspace":"acme","jobId":"` + jobID + `"}`})
+	out, err := w.Handle(ctx, unlinkMessage(t, jobID))
 	if err != nil || out != "continued" {
 		t.Fatalf("first run: %q %v, want continued", out, err)
 	}
@@ -193,5 +216,29 @@ func TestCompanyUnlinkCalls(t *testing.T) {
 	}
 	if want := (dynamotest.Usage{Calls: 5, Read: 2, Write: 10}); got[0] != want {
 		t.Errorf("delete with no contact: %+v, want %+v", got[0], want)
+	}
+
+	// Over UnlinkInline: the company goes at once and a job is queued.
+	svc.UnlinkInline = 1
+	svc.Jobs, svc.Queue = &jobs.Service{Store: &dynamo.Jobs{Client: metered, Table: f.table}}, f.queued
+	co, _ := f.companyWithContacts(t, "Empresa Grande", 2)
+	meter.Reset()
+	j, err := svc.Delete(context.Background(), caller, co, 0)
+	if err != nil || j == nil {
+		t.Fatalf("delete over UnlinkInline: job %v, %v", j, err)
+	}
+	if got, want := meter.Total(), (dynamotest.Usage{Calls: 5, Read: 3, Write: 11}); got != want {
+		t.Errorf("delete by job: %+v, want %+v", got, want)
+	}
+	meter.Reset()
+	w := &company.Worker{Companies: svc, Counter: companies, Jobs: svc.Jobs.Store, Queue: f.queued}
+	if out, err := w.Run(context.Background(), "acme", j.ID, "run-1", time.Now().Add(time.Minute)); err != nil || out != "done" {
+		t.Fatalf("worker: %q %v", out, err)
+	}
+	for _, u := range meter.Usage() {
+		t.Logf("    %-20s calls=%d RCU=%.1f WCU=%.1f", u.Operation, u.Calls, u.Read, u.Write)
+	}
+	if got, want := meter.Total(), (dynamotest.Usage{Calls: 14, Read: 6.5, Write: 16}); got != want {
+		t.Errorf("the job's run over 2 contacts: %+v, want %+v", got, want)
 	}
 }
