@@ -36,7 +36,8 @@ type Service struct {
 	People *contact.Service
 	Clock  clock.Clock // the system clock when nil
 	// Jobs records the company_unlink job of a company with more than
-	// UnlinkInline contacts, Queue hands it to its worker.
+	// UnlinkInline contacts, Queue hands it to its worker; with no Jobs
+	// every delete unlinks in the request.
 	Jobs  *jobs.Service
 	Queue jobs.Queue
 	// UnlinkInline is the most contacts a delete unlinks in the request
@@ -155,7 +156,7 @@ func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, i
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) > s.unlinkInline() {
+	if len(rows) > s.unlinkInline() && s.Jobs != nil {
 		return s.deleteLater(ctx, caller, c)
 	}
 	if err := s.unlinkAll(ctx, caller, id); err != nil {

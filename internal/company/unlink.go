@@ -104,18 +104,9 @@ type Worker struct {
 // the job: a message delivered twice finds it held and does nothing.
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error) {
 	run := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: deadline}
-	j, outcome, err := run.Acquire(ctx, ws, jobID, time.Minute)
-	if err != nil || outcome != "" {
-		return outcome, err
-	}
-	done, err := w.unlink(ctx, j, deadline)
-	if err != nil {
-		return "", err
-	}
-	if done {
-		return "done", nil
-	}
-	return run.Continue(ctx, j, func(ctx context.Context) error { return w.Queue.Enqueue(ctx, ws, jobID) })
+	return run.Drive(ctx, ws, jobID, time.Minute, func(ctx context.Context, j *jobs.Job) (bool, error) {
+		return w.unlink(ctx, j, deadline)
+	}, func(ctx context.Context) error { return w.Queue.Enqueue(ctx, ws, jobID) })
 }
 
 // unlink works on a company_unlink job until it ends or the deadline, and

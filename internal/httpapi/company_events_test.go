@@ -8,17 +8,6 @@ import (
 	"github.com/omnichannel/contacts/internal/changes"
 )
 
-// ofCompany keeps the events of one company.
-func ofCompany(evs []published, id string) []published {
-	var out []published
-	for _, e := range evs {
-		if e.Detail["companyId"] == id {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TestCompanyChangeEvents: a company's create, field changes and delete,
 // read back from the table's stream, publish company.created (every field
 // set), company.updated (the changed fields, old and new, in the API's
@@ -39,7 +28,7 @@ func TestCompanyChangeEvents(t *testing.T) {
 	f.do(t, call{route: "DELETE /v1/companies/{id}", id: co}).want(t, http.StatusNoContent)
 
 	evs := f.publish(t, s, bridge)
-	mine := ofCompany(evs, co)
+	mine := withDetail(evs, "companyId", co)
 	if got, want := typesOf(mine), []string{changes.CompanyCreated, changes.CompanyUpdated, changes.CompanyDeleted}; !slices.Equal(got, want) {
 		t.Fatalf("events of the company:\n got %v\nwant %v", got, want)
 	}
