@@ -1,7 +1,7 @@
 // Package changes turns committed writes, as the table's stream gives them,
 // into the events other modules subscribe to: contact created, updated,
-// deleted, tagged, blocked, merged; conversations started and closed; jobs
-// finished. It reads what happened from the items' old and new images, so
+// deleted, tagged, blocked, merged; companies created, updated and deleted;
+// conversations started and closed; jobs finished. It reads what happened from the items' old and new images, so
 // no write path can forget to publish, and a write that failed publishes
 // nothing (the stream holds committed writes only).
 package changes
@@ -9,10 +9,10 @@ package changes
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"time"
 
+	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/contact"
 	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/merge"
@@ -37,13 +37,16 @@ const (
 	ImportFinished      = "import.finished"
 	ExportFinished      = "export.finished"
 	BulkDeleteFinished  = "bulk_delete.finished"
+	CompanyCreated      = "company.created"
+	CompanyUpdated      = "company.updated"
+	CompanyDeleted      = "company.deleted"
 )
 
 // Types lists every detail type, in the order docs/architecture.md gives.
 var Types = []string{
 	ContactCreated, ContactUpdated, ContactDeleted, ContactTagged, ContactUntagged, ContactBlocked,
 	ContactUnblocked, ContactMerged, ContactMergeUndone, ConversationStarted, ConversationClosed,
-	ImportFinished, ExportFinished, BulkDeleteFinished,
+	ImportFinished, ExportFinished, BulkDeleteFinished, CompanyCreated, CompanyUpdated, CompanyDeleted,
 }
 
 // Event is one change, published as an EventBridge event of detail-type
@@ -54,7 +57,7 @@ type Event struct {
 	ID        string    `json:"id"`
 	Workspace string    `json:"workspace"`
 	ContactID string    `json:"contactId,omitempty"`
-	Version   int       `json:"version,omitempty"` // the contact's, for ordering its events
+	Version   int       `json:"version,omitempty"` // the contact's (the company's), for ordering its events
 	Actor     string    `json:"actor,omitempty"`
 	At        time.Time `json:"at"`
 	// Changes are the fields a contact.created sets or a contact.updated
@@ -72,6 +75,7 @@ type Event struct {
 	Status         string            `json:"status,omitempty"`
 	Total          int               `json:"total,omitempty"`
 	Counts         map[string]int    `json:"counts,omitempty"`
+	CompanyID      string            `json:"companyId,omitempty"`
 }
 
 // Change is one field's value before and after a write.
@@ -98,6 +102,7 @@ type Image struct {
 	Conversation      *Conversation
 	Merge             *merge.Record
 	Job               *jobs.Job
+	Company           *company.Company
 }
 
 // Conversation is what the events say of a conversation.
@@ -132,6 +137,8 @@ func (t *Translator) Events(ctx context.Context, r Record) ([]Event, error) {
 		if err := t.contactEvents(ctx, r, add); err != nil {
 			return nil, err
 		}
+	case r.New.Company != nil || r.Old.Company != nil:
+		companyEvents(r, add)
 	case r.New.ConversationStart != nil && r.Insert:
 		c := r.New.ConversationStart
 		add(Event{Type: ConversationStarted, Workspace: c.Workspace, ContactID: c.ContactID, ConversationID: c.ID, Channel: c.Channel, Actor: c.Actor, At: atOr(c.At, r.At)})
@@ -229,23 +236,7 @@ func fieldChanges(before contact.Profile, o, n *contact.Contact) map[string]Chan
 		da["country"], da["mainContactId"] = "", ""
 	}
 	db["country"], db["mainContactId"] = n.Country, n.MainContactID
-	out := map[string]Change{}
-	for k, v := range db {
-		if old, ok := da[k]; !ok || !reflect.DeepEqual(old, v) {
-			out[k] = Change{Old: nullIfEmpty(da[k]), New: nullIfEmpty(v)}
-		}
-	}
-	for k, v := range da {
-		if _, ok := db[k]; !ok {
-			out[k] = Change{Old: nullIfEmpty(v), New: nil}
-		}
-	}
-	for k, c := range out {
-		if c.Old == nil && c.New == nil {
-			delete(out, k)
-		}
-	}
-	return out
+	return documentChanges(da, db)
 }
 
 func nullIfEmpty(v any) any {

@@ -301,6 +301,10 @@ type Repository interface {
 	// Delete removes a company and unlinks its contacts. Errors: NotFound,
 	// Precondition.
 	Delete(ctx context.Context, workspace, id string, ifVersion int, actor string) error
+	// DropTimeline deletes what is left of a deleted company's timeline:
+	// the contact_removed entries its contacts' unlinks wrote after it went
+	// (the company_unlink job's).
+	DropTimeline(ctx context.Context, workspace, id string) error
 	// List returns a page of the workspace's companies.
 	List(ctx context.Context, workspace string, q ListQuery) (Page, error)
 	// Contacts returns up to limit of the company's contacts after the

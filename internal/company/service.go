@@ -2,7 +2,6 @@ package company
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/omnichannel/contacts/internal/cursor"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/ids"
+	"github.com/omnichannel/contacts/internal/jobs"
 	"github.com/omnichannel/contacts/internal/searchkey"
 	"github.com/omnichannel/contacts/internal/tenant"
 )
@@ -35,6 +35,14 @@ type Service struct {
 	// transaction, which checks that the company exists).
 	People *contact.Service
 	Clock  clock.Clock // the system clock when nil
+	// Jobs records the company_unlink job of a company with more than
+	// UnlinkInline contacts, Queue hands it to its worker; with no Jobs
+	// every delete unlinks in the request.
+	Jobs  *jobs.Service
+	Queue jobs.Queue
+	// UnlinkInline is the most contacts a delete unlinks in the request
+	// (DefaultUnlinkInline when 0).
+	UnlinkInline int
 }
 
 // Create adds a company from its document. Errors: Invalid, Conflict
@@ -154,35 +162,40 @@ func (s *Service) Update(ctx context.Context, caller tenant.Caller, id string, i
 }
 
 // Delete removes a company; owners and managers only. Its contacts are
-// unlinked first, never deleted: each in its own transaction (a new version
-// of the contact, an "updated" timeline entry, its company index row
-// removed), up to unlinkPage a read; then the company goes in one
-// transaction. A delete cut short (a timeout, a crash) leaves the company
-// in place with fewer contacts: repeating it goes on. Errors: Forbidden,
+// unlinked, never deleted: each in its own transaction (a new version of
+// the contact, an "updated" timeline entry, its company index row removed).
+// A company with at most UnlinkInline contacts has them unlinked in the
+// request, then goes in one transaction (nil job). A delete cut short (a
+// timeout, a crash) leaves the company in place with fewer contacts:
+// repeating it goes on. A company with more is deleted at once and a
+// company_unlink job unlinks the rest (see deleteLater). Errors: Forbidden,
 // NotFound, Precondition.
-func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) error {
+func (s *Service) Delete(ctx context.Context, caller tenant.Caller, id string, ifVersion int) (*jobs.Job, error) {
 	if !caller.IsManager() {
-		return contact.ErrForbidden
+		return nil, contact.ErrForbidden
 	}
 	if !ids.Valid(id) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	c, err := s.Companies.Get(ctx, caller.Workspace, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ifVersion > 0 && ifVersion != c.Version {
-		return contact.ErrVersionMismatch.With("current", strconv.Itoa(c.Version))
+		return nil, contact.ErrVersionMismatch.With("current", strconv.Itoa(c.Version))
+	}
+	rows, _, err := s.Companies.Contacts(ctx, caller.Workspace, id, "", s.unlinkInline()+1, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) > s.unlinkInline() && s.Jobs != nil {
+		return s.deleteLater(ctx, caller, c)
 	}
 	if err := s.unlinkAll(ctx, caller, id); err != nil {
-		return err
+		return nil, err
 	}
-	return s.Companies.Delete(ctx, caller.Workspace, id, c.Version, caller.Subject)
+	return nil, s.Companies.Delete(ctx, caller.Workspace, id, c.Version, caller.Subject)
 }
-
-// unlinkPage is how many of a company's contacts one read of its index
-// returns while unlinking them.
-const unlinkPage = 100
 
 func (s *Service) unlinkAll(ctx context.Context, caller tenant.Caller, id string) error {
 	for {
@@ -191,15 +204,8 @@ func (s *Service) unlinkAll(ctx context.Context, caller tenant.Caller, id string
 			return err
 		}
 		for _, r := range rows {
-			_, err := s.People.Contacts.Update(ctx, caller.Workspace, r.ID, 0, func(c *contact.Contact) error {
-				if c.CompanyID == id {
-					c.CompanyID = ""
-					c.UpdatedAt, c.UpdatedBy = s.Clock.Now(), caller.Subject
-				}
-				return nil
-			})
-			if err != nil && !errs.Is(err, errs.NotFound) {
-				return fmt.Errorf("unlink contact %s from company %s: %w", r.ID, id, err)
+			if _, err := s.unlinkOne(ctx, caller.Workspace, caller.Subject, id, r.ID); err != nil {
+				return err
 			}
 		}
 	}

@@ -67,6 +67,19 @@ func (s *Companies) timelineKeys(ctx context.Context, ws, id string) ([]map[stri
 	return out, nil
 }
 
+// DropTimeline implements company.Repository: a consistent Query of the
+// company's timeline keys and BatchWriteItem deletes of them, 25 a call.
+func (s *Companies) DropTimeline(ctx context.Context, ws, id string) error {
+	keys, err := s.timelineKeys(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	if err := batchDelete(ctx, s.Client, s.Table, keys); err != nil {
+		return fmt.Errorf("delete the timeline of company %s: %w", id, err)
+	}
+	return nil
+}
+
 // withTimeline adds to a company's delete the deletes of its timeline
 // entries when they fit the transaction; a longer timeline is deleted
 // first, in batches (a delete cut short leaves the company whole apart from

@@ -12,8 +12,9 @@ import (
 
 // StreamImage decodes an item of the table's stream into what change events
 // are made of: a contact, a conversation, a conversation's lookup (its
-// start), a merge record or a job. Every other item (index entries, counts,
-// lookups, timeline, a merged contact's tombstone) is the zero Image.
+// start), a merge record, a job or a company. Every other item (index
+// entries, counts, lookups, timeline, a merged contact's tombstone, a
+// company's rows and CNPJ guard) is the zero Image.
 func StreamImage(item map[string]types.AttributeValue) (changes.Image, error) {
 	if item == nil {
 		return changes.Image{}, nil
@@ -55,6 +56,12 @@ func StreamImage(item map[string]types.AttributeValue) (changes.Image, error) {
 		}
 		rec := mergeRecord{mergeRecordItem: it}.record(ws)
 		img.Merge = &rec
+	case typeCompany:
+		var it companyItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return img, fmt.Errorf("unmarshal company %s: %w", pk.Value, err)
+		}
+		img.Company = fromCompanyItem(ws, it)
 	case "job":
 		var it jobItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {

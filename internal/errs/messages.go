@@ -66,6 +66,7 @@ var catalog = map[string]message{
 	"count_unavailable":             {"No counter keeps this filter: count the list, the whole workspace, one wallet, one tag or the pending list (with blocked=true or not).", "Nenhum contador guarda este filtro: conte a lista, a área de trabalho inteira, uma carteira, uma etiqueta ou os pendentes (com blocked=true ou não)."},
 	"job_not_found":                 {"Job not found.", "Tarefa não encontrada."},
 	"job_ended":                     {"This job has already ended.", "Esta tarefa já terminou."},
+	"job_not_cancellable":           {"This job cannot be cancelled: it unlinks the contacts of a deleted company.", "Esta tarefa não pode ser cancelada: ela desvincula os contatos de uma empresa excluída."},
 	"job_not_started":               {"The job never started: its file did not arrive, or the event that was to start it was lost. Start it again.", "A tarefa não começou: o arquivo não chegou, ou o evento que a iniciaria se perdeu. Inicie-a de novo."},
 	"external_id_taken":             {"Another contact of the workspace has this externalId.", "Outro contato da área de trabalho já tem este externalId."},
 	"contact_exists":                {"A contact with this id already exists.", "Já existe um contato com este id."},

@@ -187,11 +187,14 @@ func (f *fixture) publish(t *testing.T, s *stream, bridge *fakeBridge) []publish
 	return bridge.events(t)
 }
 
-// ofContact keeps the events of one contact, as "type" or "type:detail".
-func ofContact(evs []published, id string) []published {
+// ofContact keeps the events of one contact.
+func ofContact(evs []published, id string) []published { return withDetail(evs, "contactId", id) }
+
+// withDetail keeps the events whose detail's member key is id.
+func withDetail(evs []published, key, id string) []published {
 	var out []published
 	for _, e := range evs {
-		if e.Detail["contactId"] == id {
+		if e.Detail[key] == id {
 			out = append(out, e)
 		}
 	}

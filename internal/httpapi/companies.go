@@ -7,6 +7,7 @@ import (
 	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/errs"
 	"github.com/omnichannel/contacts/internal/idem"
+	"github.com/omnichannel/contacts/internal/jobs"
 )
 
 // CompanyRoutes returns the routes of the companies function.
@@ -109,12 +110,19 @@ func (h companyHandlers) update(ctx context.Context, r *Request) (Response, erro
 	return JSON(http.StatusOK, companyView(c), "ETag", ETag(c.Version)), nil
 }
 
+// delete answers 204 when the company's contacts were unlinked in the
+// request, 202 with the company_unlink job that unlinks them otherwise.
 func (h companyHandlers) delete(ctx context.Context, r *Request) (Response, error) {
-	err := conditional(r, func(version int) error {
-		return h.svc.Delete(ctx, r.Caller, r.Path("id"), version)
+	var j *jobs.Job
+	err := conditional(r, func(version int) (err error) {
+		j, err = h.svc.Delete(ctx, r.Caller, r.Path("id"), version)
+		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return Response{}, err
+	case j != nil:
+		return Accepted(j), nil
 	}
 	return NoContent(), nil
 }

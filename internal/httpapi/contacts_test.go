@@ -49,6 +49,8 @@ type fixture struct {
 	// bulk holds the bulk delete messages queued; bulkWorker runs them.
 	bulk       *bulkQueue
 	bulkWorker *bulk.Worker
+	// companies is the companies' service (its UnlinkInline may be lowered).
+	companies *company.Service
 }
 
 // fakeUploads gives upload URLs of a bucket that does not exist (the
@@ -200,13 +202,13 @@ func newFixtureOn(t *testing.T, client *dynamodb.Client, table string) *fixture 
 	routes = append(routes, httpapi.BulkDeleteRoutes(deleter)...)
 	companies := &dynamo.Companies{Client: client, Table: table}
 	svc.Companies = companies
-	companySvc := &company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc,
+	companySvc := &company.Service{Companies: companies, Workspaces: svc.Workspaces, Cursors: codec, People: svc, Jobs: js, Queue: queued,
 		FieldDefs: &dynamo.CompanyFields{Client: client, Table: table}}
 	routes = append(routes, httpapi.CompanyRoutes(companySvc, keys)...)
 	routes = append(routes, httpapi.CompanyTimelineRoutes(companySvc, companies, codec, keys)...)
 	routes = append(routes, httpapi.ExportRoutes(&export.Service{Jobs: js, Search: finderAll, People: svc, Queue: queued})...)
 	log := slog.New(slog.NewJSONHandler(testLog{t}, nil))
-	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue}
+	f := &fixture{api: httpapi.New(httpapi.Config{Logger: log}, routes...), client: client, table: table, people: svc, events: events, talk: talk, sent: sent, queued: queued, bulk: bulkQueue, companies: companySvc}
 	f.bulkWorker = &bulk.Worker{People: svc, Search: finderAll, Jobs: js.Store, Batches: deleter.Batches, Queue: bulkQueue}
 	return f
 }

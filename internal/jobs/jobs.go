@@ -37,6 +37,10 @@ const (
 	TypeExport           = "export"
 	TypeBulkDelete       = "bulk_delete"
 	TypeRemoveDuplicates = "remove_duplicates"
+	// TypeCompanyUnlink unlinks the contacts of a deleted company; it is
+	// started by the delete, has no permission of its own and cannot be
+	// cancelled.
+	TypeCompanyUnlink = "company_unlink"
 )
 
 // ActionOf is the permission (tenant.Action) that starting a job of type
@@ -149,6 +153,9 @@ type Queue interface {
 var (
 	ErrNotFound = errs.E(errs.NotFound, "job_not_found")
 	ErrEnded    = errs.E(errs.Conflict, "job_ended")
+	// ErrNotCancellable: a company_unlink job is not stopped (the
+	// contacts would stay linked to a company that is gone).
+	ErrNotCancellable = errs.E(errs.Conflict, "job_not_cancellable")
 )
 
 // PermissionSource gives a workspace's permissions (contact.Service).
@@ -291,6 +298,9 @@ func (s *Service) Cancel(ctx context.Context, caller tenant.Caller, id string) (
 		}
 		if j.Done() {
 			return ErrEnded
+		}
+		if j.Type == TypeCompanyUnlink {
+			return ErrNotCancellable
 		}
 		j.Cancel, j.UpdatedAt = true, s.Clock.Now()
 		if j.Status == Queued {

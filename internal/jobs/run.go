@@ -77,6 +77,25 @@ func (r Run) Continue(ctx context.Context, j *Job, next func(ctx context.Context
 	return "continued", nil
 }
 
+// Drive is a whole run: it acquires the job (with grace, as Acquire), lets
+// work go on with it until it ends or the deadline (work reports whether
+// it ended), and otherwise continues it with next. The outcome is "done",
+// "continued", or why the run did not take the job.
+func (r Run) Drive(ctx context.Context, workspace, jobID string, grace time.Duration, work func(ctx context.Context, j *Job) (bool, error), next func(ctx context.Context) error) (string, error) {
+	j, outcome, err := r.Acquire(ctx, workspace, jobID, grace)
+	if err != nil || outcome != "" {
+		return outcome, err
+	}
+	done, err := work(ctx, j)
+	if err != nil {
+		return "", err
+	}
+	if done {
+		return "done", nil
+	}
+	return r.Continue(ctx, j, next)
+}
+
 // DecodeParam decodes the job's parameter name, a JSON value, into v; an
 // absent parameter leaves v as it is. Errors: one that names the parameter
 // when its value is not what v holds (the job's state is corrupt).

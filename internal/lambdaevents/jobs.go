@@ -64,14 +64,18 @@ type ImportEvents interface {
 	Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error)
 }
 
-// Duplicates runs remove-duplicates job messages.
-type Duplicates struct {
+// Runs runs the messages of a job whose worker queues its own
+// continuation (remove duplicates, company unlink).
+type Runs struct {
 	Worker  JobRunner
 	Reserve time.Duration // kept before the function's deadline (20 s when zero)
 }
 
+// Duplicates runs remove-duplicates job messages.
+type Duplicates = Runs
+
 // Handle is a HandleFunc.
-func (d Duplicates) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
+func (d Runs) Handle(ctx context.Context, m events.SQSMessage) (string, error) {
 	msg, err := decode(m)
 	if err != nil {
 		return "", err

@@ -179,16 +179,7 @@ type Worker struct {
 // the job: a message delivered twice finds it held and does nothing.
 func (w *Worker) Run(ctx context.Context, ws, jobID, runID string, deadline time.Time) (string, error) {
 	run := jobs.Run{Store: w.Jobs, Clock: w.Clock, ID: runID, Deadline: deadline}
-	j, outcome, err := run.Acquire(ctx, ws, jobID, time.Minute)
-	if err != nil || outcome != "" {
-		return outcome, err
-	}
-	done, err := w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, ws, jobID, deadline)
-	if err != nil {
-		return "", err
-	}
-	if done {
-		return "done", nil
-	}
-	return run.Continue(ctx, j, func(ctx context.Context) error { return w.Queue.Enqueue(ctx, ws, jobID) })
+	return run.Drive(ctx, ws, jobID, time.Minute, func(ctx context.Context, _ *jobs.Job) (bool, error) {
+		return w.Merges.RemoveDuplicates(ctx, w.Index, w.Jobs, ws, jobID, deadline)
+	}, func(ctx context.Context) error { return w.Queue.Enqueue(ctx, ws, jobID) })
 }
