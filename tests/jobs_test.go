@@ -105,8 +105,12 @@ func importFile(t *testing.T, api, token, file string) map[string]any {
 // to moto's S3 (its notification starts the import function, which runs
 // from its SQS queue), the error report and an export downloaded through
 // presigned URLs, and a delete of everything after confirming the count.
+//
+// It runs in a workspace of its own: a delete of everything in the shared
+// one would race the other tests' contacts (and wait for them).
 func TestImportExportBulkDelete(t *testing.T) {
-	api, token := contactsPlatform(t)
+	p, _, tok := workspaceTokens(t, "owner")
+	api, token := p.APIURL, tok["owner"]
 	suffix := randomDigits(4)
 	file := "Nome;Telefone;E-mail;Etiquetas\r\n" +
 		"Ana Souza;(21) 98888-" + suffix + ";ana" + suffix + "@example.com;VIP\r\n" +
