@@ -15,7 +15,7 @@ import (
 
 // DefaultUnlinkInline is the most contacts a company delete unlinks in the
 // request. One unlink is two DynamoDB calls (the contact's GetItem and its
-// TransactWriteItems, 1 RCU and 6 WCU; TestCompanyUnlinkCalls): 50 are 100
+// TransactWriteItems, 1 RCU and 8 WCU; TestCompanyUnlinkCalls): 50 are 100
 // calls, a second or two, well inside the companies function's 10 s.
 const DefaultUnlinkInline = 50
 
