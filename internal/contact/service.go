@@ -69,9 +69,10 @@ type Repository interface {
 	// Precondition (ifVersion is stale), Conflict (lost too many races), and
 	// whatever fn returns.
 	Update(ctx context.Context, workspace, id string, ifVersion int, fn func(*Contact) error) (*Contact, error)
-	// Delete removes the contact and everything it owns. ifVersion > 0
-	// demands that version. Errors: NotFound, Precondition.
-	Delete(ctx context.Context, workspace, id string, ifVersion int) error
+	// Delete removes the contact and everything it owns, as actor (its
+	// company's timeline names who). ifVersion > 0 demands that version.
+	// Errors: NotFound, Precondition.
+	Delete(ctx context.Context, workspace, id string, ifVersion int, actor string) error
 	// Idempotency returns the record stored under key, or nil.
 	Idempotency(ctx context.Context, workspace, key string) (*IdempotencyRecord, error)
 	// Linked returns up to limit ids of the contacts linked to mainID,
@@ -481,7 +482,7 @@ func (s *Service) deleteSeen(ctx context.Context, caller tenant.Caller, id strin
 	if err := s.unlinkAll(ctx, caller, id); err != nil {
 		return err
 	}
-	return s.Contacts.Delete(ctx, caller.Workspace, id, ifVersion)
+	return s.Contacts.Delete(ctx, caller.Workspace, id, ifVersion, caller.Subject)
 }
 
 // IsNotFound reports whether err means the contact does not exist.

@@ -330,9 +330,9 @@ func (s *Contacts) raceOutcome(ctx context.Context, workspace, id string) error 
 // loses what it owns in batches, then itself and its lookups in one
 // transaction, so it never looks half-deleted: until the last step it is
 // whole apart from history, and a retry finishes the job.
-func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion int) error {
+func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion int, actor string) error {
 	for attempt := 1; ; attempt++ {
-		c, err := s.deleteOnce(ctx, workspace, id, ifVersion)
+		c, err := s.deleteOnce(ctx, workspace, id, ifVersion, actor)
 		if err == nil {
 			return s.purgeMerges(ctx, c)
 		}
@@ -346,7 +346,7 @@ func (s *Contacts) Delete(ctx context.Context, workspace, id string, ifVersion i
 	}
 }
 
-func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersion int) (*contact.Contact, error) {
+func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersion int, actor string) (*contact.Contact, error) {
 	c, owned, err := s.collection(ctx, workspace, id)
 	if err != nil {
 		return nil, err
@@ -368,7 +368,12 @@ func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersi
 	if err != nil {
 		return nil, err
 	}
-	if len(owned)+len(final)+len(counters)+1 > maxTransactItems {
+	// Its company's timeline records that it left.
+	left, err := membershipEntries(s.Table, c, nil, time.Now(), actor)
+	if err != nil {
+		return nil, err
+	}
+	if len(owned)+len(final)+len(counters)+len(left)+1 > maxTransactItems {
 		if err := batchDelete(ctx, s.Client, s.Table, owned); err != nil {
 			return nil, fmt.Errorf("delete items of contact %s: %w", id, err)
 		}
@@ -382,7 +387,7 @@ func (s *Contacts) deleteOnce(ctx context.Context, workspace, id string, ifVersi
 	for _, k := range append(final, owned...) {
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: k}})
 	}
-	writes = append(writes, counters...)
+	writes = append(append(writes, counters...), left...)
 	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if isRace(err) {
 		if cur, gerr := s.Get(ctx, workspace, id); gerr == nil && cur.Version == c.Version {

@@ -81,7 +81,7 @@ func TestLookupsFollowTheContact(t *testing.T) {
 		t.Errorf("contact partition = %v, want the contact and two timeline entries", got)
 	}
 
-	if err := repo.Delete(ctx, "ws-a", c.ID, 0); err != nil {
+	if err := repo.Delete(ctx, "ws-a", c.ID, 0, "u1"); err != nil {
 		t.Fatal(err)
 	}
 	wantLookup("W#ws-a#PHONE#+5521999998888", 0)
@@ -113,7 +113,7 @@ func TestDeleteLargeContact(t *testing.T) {
 		}
 		reqs = reqs[n:]
 	}
-	if err := repo.Delete(ctx, "ws-a", c.ID, 1); err != nil {
+	if err := repo.Delete(ctx, "ws-a", c.ID, 1, "u1"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if got := partition(t, client, table, pk); len(got) != 0 {

@@ -325,3 +325,19 @@ func TestCompanyTimelineCapacity(t *testing.T) {
 		t.Errorf("a page of 20: %d calls, %v RCU, %v WCU; want 2 calls (GetItem, Query), 1.5 RCU", u.Calls, u.Read, u.Write)
 	}
 }
+
+// TestCompanyTimelineContactDeleted: deleting a linked contact records in
+// its company's timeline that it left, and who deleted it.
+func TestCompanyTimelineContactDeleted(t *testing.T) {
+	f := newFixture(t)
+	co := f.createCompany(t, `{"name":"Gama"}`)
+	ana := f.create(t, `{"name":"Ana Gama","email":"ana@gama.com.br","companyId":"`+co+`"}`)
+	f.do(t, call{route: "DELETE /v1/contacts/{id}", id: ana}).want(t, http.StatusNoContent)
+	kinds, entries := f.companyTimeline(t, call{id: co}, "50")
+	if want := []string{"contact_removed:" + ana, "contact_added:" + ana, "created"}; !slices.Equal(kinds, want) {
+		t.Fatalf("timeline = %v, want %v", kinds, want)
+	}
+	if got, want := entries[0]["actor"], "user-owner-1"; got != want {
+		t.Errorf("contact_removed actor = %v, want %v", got, want)
+	}
+}

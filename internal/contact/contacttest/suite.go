@@ -104,7 +104,7 @@ func testOtherWorkspaceSeesNothing(t *testing.T, repo contact.Repository) {
 	wantKind(t, err, errs.NotFound)
 	_, err = repo.Update(ctx, "ws-b", c.ID, 0, func(c *contact.Contact) error { c.Name = "stolen"; return nil })
 	wantKind(t, err, errs.NotFound)
-	wantKind(t, repo.Delete(ctx, "ws-b", c.ID, 0), errs.NotFound)
+	wantKind(t, repo.Delete(ctx, "ws-b", c.ID, 0, "u1"), errs.NotFound)
 	if got := mustGet(t, repo, "ws-a", c.ID); !reflect.DeepEqual(got, c) {
 		t.Errorf("contact changed by another workspace: %+v", got)
 	}
@@ -234,17 +234,17 @@ func testConcurrentSameVersion(t *testing.T, repo contact.Repository) {
 func testDelete(t *testing.T, repo contact.Repository) {
 	ctx := context.Background()
 	c := mustCreate(t, repo, "ws-a")
-	if err := repo.Delete(ctx, "ws-a", c.ID, 1); err != nil {
+	if err := repo.Delete(ctx, "ws-a", c.ID, 1, "u1"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	_, err := repo.Get(ctx, "ws-a", c.ID)
 	wantKind(t, err, errs.NotFound)
-	wantKind(t, repo.Delete(ctx, "ws-a", c.ID, 0), errs.NotFound)
+	wantKind(t, repo.Delete(ctx, "ws-a", c.ID, 0, "u1"), errs.NotFound)
 }
 
 func testDeleteStaleVersion(t *testing.T, repo contact.Repository) {
 	c := mustCreate(t, repo, "ws-a")
-	wantKind(t, repo.Delete(context.Background(), "ws-a", c.ID, 2), errs.Precondition)
+	wantKind(t, repo.Delete(context.Background(), "ws-a", c.ID, 2, "u1"), errs.Precondition)
 	mustGet(t, repo, "ws-a", c.ID)
 }
 
