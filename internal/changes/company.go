@@ -4,7 +4,7 @@ import "reflect"
 
 // companyEvents: company.created on insert (every field set), deleted on
 // removal, updated when a write changed its fields (each with its old and
-// new value, in the API's names). Its CNPJ guard and index rows are other
+// new value, in the API's names; tags as their ids). Its CNPJ guard and index rows are other
 // items, which make nothing.
 func companyEvents(r Record, add func(Event)) {
 	o, n := r.Old.Company, r.New.Company
@@ -20,9 +20,9 @@ func companyEvents(r Record, add func(Event)) {
 	if o == nil {
 		e.Type, e.Actor, before = CompanyCreated, n.CreatedBy, map[string]any{}
 	} else {
-		before = o.Document()
+		before = o.Fields()
 	}
-	if e.Changes = documentChanges(before, n.Document()); o == nil || len(e.Changes) > 0 {
+	if e.Changes = documentChanges(before, n.Fields()); o == nil || len(e.Changes) > 0 {
 		add(e)
 	}
 }

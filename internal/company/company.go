@@ -95,6 +95,20 @@ type Company struct {
 // NameWords are the words a company is found by (searchkey.NameWords).
 func (c *Company) NameWords() []string { return searchkey.NameWords(c.Name) }
 
+// Fields returns the company's whole document: its profile's (Document),
+// its tag ids (`tags`) and its custom fields, what an updated timeline
+// entry and a change event compare.
+func (c *Company) Fields() map[string]any {
+	doc := c.Document()
+	if len(c.TagIDs) > 0 {
+		doc["tags"] = slices.Clone(c.TagIDs)
+	}
+	if len(c.CustomFields) > 0 {
+		doc["customFields"] = maps.Clone(c.CustomFields)
+	}
+	return doc
+}
+
 // Document returns the editable fields as a JSON object, the target a PATCH
 // (JSON merge patch) is applied to.
 func (p Profile) Document() map[string]any {
@@ -110,16 +124,39 @@ func (p Profile) Document() map[string]any {
 	set("phone", p.Phone)
 	set("email", p.Email)
 	set("ownerId", p.OwnerID)
-	addr := map[string]any{}
-	for _, part := range addressParts {
-		if v := *part.get(&p.Address); v != "" {
-			addr[part.name] = v
+	if parts := p.Address.Parts(); len(parts) > 0 {
+		addr := map[string]any{}
+		for k, v := range parts {
+			addr[k] = v
 		}
-	}
-	if len(addr) > 0 {
 		doc["address"] = addr
 	}
 	return doc
+}
+
+// Parts returns the address's non-empty parts by their JSON names (nil
+// when it has none).
+func (a Address) Parts() map[string]string {
+	var out map[string]string
+	for _, part := range addressParts {
+		if v := *part.get(&a); v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[part.name] = v
+		}
+	}
+	return out
+}
+
+// AddressOf is the address of parts (by their JSON names, as Parts
+// returns them); unknown names are ignored.
+func AddressOf(parts map[string]string) Address {
+	var a Address
+	for _, part := range addressParts {
+		*part.get(&a) = parts[part.name]
+	}
+	return a
 }
 
 // editable are the members of a company's document; the read-only members

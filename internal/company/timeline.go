@@ -67,10 +67,11 @@ func (s *Service) AddNote(ctx context.Context, caller tenant.Caller, store Timel
 	return e, store.AddEntry(ctx, caller.Workspace, id, e)
 }
 
-// ChangedFields names the members of the company's document (Document)
-// that differ between a and b, sorted: what an updated entry lists.
-func ChangedFields(a, b Profile) []string {
-	out := mergepatch.Changed(a.Document(), b.Document())
+// ChangedFields names the members of the company's document (Fields: its
+// tags and custom fields too) that differ between a and b, sorted: what an
+// updated entry lists.
+func ChangedFields(a, b *Company) []string {
+	out := mergepatch.Changed(a.Fields(), b.Fields())
 	slices.Sort(out)
 	return out
 }

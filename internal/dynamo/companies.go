@@ -75,13 +75,8 @@ type companyTaxIDItem struct {
 func toCompanyItem(c *company.Company) companyItem {
 	it := companyItem{PK: companyPK(c.Workspace, c.ID), SK: companySK, Type: typeCompany, ID: c.ID, Name: c.Name,
 		TaxID: c.TaxID, Domain: c.Domain, Phone: c.Phone, Email: c.Email, OwnerID: c.OwnerID, TagIDs: c.TagIDs, CustomFields: c.CustomFields,
-		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy, UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy, Version: c.Version}
-	if doc, ok := c.Document()["address"].(map[string]any); ok {
-		it.Address = map[string]string{}
-		for k, v := range doc {
-			it.Address[k] = v.(string)
-		}
-	}
+		CreatedAt: formatTime(c.CreatedAt), CreatedBy: c.CreatedBy, UpdatedAt: formatTime(c.UpdatedAt), UpdatedBy: c.UpdatedBy, Version: c.Version,
+		Address: c.Address.Parts()}
 	return it
 }
 
@@ -90,27 +85,7 @@ func fromCompanyItem(ws string, it companyItem) *company.Company {
 		CreatedAt: parseTime(it.CreatedAt), CreatedBy: it.CreatedBy, UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy}
 	c.Name, c.TaxID, c.Domain, c.Phone, c.Email, c.OwnerID = it.Name, it.TaxID, it.Domain, it.Phone, it.Email, it.OwnerID
 	c.TagIDs, c.CustomFields = it.TagIDs, it.CustomFields
-	a := &c.Address
-	for k, v := range it.Address {
-		switch k {
-		case "street":
-			a.Street = v
-		case "number":
-			a.Number = v
-		case "complement":
-			a.Complement = v
-		case "district":
-			a.District = v
-		case "city":
-			a.City = v
-		case "state":
-			a.State = v
-		case "postalCode":
-			a.PostalCode = v
-		case "country":
-			a.Country = v
-		}
-	}
+	c.Address = company.AddressOf(it.Address)
 	return c
 }
 
@@ -269,7 +244,7 @@ func (s *Companies) Update(ctx context.Context, ws, id string, ifVersion int, fn
 	if err != nil {
 		return nil, err
 	}
-	entry, err := s.entryWrite(&c, company.EventUpdated, company.ChangedFields(old.Profile, c.Profile), c.UpdatedAt, c.UpdatedBy)
+	entry, err := s.entryWrite(&c, company.EventUpdated, company.ChangedFields(old, &c), c.UpdatedAt, c.UpdatedBy)
 	if err != nil {
 		return nil, err
 	}

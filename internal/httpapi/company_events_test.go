@@ -66,3 +66,36 @@ func TestCompanyChangeEvents(t *testing.T) {
 	}
 	checkSchemas(t, evs)
 }
+
+// TestCompanyTagsAndFieldsChanges: a PATCH of a company's tags alone, or of
+// its custom fields alone, is a company.updated naming them (tags as ids,
+// customFields as a whole object) and an updated timeline entry listing
+// them.
+func TestCompanyTagsAndFieldsChanges(t *testing.T) {
+	f := newStreamFixture(t)
+	s := f.stream(t)
+	f.do(t, call{route: "PUT /v1/company-fields", body: `{"fields":[{"key":"plan","type":"text"}]}`}).want(t, http.StatusOK)
+	co := f.createCompany(t, `{"name":"Clínica Delta"}`)
+	tagged := f.do(t, call{route: "PATCH /v1/companies/{id}", id: co, body: `{"tags":["VIP"]}`}).want(t, http.StatusOK)
+	vip := tagged.body["tags"].([]any)[0].(map[string]any)["id"]
+	f.do(t, call{route: "PATCH /v1/companies/{id}", id: co, body: `{"customFields":{"plan":"pro"}}`}).want(t, http.StatusOK)
+
+	kinds, entries := f.companyTimeline(t, call{id: co}, "50")
+	if want := []string{"updated", "updated", "created"}; !slices.Equal(kinds, want) {
+		t.Fatalf("timeline = %v, want %v", kinds, want)
+	}
+	if got, want := []any{entries[1]["fields"], entries[0]["fields"]}, []any{[]any{"tags"}, []any{"customFields"}}; !jsonEqual(got, want) {
+		t.Errorf("updated entries' fields = %v, want %v", got, want)
+	}
+	mine := withDetail(f.publish(t, s, &fakeBridge{}), "companyId", co)
+	if got, want := typesOf(mine), []string{changes.CompanyCreated, changes.CompanyUpdated, changes.CompanyUpdated}; !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	want := []any{
+		map[string]any{"tags": map[string]any{"old": nil, "new": []any{vip}}},
+		map[string]any{"customFields": map[string]any{"old": nil, "new": map[string]any{"plan": "pro"}}},
+	}
+	if got := []any{mine[1].Detail["changes"], mine[2].Detail["changes"]}; !jsonEqual(got, want) {
+		t.Errorf("updated changes = %v, want %v", got, want)
+	}
+}
