@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnichannel/contacts/internal/company"
 	"github.com/omnichannel/contacts/internal/searchkey"
@@ -18,7 +15,7 @@ import (
 // Named returns the workspace's companies whose name is name, compared as
 // searchkey.Fold compares (case, accents and punctuation aside), oldest
 // first: one strongly consistent Query of the company partition's name
-// rows, begins_with(SK, "N#<SortKey(name)>#") (more pages only when more
+// rows under "N#<SortKey(name)>#" (more pages only when more
 // than a page of companies share the key). Consistent, so that a company an
 // import created is found by its next chunk.
 func (s *Companies) Named(ctx context.Context, ws, name string) ([]company.Company, error) {
@@ -26,34 +23,20 @@ func (s *Companies) Named(ctx context.Context, ws, name string) ([]company.Compa
 	if want == "" {
 		return nil, nil
 	}
-	in := &dynamodb.QueryInput{
-		TableName: &s.Table, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: companiesPK(ws)},
-			":p":  &types.AttributeValueMemberS{Value: "N#" + searchkey.SortKey(name) + "#"},
-		},
+	items, err := queryPrefix(ctx, s.Client, s.Table, companiesPK(ws), "N#"+searchkey.SortKey(name)+"#", true, 0)
+	if err != nil {
+		return nil, fmt.Errorf("find companies named %q: %w", name, err)
 	}
 	var out []company.Company
-	for {
-		page, err := s.Client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("find companies named %q: %w", name, err)
+	for _, av := range items {
+		var it companyItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal company row: %w", err)
 		}
-		for _, av := range page.Items {
-			var it companyItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal company row: %w", err)
-			}
-			// The key holds the first MaxSortKeyLen characters only.
-			if searchkey.Fold(it.Name) == want {
-				out = append(out, *fromCompanyItem(ws, it))
-			}
+		// The key holds the first MaxSortKeyLen characters only.
+		if searchkey.Fold(it.Name) == want {
+			out = append(out, *fromCompanyItem(ws, it))
 		}
-		if page.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 	// Ids are time-ordered: the oldest first.
 	slices.SortFunc(out, func(a, b company.Company) int { return cmp.Compare(a.ID, b.ID) })
